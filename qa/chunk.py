@@ -1,0 +1,192 @@
+"""Split an Article into Passages of whole sentences, keeping character offsets.
+
+Sentences come from pysbd (rule-based, handles "U.S.", "Dr." and "Jan. 5"). Passages are
+runs of whole sentences of about ``min_words``..``max_words`` words that overlap by one
+sentence, prefer to end at a paragraph end, and never exceed the model's token limit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Iterator
+
+from qa.types import Article, Passage, Span
+
+_BLOCK_BREAK = re.compile(r"\n[ \t]*\n")
+_TERMINAL = re.compile(r"""[.!?…:;"”’)\]]\s*$""")
+_LIST_OR_HEADING = re.compile(r"^\s*(?:#{1,6}\s|[-*+]\s|\d+[.)]\s|>)")
+
+
+def _word_count(text: str) -> int:
+    return len(text.split())
+
+
+class SentenceSplitter:
+    """Sentences as Spans of the original text; line breaks inside a paragraph are kept."""
+
+    def __init__(self, language: str = "en"):
+        import pysbd  # light, but only needed when building
+
+        self._segmenter = pysbd.Segmenter(language=language, clean=False)
+
+    def split(self, text: str) -> list[Span]:
+        spans: list[Span] = []
+        for start, end in _paragraphs(text):
+            # Same-length substitution keeps offsets valid while letting hard-wrapped
+            # lines form one sentence.
+            chunk = text[start:end].replace("\n", " ")
+            cursor = 0
+            for piece in self._segmenter.segment(chunk):
+                piece = piece.strip()
+                if not piece:
+                    continue
+                found = chunk.find(piece, cursor)
+                if found < 0:  # pysbd changed the text; fall back to the rest of the paragraph
+                    rest = chunk[cursor:].strip()
+                    if rest:
+                        found = chunk.find(rest, cursor)
+                        spans.append(Span(start + found, start + found + len(rest)))
+                    cursor = len(chunk)
+                    break
+                spans.append(Span(start + found, start + found + len(piece)))
+                cursor = found + len(piece)
+        return spans
+
+
+def _paragraphs(text: str) -> Iterator[tuple[int, int]]:
+    """Paragraph ranges: blank lines separate; so does a line break after a finished line."""
+    pos = 0
+    for block in [*_BLOCK_BREAK.finditer(text), None]:
+        end = block.start() if block else len(text)
+        yield from _split_lines(text, pos, end)
+        pos = block.end() if block else len(text)
+
+
+def _split_lines(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    para_start = start
+    line_start = start
+    while True:
+        newline = text.find("\n", line_start, end)
+        if newline < 0:
+            break
+        line = text[line_start:newline]
+        next_line = text[newline + 1 : text.find("\n", newline + 1, end) if text.find("\n", newline + 1, end) >= 0 else end]
+        ends_paragraph = (
+            _TERMINAL.search(line)
+            or _LIST_OR_HEADING.match(line)
+            or _LIST_OR_HEADING.match(next_line)
+            # a heading or a short label, unless the next line plainly continues it
+            or (line.strip() and _word_count(line) <= 12 and not next_line.lstrip()[:1].islower())
+            or not line.strip()
+        )
+        if ends_paragraph:
+            if text[para_start:newline].strip():
+                yield _trim(text, para_start, newline)
+            para_start = newline + 1
+        line_start = newline + 1
+    if text[para_start:end].strip():
+        yield _trim(text, para_start, end)
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def content_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+class Chunker:
+    """Article -> Passages. ``count_tokens`` is the embedder's tokenizer (or an estimate)."""
+
+    def __init__(
+        self,
+        min_words: int = 60,
+        max_words: int = 200,
+        max_tokens: int = 256,
+        count_tokens: Callable[[str], int] | None = None,
+        splitter: SentenceSplitter | None = None,
+    ):
+        self.min_words = min_words
+        self.max_words = max_words
+        self.max_tokens = max_tokens
+        self.count_tokens = count_tokens or (lambda s: int(_word_count(s) * 1.4) + 2)
+        self.splitter = splitter or SentenceSplitter()
+
+    def split_sentences(self, article: Article) -> list[Span]:
+        """Sentences, with any sentence too long for the model cut at word boundaries."""
+        out: list[Span] = []
+        for span in self.splitter.split(article.text):
+            out.extend(self._fit(article.text, span))
+        return out
+
+    def chunk(self, article: Article, sentences: list[Span] | None = None) -> list[Passage]:
+        text = article.text
+        sentences = self.split_sentences(article) if sentences is None else sentences
+        if not sentences:
+            return []
+        paragraph_ends = {e for _, e in _paragraphs(text)}
+        groups: list[list[Span]] = []
+        current: list[Span] = []
+        for i, sentence in enumerate(sentences):
+            if current and not self._fits(text, current[0].start, sentence.end):
+                groups.append(current)
+                overlap = current[-1]
+                current = [overlap] if self._fits(text, overlap.start, sentence.end) else []
+            current.append(sentence)
+            words = _word_count(text[current[0].start : sentence.end])
+            at_paragraph_end = sentence.end in paragraph_ends
+            is_last = i == len(sentences) - 1
+            if not is_last and (words >= self.max_words or (at_paragraph_end and words >= self.min_words)):
+                groups.append(current)
+                current = [sentence]  # the one-sentence overlap
+        if current and (not groups or current != groups[-1][-1:]):
+            groups.append(current)
+        # A short tail joins the previous passage when it fits, rather than standing alone.
+        if len(groups) > 1 and _word_count(text[groups[-1][0].start : groups[-1][-1].end]) < self.min_words:
+            merged = groups[-2] + [s for s in groups[-1] if s not in groups[-2]]
+            if self._fits(text, merged[0].start, merged[-1].end):
+                groups[-2:] = [merged]
+        passages = []
+        for n, group in enumerate(groups):
+            start, end = group[0].start, group[-1].end
+            passage_text = text[start:end]
+            passages.append(
+                Passage(
+                    id=f"{article.id}:{n}",
+                    article_id=article.id,
+                    start=start,
+                    end=end,
+                    text=passage_text,
+                    sentences=tuple(group),
+                    hash=content_hash(passage_text),
+                )
+            )
+        return passages
+
+    def _fits(self, text: str, start: int, end: int) -> bool:
+        piece = text[start:end]
+        return _word_count(piece) <= self.max_words and self.count_tokens(piece) <= self.max_tokens
+
+    def _fit(self, text: str, span: Span) -> Iterator[Span]:
+        if self._fits(text, span.start, span.end):
+            yield span
+            return
+        # A run-on "sentence" (a table, a list without punctuation): cut at word boundaries.
+        words = list(re.finditer(r"\S+", text[span.start : span.end]))
+        piece_start = 0
+        while piece_start < len(words):
+            lo, hi = piece_start + 1, len(words)
+            while lo < hi:  # the longest run of words that fits
+                mid = (lo + hi + 1) // 2
+                if self._fits(text, span.start + words[piece_start].start(), span.start + words[mid - 1].end()):
+                    lo = mid
+                else:
+                    hi = mid - 1
+            yield Span(span.start + words[piece_start].start(), span.start + words[lo - 1].end())
+            piece_start = lo

@@ -1,0 +1,48 @@
+"""Extraction + Hits -> a Reply: numbered citations, verbatim sentences, offsets."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from qa.types import Citation, Extraction, Hit, QuotedSentence, Reply, RetrievedPassage
+
+NO_ANSWER = "I could not find an answer to that in the articles."
+
+
+class Citer:
+    def __init__(self, sources: dict[str, str]):
+        self.sources = sources  # article id -> source path
+
+    def cite(self, question: str, query: str, extraction: Extraction, hits: Sequence[Hit],
+             timings_ms: dict[str, float]) -> Reply:
+        passages = tuple(
+            RetrievedPassage(
+                passage_id=h.passage.id, article_id=h.passage.article_id, title=h.title,
+                start=h.passage.start, end=h.passage.end, text=h.passage.text, score=round(h.score, 4),
+            )
+            for h in hits
+        )
+        if not extraction.answerable:
+            return Reply(question=question, query=query, answer=NO_ANSWER, answerable=False,
+                         confidence=extraction.confidence, sentences=(), citations=(), passages=passages,
+                         timings_ms=timings_ms)
+        numbers: dict[str, int] = {}
+        citations: list[Citation] = []
+        quoted: list[QuotedSentence] = []
+        for sentence in extraction.sentences:
+            passage = sentence.hit.passage
+            if passage.id not in numbers:
+                numbers[passage.id] = len(numbers) + 1
+                citations.append(Citation(
+                    id=numbers[passage.id], article_id=passage.article_id, title=sentence.hit.title,
+                    source=self.sources.get(passage.article_id, ""), passage_id=passage.id,
+                    start=passage.start, end=passage.end, text=passage.text, score=round(sentence.hit.score, 4),
+                ))
+            quoted.append(QuotedSentence(
+                text=sentence.text, citation=numbers[passage.id], article_id=sentence.article_id,
+                start=sentence.start, end=sentence.end, score=round(sentence.score, 4),
+            ))
+        answer = " ".join(f"{q.text} [{q.citation}]" for q in quoted)
+        return Reply(question=question, query=query, answer=answer, answerable=True,
+                     confidence=extraction.confidence, sentences=tuple(quoted), citations=tuple(citations),
+                     passages=passages, timings_ms=timings_ms, short_answer=extraction.short_answer)

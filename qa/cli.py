@@ -1,0 +1,142 @@
+"""The ``qa`` command: index, ask, serve. Heavy imports happen inside the commands."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from qa import __version__
+from qa.config import SETTINGS_DOC, Settings, SettingsError
+
+
+def _env_help() -> str:
+    return "environment (command-line options win):\n" + "\n".join(
+        f"  QA_{name.upper():<18} {doc}" for name, doc in SETTINGS_DOC.items()
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="qa",
+        description="Answer questions about a folder of articles with sentences quoted from them, each cited.",
+        epilog=_env_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"qa {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = commands.add_parser("index", help="build or update the index from the corpus",
+                            description="Build the index from the corpus. Incremental: only new or changed "
+                            "text is embedded unless --full.")
+    p.add_argument("--corpus", type=Path, help="corpus folder [QA_CORPUS, default seeds/]")
+    p.add_argument("--index", type=Path, help="index folder [QA_INDEX, default index/]")
+    p.add_argument("--model", help="embedding model [QA_MODEL]")
+    p.add_argument("--full", action="store_true", help="re-embed everything instead of reusing vectors")
+    p.add_argument("--wait", action="store_true", help="wait for a rebuild already running instead of failing")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+
+    p = commands.add_parser("ask", help="answer one question", description="Answer one question from the index.")
+    p.add_argument("question", help="the question, in quotes")
+    p.add_argument("--index", type=Path, help="index folder [QA_INDEX, default index/]")
+    p.add_argument("--model", help="embedding model [QA_MODEL]")
+    p.add_argument("--top-k", type=int, help="passages to retrieve, 1–20 [QA_TOP_K, default 5]")
+    p.add_argument("--json", action="store_true", help="print the same JSON as the /ask API")
+
+    p = commands.add_parser("serve", help="run the web chat and the JSON API",
+                            description="Serve the chat page and the /ask API; builds the index first when missing.")
+    p.add_argument("--host", help="listen address [QA_HOST, default 127.0.0.1]")
+    p.add_argument("--port", type=int, help="port [QA_PORT, default 8000]")
+    p.add_argument("--index", type=Path, help="index folder [QA_INDEX, default index/]")
+    p.add_argument("--corpus", type=Path, help="corpus folder used when the index must be built [QA_CORPUS]")
+    p.add_argument("--model", help="embedding model [QA_MODEL]")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        settings = Settings.from_env(
+            corpus=getattr(args, "corpus", None), index=getattr(args, "index", None),
+            model=getattr(args, "model", None), host=getattr(args, "host", None),
+            port=getattr(args, "port", None), top_k=getattr(args, "top_k", None),
+        )
+    except SettingsError as error:
+        print(f"qa: {error}", file=sys.stderr)
+        return 2
+    from qa.pipeline import CorpusError, IndexProblem, ModelNotFound, RebuildRunning
+
+    try:
+        return {"index": cmd_index, "ask": cmd_ask, "serve": cmd_serve}[args.command](settings, args)
+    except (CorpusError, IndexProblem, RebuildRunning, ModelNotFound) as error:
+        print(f"qa: {error}", file=sys.stderr)
+        return 1 if isinstance(error, RebuildRunning) else 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _status(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def cmd_index(settings: Settings, args) -> int:
+    from qa.pipeline import build_index
+
+    report = build_index(settings, full=args.full, progress=not args.quiet and sys.stderr.isatty(),
+                         wait=args.wait, on_stage=_status if not args.quiet else (lambda m: None))
+    print(report.summary())
+    return 0
+
+
+def cmd_ask(settings: Settings, args) -> int:
+    from qa.pipeline import Assistant
+
+    if not 1 <= settings.top_k <= 20:
+        print("qa: --top-k must be between 1 and 20", file=sys.stderr)
+        return 2
+    question = args.question.strip()
+    if not question or len(question) > 1000:
+        print("qa: the question must be 1–1000 characters", file=sys.stderr)
+        return 2
+    reply = Assistant.load(settings).ask(question, top_k=settings.top_k)
+    if args.json:
+        print(json.dumps(reply.to_dict(), ensure_ascii=False, indent=2))
+        return 0
+    print(reply.answer)
+    if reply.answerable:
+        print()
+        for c in reply.citations:
+            print(f"[{c.id}] {c.title} ({c.source}, characters {c.start}–{c.end})")
+        print(f"\nconfidence {reply.confidence:.2f}")
+    elif reply.passages:
+        print("\nClosest passages:")
+        for p in reply.passages[:3]:
+            snippet = " ".join(p.text.split())
+            print(f"- {p.title}: {snippet[:160]}{'…' if len(snippet) > 160 else ''}")
+    return 0
+
+
+def cmd_serve(settings: Settings, args) -> int:
+    from qa.pipeline import build_index, index_exists
+
+    if not index_exists(settings):
+        _status(f"No index in {settings.index}/ yet: building it from {settings.corpus}/ …")
+        report = build_index(settings, progress=sys.stderr.isatty(), on_stage=_status)
+        _status(report.summary())
+    import uvicorn
+
+    from qa.app import create_app
+    from qa.pipeline import Assistant
+
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    app = create_app(settings, Assistant.load(settings))
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    _status(f"qa is ready: open http://{host}:{settings.port}/  (API docs: http://{host}:{settings.port}/docs)")
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    return 0

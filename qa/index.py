@@ -1,0 +1,360 @@
+"""The persisted index: passages, sentences and their vectors. The only module that imports faiss.
+
+Layout of the index folder (no pickle anywhere; every file's sha256 is in the manifest)::
+
+    index/CURRENT                      name of the live version (replaced atomically)
+    index/versions/<name>/manifest.json
+                          articles.jsonl   one article a line, with its full text
+                          passages.jsonl   id, article, offsets, sentence rows, content hash
+                          sentences.npy    int64 rows: article row, start, end
+                          passages.faiss   passage vectors (inner product on unit vectors)
+                          sentences.npy / sentence_vectors.npy  sentence vectors (float32)
+                          terms.json       document frequencies for lexical scoring
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import shutil
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from qa.text import terms
+from qa.types import Article, Passage, Span
+
+FORMAT_VERSION = 1
+POINTER = "CURRENT"
+VERSIONS = "versions"
+
+
+class IndexProblem(RuntimeError):
+    """Base for index problems that a user can fix; the message says how."""
+
+
+class IndexMissing(IndexProblem):
+    pass
+
+
+class IndexMismatch(IndexProblem):
+    pass
+
+
+class IndexCorrupt(IndexProblem):
+    pass
+
+
+def _faiss():
+    import faiss  # heavy: loaded only when an index is built or opened
+
+    return faiss
+
+
+@dataclass(frozen=True)
+class IndexData:
+    """Everything one index version holds, before it is written or after it is read."""
+
+    articles: tuple[Article, ...]
+    passages: tuple[Passage, ...]
+    passage_rows: tuple[tuple[int, int], ...]  # sentence rows [lo, hi) of each passage
+    sentence_table: np.ndarray  # (n, 3) int64: article row, start, end
+    passage_vectors: np.ndarray  # (p, d) float32, unit length
+    sentence_vectors: np.ndarray  # (n, d) float32, unit length
+    model: str
+    extra_manifest: dict = field(default_factory=dict)
+
+
+class VectorSearch:
+    """Exact inner-product search over unit vectors (cosine similarity)."""
+
+    def __init__(self, index):
+        self._index = index
+
+    @classmethod
+    def build(cls, vectors: np.ndarray) -> VectorSearch:
+        faiss = _faiss()
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        index = faiss.IndexFlatIP(vectors.shape[1])
+        index.add(vectors)
+        return cls(index)
+
+    @property
+    def size(self) -> int:
+        return int(self._index.ntotal)
+
+    @property
+    def dimension(self) -> int:
+        return int(self._index.d)
+
+    def search(self, queries: np.ndarray, k: int) -> list[list[tuple[int, float]]]:
+        """For each query, up to k (row, score) pairs, best first; never a -1 row."""
+        k = min(k, self.size)
+        if k <= 0:
+            return [[] for _ in range(len(queries))]
+        scores, rows = self._index.search(np.ascontiguousarray(queries, dtype=np.float32), k)
+        return [
+            [(int(r), float(s)) for r, s in zip(row_ids, row_scores) if r >= 0]
+            for row_ids, row_scores in zip(rows, scores)
+        ]
+
+    def vectors(self) -> np.ndarray:
+        return self._index.reconstruct_n(0, self.size) if self.size else np.zeros((0, self.dimension), np.float32)
+
+    def write(self, path: Path) -> None:
+        _faiss().write_index(self._index, str(path))
+
+    @classmethod
+    def read(cls, path: Path) -> VectorSearch:
+        return cls(_faiss().read_index(str(path)))
+
+
+class IndexStore:
+    """One loaded index version: immutable once built, so it can be swapped whole."""
+
+    def __init__(self, data: IndexData, search: VectorSearch, manifest: dict, path: Path | None = None):
+        self.manifest = manifest
+        self.path = path
+        self.articles = {a.id: a for a in data.articles}
+        self.article_list = data.articles
+        self.passages = data.passages
+        self.passage_rows = data.passage_rows
+        self.sentence_table = data.sentence_table
+        self.sentence_vectors = data.sentence_vectors
+        self.passage_search = search
+        self.passage_row = {p.id: row for row, p in enumerate(self.passages)}
+        self.passages_by_article: dict[str, list[int]] = {}
+        for row, passage in enumerate(self.passages):
+            self.passages_by_article.setdefault(passage.article_id, []).append(row)
+        df = Counter()
+        for passage in self.passages:
+            df.update(set(terms(passage.text)))
+        n = max(1, len(self.passages))
+        self.idf = {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
+        self.default_idf = math.log(1 + (n + 0.5) / 0.5)
+
+    @property
+    def model(self) -> str:
+        return self.manifest["model"]
+
+    def sentence_text(self, row: int) -> tuple[Article, int, int]:
+        article_row, start, end = (int(x) for x in self.sentence_table[row])
+        return self.article_list[article_row], start, end
+
+    def data(self) -> IndexData:
+        return IndexData(
+            articles=self.article_list,
+            passages=self.passages,
+            passage_rows=self.passage_rows,
+            sentence_table=self.sentence_table,
+            passage_vectors=self.passage_search.vectors(),
+            sentence_vectors=self.sentence_vectors,
+            model=self.model,
+        )
+
+
+def corpus_fingerprint(articles) -> str:
+    digest = hashlib.sha256()
+    for article in sorted(articles, key=lambda a: a.id):
+        digest.update(article.id.encode())
+        digest.update(b"\0")
+        digest.update(hashlib.sha256(article.text.encode("utf-8", "surrogatepass")).digest())
+    return digest.hexdigest()[:32]
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_jsonl(path: Path, rows) -> None:
+    with open(path, "w", encoding="utf-8", errors="surrogatepass") as f:
+        for row in rows:
+            f.write(json.dumps(row, ensure_ascii=False))
+            f.write("\n")
+
+
+def write_version(root: Path, data: IndexData) -> str:
+    """Write a new version beside the live one, then make it live atomically. Returns its name."""
+    root = Path(root)
+    versions = root / VERSIONS
+    versions.mkdir(parents=True, exist_ok=True)
+    name = time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + f"-{os.getpid()}-{os.urandom(3).hex()}"
+    staging = versions / f".tmp-{name}"
+    staging.mkdir()
+    try:
+        _write_jsonl(
+            staging / "articles.jsonl",
+            ({"id": a.id, "title": a.title, "source": a.source, "url": a.url, "date": a.date, "text": a.text}
+             for a in data.articles),
+        )
+        _write_jsonl(
+            staging / "passages.jsonl",
+            ({"id": p.id, "article_id": p.article_id, "start": p.start, "end": p.end, "rows": list(rows), "hash": p.hash}
+             for p, rows in zip(data.passages, data.passage_rows)),
+        )
+        np.save(staging / "sentences.npy", np.asarray(data.sentence_table, dtype=np.int64), allow_pickle=False)
+        np.save(staging / "sentence_vectors.npy", np.asarray(data.sentence_vectors, dtype=np.float32), allow_pickle=False)
+        VectorSearch.build(data.passage_vectors).write(staging / "passages.faiss")
+        files = sorted(p.name for p in staging.iterdir())
+        for file in files:
+            _fsync_file(staging / file)
+        manifest = {
+            "format_version": FORMAT_VERSION,
+            "version": name,
+            "model": data.model,
+            "dimension": int(data.passage_vectors.shape[1]),
+            "index_type": "flat-ip",
+            "articles": len(data.articles),
+            "passages": len(data.passages),
+            "sentences": int(len(data.sentence_table)),
+            "corpus_fingerprint": corpus_fingerprint(data.articles),
+            "faiss_version": _faiss().__version__,
+            "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "files": {file: _sha256(staging / file) for file in files},
+            **data.extra_manifest,
+        }
+        (staging / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        _fsync_file(staging / "manifest.json")
+        _fsync_dir(staging)
+        os.replace(staging, versions / name)
+        _fsync_dir(versions)
+        _set_pointer(root, name)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    _prune(root, keep={name, *_previous(root, name)})
+    return name
+
+
+def _set_pointer(root: Path, name: str) -> None:
+    previous = read_pointer(root)
+    tmp = root / f".{POINTER}.tmp-{os.getpid()}"
+    tmp.write_text(name + "\n", encoding="utf-8")
+    _fsync_file(tmp)
+    os.replace(tmp, root / POINTER)
+    _fsync_dir(root)
+    if previous and previous != name:
+        (root / "PREVIOUS.tmp").write_text(previous + "\n", encoding="utf-8")
+        os.replace(root / "PREVIOUS.tmp", root / "PREVIOUS")
+
+
+def read_pointer(root: Path, name: str = POINTER) -> str | None:
+    try:
+        value = (Path(root) / name).read_text(encoding="utf-8").strip()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    return value or None
+
+
+def _previous(root: Path, current: str) -> list[str]:
+    prev = read_pointer(root, "PREVIOUS")
+    return [prev] if prev and prev != current else []
+
+
+def _prune(root: Path, keep: set[str]) -> None:
+    """Drop versions other than the live and the previous one, and staging left by killed builds."""
+    versions = Path(root) / VERSIONS
+    for entry in versions.iterdir():
+        if entry.name not in keep:
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+def rebuild_hint(index: Path) -> str:
+    return f"qa index --full --index {index}"
+
+
+def load(root: Path, *, model: str | None = None, verify: bool = True) -> IndexStore:
+    """Load the live version, falling back to the previous one if the live one is damaged."""
+    root = Path(root)
+    name = read_pointer(root)
+    if name is None:
+        raise IndexMissing(f"no index in {str(root)!r}: build one with `qa index --index {root}`")
+    errors = []
+    for candidate in [name, *_previous(root, name)]:
+        try:
+            store = load_version(root / VERSIONS / candidate, verify=verify)
+        except IndexCorrupt as error:
+            errors.append(str(error))
+            continue
+        if model is not None and store.model != model:
+            raise IndexMismatch(
+                f"the index in {str(root)!r} was built with model {store.model!r}, "
+                f"but the configured model is {model!r}: rebuild it with `{rebuild_hint(root)}`"
+            )
+        return store
+    raise IndexCorrupt("; ".join(errors) + f". Rebuild it with `{rebuild_hint(root)}`")
+
+
+def load_version(path: Path, *, verify: bool = True) -> IndexStore:
+    try:
+        manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise IndexCorrupt(f"index version {path.name!r} has no readable manifest ({error})") from None
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise IndexMismatch(
+            f"the index in {str(path.parent.parent)!r} has format {manifest.get('format_version')!r}, "
+            f"this qa reads format {FORMAT_VERSION}: rebuild it with `{rebuild_hint(path.parent.parent)}`"
+        )
+    if verify:
+        for file, expected in manifest.get("files", {}).items():
+            try:
+                actual = _sha256(path / file)
+            except OSError:
+                actual = None
+            if actual != expected:
+                raise IndexCorrupt(f"index file {path.name}/{file} is missing or damaged (checksum mismatch)")
+    try:
+        articles = tuple(
+            Article(id=r["id"], title=r["title"], text=r["text"], source=r["source"], url=r.get("url"), date=r.get("date"))
+            for r in _read_jsonl(path / "articles.jsonl")
+        )
+        by_id = {a.id: a for a in articles}
+        sentence_table = np.load(path / "sentences.npy", allow_pickle=False)
+        passages, rows = [], []
+        for r in _read_jsonl(path / "passages.jsonl"):
+            text = by_id[r["article_id"]].text
+            lo, hi = r["rows"]
+            spans = tuple(Span(int(s), int(e)) for _, s, e in sentence_table[lo:hi])
+            passages.append(Passage(r["id"], r["article_id"], r["start"], r["end"], text[r["start"] : r["end"]], spans, r["hash"]))
+            rows.append((lo, hi))
+        sentence_vectors = np.load(path / "sentence_vectors.npy", allow_pickle=False)
+        search = VectorSearch.read(path / "passages.faiss")
+    except (OSError, ValueError, KeyError, RuntimeError) as error:
+        raise IndexCorrupt(f"index version {path.name!r} could not be read ({error})") from None
+    if search.size != len(passages) or search.dimension != manifest["dimension"]:
+        raise IndexCorrupt(f"index version {path.name!r} is inconsistent with its manifest")
+    data = IndexData(articles, tuple(passages), tuple(rows), sentence_table, np.zeros((0, 0), np.float32),
+                     sentence_vectors, manifest["model"])
+    return IndexStore(data, search, manifest, path)
+
+
+def _read_jsonl(path: Path):
+    with open(path, encoding="utf-8", errors="surrogatepass") as f:
+        for line in f:
+            if line.strip():
+                yield json.loads(line)

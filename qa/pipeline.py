@@ -1,0 +1,289 @@
+"""The only module that knows the order of the stages.
+
+build:  ingest -> chunk -> embed -> index (a new version, made live atomically)
+ask:    expand query -> embed -> retrieve -> extract -> cite
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+from collections.abc import Callable, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from qa import index as index_mod
+from qa.chunk import Chunker, content_hash
+from qa.cite import Citer
+from qa.config import Settings
+from qa.embed import Embedder, ModelNotFound, SentenceTransformerEmbedder
+from qa.extract import SentenceExtractor
+from qa.index import IndexData, IndexMismatch, IndexMissing, IndexProblem, IndexStore  # noqa: F401 (re-exported)
+from qa.ingest import CorpusError, Ingestor
+from qa.retrieve import Retriever, Turn, expand_query
+from qa.types import Article, Reply
+
+__all__ = ["Assistant", "BuildReport", "CorpusError", "IndexMismatch", "IndexMissing", "IndexProblem",
+           "ModelNotFound", "RebuildRunning", "Turn", "build_index", "make_embedder"]
+
+
+class RebuildRunning(RuntimeError):
+    pass
+
+
+def make_embedder(settings: Settings) -> Embedder:
+    return SentenceTransformerEmbedder(settings.model, batch_size=settings.batch_size)
+
+
+@dataclass
+class BuildReport:
+    version: str = ""
+    articles: int = 0
+    passages: int = 0
+    sentences: int = 0
+    added: int = 0
+    changed: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    embedded: int = 0
+    reused: int = 0
+    seconds: float = 0.0
+    skipped: dict[str, int] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        lines = [
+            f"Index {self.version}: {self.articles} articles, {self.passages} passages, {self.sentences} sentences",
+            f"  articles: {self.added} added, {self.changed} changed, {self.removed} removed, {self.unchanged} unchanged",
+            f"  texts embedded: {self.embedded}, reused from the previous index: {self.reused}",
+        ]
+        if self.skipped:
+            lines.append("  skipped files: " + ", ".join(f"{n} {why}" for why, n in sorted(self.skipped.items())))
+        lines.append(f"  took {self.seconds:.1f} s")
+        return "\n".join(lines)
+
+
+@contextmanager
+def rebuild_lock(index_dir: Path, wait: bool = False):
+    """One rebuild at a time per index folder (an advisory lock the kernel drops if we die)."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / ".lock", "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            raise RebuildRunning(
+                f"a rebuild of {str(index_dir)!r} is already running; wait for it (or use --wait)"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def build_index(
+    settings: Settings,
+    embedder: Embedder | None = None,
+    *,
+    full: bool = False,
+    progress: bool = False,
+    wait: bool = False,
+    on_stage: Callable[[str], None] = lambda message: None,
+) -> BuildReport:
+    """Build a new index version from the corpus and make it live; reuse unchanged vectors."""
+    started = time.perf_counter()
+    embedder = embedder or make_embedder(settings)
+    index_dir = Path(settings.index)
+    with rebuild_lock(index_dir, wait=wait):
+        on_stage(f"Reading {settings.corpus}")
+        ingested = Ingestor(max_file_bytes=settings.max_file_bytes).read(Path(settings.corpus))
+        articles = ingested.articles
+        if not articles:
+            skipped = f" ({ingested.skipped_total} files skipped)" if ingested.skipped_total else ""
+            raise CorpusError(f"no articles found in {str(settings.corpus)!r}{skipped}: add .txt, .md, .html or .jsonl files")
+        live = _live_store(index_dir)
+        previous = live if live is not None and live.model == embedder.name and not full else None
+
+        on_stage(f"Splitting {len(articles)} articles into passages")
+        chunker = Chunker(max_tokens=embedder.max_tokens, count_tokens=embedder.count_tokens)
+        passages, passage_rows, table = [], [], []
+        for article_row, article in enumerate(articles):
+            spans = chunker.split_sentences(article)
+            first_row = len(table)
+            row_of = {(s.start, s.end): first_row + i for i, s in enumerate(spans)}
+            table.extend((article_row, s.start, s.end) for s in spans)
+            for passage in chunker.chunk(article, spans):
+                passages.append(passage)
+                passage_rows.append((row_of[passage.sentences[0].start, passage.sentences[0].end],
+                                     row_of[passage.sentences[-1].start, passage.sentences[-1].end] + 1))
+        sentence_table = np.asarray(table, dtype=np.int64).reshape(-1, 3)
+        sentence_texts = [articles[a].text[s:e] for a, s, e in table]
+
+        cache = _VectorCache.from_store(previous)
+        passage_vectors, p_new, p_reused = cache.vectors([p.text for p in passages], embedder, progress,
+                                                          "Embedding passages")
+        sentence_vectors, s_new, s_reused = cache.vectors(sentence_texts, embedder, progress, "Embedding sentences")
+
+        report = BuildReport(articles=len(articles), passages=len(passages), sentences=len(table),
+                             embedded=p_new + s_new, reused=p_reused + s_reused, skipped=dict(ingested.skipped))
+        _diff_articles(report, live, articles)
+        on_stage("Writing the index")
+        data = IndexData(tuple(articles), tuple(passages), tuple(passage_rows), sentence_table,
+                         passage_vectors, sentence_vectors, embedder.name)
+        report.version = index_mod.write_version(index_dir, data)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _live_store(index_dir: Path) -> IndexStore | None:
+    try:
+        return index_mod.load(index_dir)
+    except IndexProblem:
+        return None
+
+
+class _VectorCache:
+    """Vectors of texts already embedded by the previous version, keyed by content hash."""
+
+    def __init__(self, known: dict[str, np.ndarray]):
+        self.known = known
+        self.previous = frozenset(known)
+
+    @classmethod
+    def from_store(cls, store: IndexStore | None) -> _VectorCache:
+        if store is None:
+            return cls({})
+        known = {}
+        for passage, vector in zip(store.passages, store.passage_search.vectors()):
+            known[passage.hash] = vector
+        for row, vector in enumerate(store.sentence_vectors):
+            article, start, end = store.sentence_text(row)
+            known[content_hash(article.text[start:end])] = vector
+        return cls(known)
+
+    def vectors(self, texts: list[str], embedder: Embedder, progress: bool, desc: str) -> tuple[np.ndarray, int, int]:
+        """Vectors for ``texts``, how many were embedded now, how many came from the previous index."""
+        hashes = [content_hash(t) for t in texts]
+        missing = sorted({h: i for i, h in enumerate(hashes) if h not in self.known}.values())
+        if missing:
+            fresh = embedder.encode([texts[i] for i in missing], progress=progress, desc=desc)
+            for i, vector in zip(missing, fresh):
+                self.known[hashes[i]] = vector
+        if not texts:
+            return np.zeros((0, embedder.dimension), np.float32), 0, 0
+        reused = sum(1 for h in hashes if h in self.previous)
+        return np.vstack([self.known[h] for h in hashes]).astype(np.float32), len(missing), reused
+
+
+def _diff_articles(report: BuildReport, previous: IndexStore | None, articles: Sequence[Article]) -> None:
+    before = {a.id: a.text for a in previous.article_list} if previous else {}
+    now = {a.id: a.text for a in articles}
+    report.added = sum(1 for i in now if i not in before)
+    report.removed = sum(1 for i in before if i not in now)
+    report.changed = sum(1 for i in now if i in before and before[i] != now[i])
+    report.unchanged = sum(1 for i in now if i in before and before[i] == now[i])
+
+
+@dataclass(frozen=True)
+class _Engine:
+    """Everything that answers from one index version; replaced whole, never mutated."""
+
+    store: IndexStore
+    retriever: Retriever
+    extractor: SentenceExtractor
+    citer: Citer
+
+
+class Assistant:
+    """Answers questions from a built index. Thread-safe: ``ask`` reads one immutable engine."""
+
+    def __init__(self, store: IndexStore, embedder: Embedder, settings: Settings):
+        if store.manifest.get("dimension") != embedder.dimension:
+            raise IndexMismatch(
+                f"the index has {store.manifest.get('dimension')}-dimensional vectors but the model "
+                f"{embedder.name!r} makes {embedder.dimension}: rebuild with `{index_mod.rebuild_hint(settings.index)}`"
+            )
+        self.settings = settings
+        self.embedder = embedder
+        self._engine = self._make_engine(store)
+
+    def _make_engine(self, store: IndexStore) -> _Engine:
+        return _Engine(
+            store=store,
+            retriever=Retriever(store),
+            extractor=SentenceExtractor(store, min_confidence=self.settings.min_confidence),
+            citer=Citer({a.id: a.source for a in store.article_list}),
+        )
+
+    @classmethod
+    def load(cls, settings: Settings, embedder: Embedder | None = None) -> Assistant:
+        embedder = embedder or make_embedder(settings)
+        store = index_mod.load(Path(settings.index), model=embedder.name)
+        return cls(store, embedder, settings)
+
+    @property
+    def store(self) -> IndexStore:
+        return self._engine.store
+
+    def ask(self, question: str, history: Sequence[Turn] = (), top_k: int | None = None) -> Reply:
+        engine = self._engine  # one reference for the whole request, even if a swap happens meanwhile
+        started = time.perf_counter()
+        query = expand_query(question, history)
+        query_vector = self.embedder.encode([query])[0]
+        hits = engine.retriever.retrieve(query_vector, top_k or self.settings.top_k)
+        retrieved = time.perf_counter()
+        extraction = engine.extractor.extract(query, query_vector, hits)
+        extracted = time.perf_counter()
+        timings = {"retrieve": _ms(retrieved - started), "extract": _ms(extracted - retrieved)}
+        reply = engine.citer.cite(question, query, extraction, hits, timings)
+        timings["total"] = _ms(time.perf_counter() - started)
+        return reply
+
+    def article(self, article_id: str) -> Article | None:
+        return self._engine.store.articles.get(article_id)
+
+    def articles(self) -> list[dict]:
+        store = self._engine.store
+        return [
+            {"id": a.id, "title": a.title, "source": a.source, "passages": len(store.passages_by_article.get(a.id, ()))}
+            for a in store.article_list
+        ]
+
+    def health(self) -> dict:
+        manifest = self._engine.store.manifest
+        return {
+            "status": "ok",
+            "articles": manifest["articles"],
+            "passages": manifest["passages"],
+            "sentences": manifest["sentences"],
+            "model": manifest["model"],
+            "index_version": manifest["version"],
+            "built_at": manifest["built_at"],
+        }
+
+
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000, 2)
+
+
+def index_exists(settings: Settings) -> bool:
+    return index_mod.read_pointer(Path(settings.index)) is not None
+
+
+def example_questions(store: IndexStore, limit: int = 4) -> list[str]:
+    """A few questions a newcomer could ask, drawn from the names the corpus mentions most."""
+    from collections import Counter
+
+    from qa.retrieve import subjects
+
+    counts: Counter = Counter()
+    for row in range(len(store.sentence_table)):
+        article, start, end = store.sentence_text(row)
+        for name in subjects(article.text[start:end]):
+            if len(name) > 2:
+                counts[name] += 1
+    names = [n for n, c in counts.most_common() if c >= 2 and " " in n][:limit]
+    names += [n for n, c in counts.most_common() if c >= 2 and n not in names][: limit - len(names)]
+    return [f"What is said about {name}?" for name in names[:limit]]

@@ -1,0 +1,49 @@
+"""Small text helpers shared by the stages: word tokens, stop words, a light stemmer."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
+
+STOP_WORDS = frozenset(
+    """a about above after again against all am an and any are aren't as at be because been
+    before being below between both but by can could did do does doing done down during each
+    few for from further had has have having he her here hers herself him himself his how i if
+    in into is it its itself just me more most my myself no nor not of off on once only or
+    other our ours ourselves out over own same she should so some such than that the their
+    theirs them themselves then there these they this those through to too under until up
+    upon very was we were what when where which while who whom whose why will with would you
+    your yours yourself yourselves also s t many much did does tell name named called""".split()
+)
+
+QUESTION_WORDS = frozenset("what when where which who whom whose why how".split())
+
+
+def normalise(text: str) -> str:
+    """Fold case and accents and unify apostrophes, so 'Café’s' and "cafe's" compare equal."""
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return text.replace("’", "'").lower()
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(normalise(text))
+
+
+def stem(word: str) -> str:
+    """A deliberately light suffix stripper: enough to match 'discussed' with 'discuss'."""
+    if word.endswith("'s"):
+        word = word[:-2]
+    for suffix, keep in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            if suffix == "s" and word.endswith("ss"):
+                continue
+            return word[: -len(suffix)] + keep
+    return word
+
+
+def terms(text: str) -> list[str]:
+    """Content terms: stemmed words that are not stop words."""
+    return [stem(w) for w in words(text) if w not in STOP_WORDS]

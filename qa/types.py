@@ -1,0 +1,127 @@
+"""The nouns passed between stages: small frozen dataclasses, stdlib only."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    id: str
+    title: str
+    text: str
+    source: str  # path relative to the corpus folder (with "#line" for jsonl records)
+    url: str | None = None
+    date: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A half-open character range [start, end) in an article's text."""
+
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    id: str
+    article_id: str
+    start: int
+    end: int
+    text: str
+    sentences: tuple[Span, ...]  # offsets in the article text, in order
+    hash: str  # content hash of the text (for the embedding cache)
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One retrieved passage with its fused score and the scores it came from."""
+
+    passage: Passage
+    title: str
+    score: float
+    rank: int
+    dense: float = 0.0
+    lexical: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredSentence:
+    text: str
+    article_id: str
+    start: int
+    end: int
+    score: float
+    hit: Hit
+
+
+@dataclass(frozen=True, slots=True)
+class ShortAnswer:
+    text: str
+    article_id: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Extraction:
+    """What the extract stage decided: the sentences to quote, and whether to answer at all."""
+
+    sentences: tuple[ScoredSentence, ...]
+    confidence: float
+    answerable: bool
+    short_answer: ShortAnswer | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    id: int
+    article_id: str
+    title: str
+    source: str
+    passage_id: str
+    start: int
+    end: int
+    text: str
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class QuotedSentence:
+    text: str
+    citation: int
+    article_id: str
+    start: int
+    end: int
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class RetrievedPassage:
+    passage_id: str
+    article_id: str
+    title: str
+    start: int
+    end: int
+    text: str
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """One answer, rendered as JSON by the API and as HTML by the chat page."""
+
+    question: str
+    query: str
+    answer: str
+    answerable: bool
+    confidence: float
+    sentences: tuple[QuotedSentence, ...]
+    citations: tuple[Citation, ...]
+    passages: tuple[RetrievedPassage, ...]
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    short_answer: ShortAnswer | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)

@@ -1,0 +1,177 @@
+"""The chat in real headless Chromium (Debian's /usr/bin/chromium) through Playwright."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+if not Path(CHROMIUM).exists():
+    if os.environ.get("CI"):
+        raise RuntimeError(f"{CHROMIUM} is missing in CI: .ci/run must install Debian's chromium")
+    pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)", allow_module_level=True)
+
+from playwright.sync_api import expect, sync_playwright  # noqa: E402
+
+pytestmark = pytest.mark.browser
+
+LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
+               "--disable-background-networking", "--disable-component-update"]
+
+
+class LiveServer:
+    """uvicorn on a free loopback port, in a thread, for one app."""
+
+    def __init__(self, app):
+        import uvicorn
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self):
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the test server did not start")
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc):
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def seed_server(seed_settings, seed_assistant):
+    from qa.app import create_app
+
+    with LiveServer(create_app(seed_settings, seed_assistant)) as server:
+        yield server
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context()
+    page = context.new_page()
+    problems = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
+    yield page
+    context.close()
+    assert problems == [], problems  # no script errors, no CSP violations
+
+
+@pytest.mark.model
+def test_ask_follow_up_and_open_the_source(page, seed_server):
+    page.goto(seed_server.url + "/")
+    expect(page.get_by_role("heading", name="Ask about 1 article")).to_be_visible()
+    page.evaluate("window.__noReload = true")
+    box = page.get_by_label("Your question")
+    box.fill("What did Rahmon and Patrushev discuss?")
+    box.press("Enter")
+    first = page.locator("#turn-0")
+    expect(first.locator(".answer")).to_contain_text("Collective Security Treaty Organization")
+    expect(first.locator("a.cite").first).to_have_text("[1]")
+    expect(first.locator(".sources mark").first).to_be_visible()
+    expect(first.locator(".timing")).to_contain_text("answered in")
+    assert page.evaluate("window.__noReload") is True  # answered without a page load
+
+    box.fill("When was he born?")
+    box.press("Enter")
+    second = page.locator("#turn-1")
+    expect(second.locator(".answer")).to_contain_text("born July 11, 1951")
+    expect(second.locator(".query")).to_contain_text("Patrushev")  # the subject came from the history
+
+    # Shift+Enter adds a line instead of sending.
+    box.fill("line one")
+    box.press("Shift+Enter")
+    assert page.locator(".turn").count() == 2 and "\n" in box.input_value()
+
+    second.locator(".sources a").first.click()
+    page.wait_for_url("**/articles/**")
+    highlight = page.locator("mark#hl")
+    expect(highlight).to_contain_text("born July 11, 1951")
+    expect(highlight).to_be_in_viewport()
+
+
+@pytest.mark.model
+def test_example_question_is_clickable_and_no_answer_looks_different(page, seed_server):
+    page.goto(seed_server.url + "/")
+    page.locator("a.example").first.click()
+    expect(page.locator("#turn-0")).to_be_visible()
+    page.get_by_label("Your question").fill("What is the capital of France?")
+    page.get_by_role("button", name="Ask").click()
+    expect(page.locator("#turn-1.no-answer .abstain")).to_contain_text("could not find")
+    expect(page.locator("#turn-1 .related li").first).to_be_visible()
+
+
+@pytest.mark.model
+def test_works_without_javascript(browser, seed_server):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(seed_server.url + "/?q=Who+is+Nikolai+Patrushev%3F")
+    expect(page.locator("#turn-0 .answer")).to_contain_text("Russian politician")
+    page.get_by_label("Your question").fill("When was he born?")
+    page.get_by_role("button", name="Ask").click()
+    expect(page.locator("#turn-0 .answer")).to_contain_text("born July 11, 1951")
+    context.close()
+
+
+def test_hostile_articles_render_as_text_and_run_nothing(browser, tmp_path):
+    from qa.app import create_app
+    from qa.config import Settings
+    from qa.embed import FakeEmbedder
+    from qa.pipeline import Assistant, build_index
+
+    corpus = tmp_path / "hostile"
+    corpus.mkdir()
+    (corpus / "evil.txt").write_text(
+        'The payload <script>window.__pwned = 1; alert("pwned")</script> sits in this sentence. '
+        'An image <img src=x onerror="window.__pwned = 2; alert(2)"> follows here.'
+    )
+    (corpus / "evil-page.html").write_text(
+        "<html><head><title>Evil &lt;script&gt;alert(3)&lt;/script&gt;</title></head><body>"
+        "<p>Text with &lt;img src=x onerror=alert(4)&gt; escaped markup inside the payload sentence.</p>"
+        "<script>alert(5)</script></body></html>"
+    )
+    settings = Settings.from_env({}, corpus=corpus, index=tmp_path / "idx", min_confidence=0.0)
+    embedder = FakeEmbedder()
+    build_index(settings, embedder)
+    dialogs = []
+    with LiveServer(create_app(settings, Assistant.load(settings, embedder))) as server:
+        context = browser.new_context()
+        page = context.new_page()
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.goto(server.url + "/")
+        page.get_by_label("Your question").fill("payload sentence image")
+        page.get_by_label("Your question").press("Enter")
+        expect(page.locator("#turn-0 .answer")).to_contain_text("<")
+        page.goto(server.url + "/?q=payload+sentence+image")
+        page.goto(server.url + "/articles/evil")
+        expect(page.locator(".article-text")).to_contain_text('<script>window.__pwned = 1; alert("pwned")</script>')
+        page.goto(server.url + "/articles/evil")
+        assert page.evaluate("window.__pwned") is None
+        context.close()
+    assert dialogs == []

@@ -1,0 +1,66 @@
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from qa.cli import main
+from qa.config import Settings
+
+
+def run_qa(*args, env=None, cwd=None):
+    return subprocess.run([sys.executable, "-m", "qa", *args], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, **(env or {})}, cwd=cwd)
+
+
+def test_help_lists_commands_and_environment_without_heavy_imports():
+    code = "import sys, qa.cli; qa.cli.build_parser().format_help(); " \
+           "print(sorted(m for m in ('torch', 'faiss', 'fastapi', 'sentence_transformers') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+    result = run_qa("--help")
+    assert result.returncode == 0
+    for word in ("index", "ask", "serve", "QA_INDEX", "QA_MODEL", "QA_CORPUS"):
+        assert word in result.stdout
+
+
+def test_settings_come_from_the_environment_and_options_win():
+    settings = Settings.from_env({"QA_INDEX": "/x", "QA_TOP_K": "7", "QA_PORT": "9000"}, index=None, port=8123)
+    assert str(settings.index) == "/x" and settings.top_k == 7 and settings.port == 8123
+
+
+def test_bad_environment_value_is_a_clear_error(capsys, monkeypatch):
+    monkeypatch.setenv("QA_PORT", "eighty")
+    assert main(["ask", "hi"]) == 2
+    assert "QA_PORT='eighty' is not a valid int" in capsys.readouterr().err
+
+
+def test_ask_without_an_index_says_how_to_build_one(tmp_path, capsys):
+    assert main(["ask", "hello?", "--index", str(tmp_path / "none")]) == 2
+    assert "qa index" in capsys.readouterr().err
+
+
+def test_index_of_an_empty_corpus_is_a_clear_error(tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    assert main(["index", "--corpus", str(tmp_path / "empty"), "--index", str(tmp_path / "i"), "-q"]) == 2
+    assert "no articles found" in capsys.readouterr().err
+
+
+@pytest.mark.model
+def test_index_then_ask_prints_a_cited_answer(tmp_path):
+    from tests.conftest import SEEDS
+
+    env = {"QA_CORPUS": str(SEEDS), "QA_INDEX": str(tmp_path / "index")}
+    built = run_qa("index", env=env)
+    assert built.returncode == 0, built.stderr
+    assert "1 articles" in built.stdout and "1 added" in built.stdout
+    again = run_qa("index", env=env)
+    assert "0 added, 0 changed, 0 removed, 1 unchanged" in again.stdout and "texts embedded: 0" in again.stdout
+    answer = run_qa("ask", "What did Rahmon and Patrushev discuss?", env=env)
+    assert answer.returncode == 0, answer.stderr
+    assert "[1]" in answer.stdout and "Tajik President Rahmon receives Patrushev" in answer.stdout
+    as_json = json.loads(run_qa("ask", "Who is Nikolai Patrushev?", "--json", env=env).stdout)
+    assert as_json["answerable"] and as_json["citations"][0]["source"].endswith(".txt")
+    refused = run_qa("ask", "hi", env={**env, "QA_MODEL": str(tmp_path)})
+    assert refused.returncode == 2 and "holds no sentence-transformers model" in refused.stderr

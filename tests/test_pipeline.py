@@ -1,0 +1,72 @@
+import threading
+
+import pytest
+
+from qa.ingest import CorpusError
+from qa.pipeline import Assistant, RebuildRunning, build_index, rebuild_lock
+
+
+def test_incremental_build_embeds_only_what_changed(tiny_settings, fake_embedder):
+    first = build_index(tiny_settings, fake_embedder)
+    assert first.added == 4 and first.reused == 0
+    calls = fake_embedder.calls
+    (tiny_settings.corpus / "coffee.txt").write_text("Tea is grown in Assam. It is picked by hand.")
+    (tiny_settings.corpus / "feed.jsonl").unlink()
+    (tiny_settings.corpus / "new.txt").write_text("A brand new article about kites.")
+    second = build_index(tiny_settings, fake_embedder)
+    assert (second.added, second.changed, second.removed, second.unchanged) == (1, 1, 1, 2)
+    embedded_now = fake_embedder.calls - calls
+    assert embedded_now == second.embedded and 0 < embedded_now < first.embedded
+    assistant = Assistant.load(tiny_settings, fake_embedder)
+    assert assistant.article("penguins-1") is None
+    assert "Assam" in assistant.article("coffee").text
+    full = build_index(tiny_settings, fake_embedder, full=True)
+    assert full.reused == 0
+    assert (full.added, full.unchanged) == (0, 4)
+
+
+def test_incremental_vectors_equal_a_full_build(tiny_settings, fake_embedder, tmp_path):
+    import numpy as np
+    from dataclasses import replace
+
+    build_index(tiny_settings, fake_embedder)
+    (tiny_settings.corpus / "coffee.txt").write_text("Tea is grown in Assam.")
+    build_index(tiny_settings, fake_embedder)
+    other = replace(tiny_settings, index=tmp_path / "other")
+    build_index(other, fake_embedder, full=True)
+    a, b = Assistant.load(tiny_settings, fake_embedder).store, Assistant.load(other, fake_embedder).store
+    assert [p.id for p in a.passages] == [p.id for p in b.passages]
+    assert np.allclose(a.passage_search.vectors(), b.passage_search.vectors())
+    assert np.allclose(a.sentence_vectors, b.sentence_vectors)
+
+
+def test_empty_corpus_is_a_clear_error(tmp_path, fake_embedder, tiny_settings):
+    from dataclasses import replace
+
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(CorpusError, match="no articles found"):
+        build_index(replace(tiny_settings, corpus=tmp_path / "empty"), fake_embedder)
+
+
+def test_second_rebuild_is_refused_while_one_runs(tiny_settings, fake_embedder):
+    with rebuild_lock(tiny_settings.index):
+        with pytest.raises(RebuildRunning, match="already running"):
+            build_index(tiny_settings, fake_embedder)
+
+
+def test_wait_blocks_until_the_running_rebuild_ends(tiny_settings, fake_embedder):
+    done = []
+    with rebuild_lock(tiny_settings.index):
+        worker = threading.Thread(target=lambda: done.append(build_index(tiny_settings, fake_embedder, wait=True)))
+        worker.start()
+        worker.join(0.5)
+        assert not done  # still waiting for the lock
+    worker.join(30)
+    assert done and done[0].articles == 4
+
+
+def test_health_and_articles(tiny_assistant):
+    health = tiny_assistant.health()
+    assert health["status"] == "ok" and health["articles"] == 4 and health["model"] == "fake-hash-embedder"
+    listed = {a["id"]: a for a in tiny_assistant.articles()}
+    assert listed["coffee"]["source"] == "coffee.txt" and listed["coffee"]["passages"] >= 1
