@@ -273,17 +273,40 @@ def index_exists(settings: Settings) -> bool:
 
 
 def example_questions(store: IndexStore, limit: int = 4) -> list[str]:
-    """A few questions a newcomer could ask, drawn from the names the corpus mentions most."""
+    """A few questions a newcomer could ask, drawn from the corpus itself.
+
+    "Who is X?" where a sentence introduces a person ("X (born ...)", "X is a ..."), "What is the Y?"
+    for an acronym the text spells out, then "What is said about Z?" for the names mentioned most.
+    """
+    import re
     from collections import Counter
 
     from qa.retrieve import subjects
 
+    introduced: list[str] = []
+    acronyms: list[str] = []
     counts: Counter = Counter()
+    person = re.compile(r"^((?:[A-Z][\w’'-]+\s){1,3}[A-Z][\w’'-]+)\s(?:\(born\b|is an?\b|was an?\b)")
+    acronym = re.compile(r"\b(?:[A-Z][a-z]+\s){1,5}[A-Z][a-z]+\s\(([A-Z]{2,6})\)")
     for row in range(len(store.sentence_table)):
         article, start, end = store.sentence_text(row)
-        for name in subjects(article.text[start:end]):
+        sentence = article.text[start:end]
+        match = person.match(sentence)
+        if match and match.group(1) not in introduced:
+            introduced.append(match.group(1))
+        for found in acronym.finditer(sentence):
+            if found.group(1) not in acronyms:
+                acronyms.append(found.group(1))
+        for name in subjects(sentence):
             if len(name) > 2:
                 counts[name] += 1
-    names = [n for n, c in counts.most_common() if c >= 2 and " " in n][:limit]
-    names += [n for n, c in counts.most_common() if c >= 2 and n not in names][: limit - len(names)]
-    return [f"What is said about {name}?" for name in names[:limit]]
+    questions = [f"Who is {name}?" for name in introduced[:2]]
+    questions += [f"What is the {short}?" for short in acronyms[:1]]
+    taken = set(introduced) | set(acronyms)
+    for name, count in counts.most_common():
+        if len(questions) >= limit:
+            break
+        if count >= 2 and " " in name and not any(name in t or t in name for t in taken):
+            questions.append(f"What is said about {name}?")
+            taken.add(name)
+    return questions[:limit]

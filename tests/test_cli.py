@@ -3,10 +3,15 @@ import os
 import subprocess
 import sys
 
+from pathlib import Path
+
 import pytest
 
 from qa.cli import main
 from qa.config import Settings
+
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
 
 def run_qa(*args, env=None, cwd=None):
@@ -49,8 +54,6 @@ def test_index_of_an_empty_corpus_is_a_clear_error(tmp_path, capsys):
 
 @pytest.mark.model
 def test_index_then_ask_prints_a_cited_answer(tmp_path):
-    from tests.conftest import SEEDS
-
     env = {"QA_CORPUS": str(SEEDS), "QA_INDEX": str(tmp_path / "index")}
     built = run_qa("index", env=env)
     assert built.returncode == 0, built.stderr

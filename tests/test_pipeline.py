@@ -70,3 +70,20 @@ def test_health_and_articles(tiny_assistant):
     assert health["status"] == "ok" and health["articles"] == 4 and health["model"] == "fake-hash-embedder"
     listed = {a["id"]: a for a in tiny_assistant.articles()}
     assert listed["coffee"]["source"] == "coffee.txt" and listed["coffee"]["passages"] >= 1
+
+
+def test_example_questions_come_from_the_corpus(tmp_path, fake_embedder):
+    from qa.config import Settings
+    from qa.pipeline import example_questions
+
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text(
+        "Ada Lovelace (born December 10, 1815) was an English mathematician. She worked with Charles Babbage.\n"
+        "Charles Babbage designed the Analytical Engine. The Royal Astronomical Society (RAS) honoured Charles Babbage.\n"
+    )
+    settings = Settings.from_env({}, corpus=corpus, index=tmp_path / "i")
+    build_index(settings, fake_embedder)
+    questions = example_questions(Assistant.load(settings, fake_embedder).store)
+    assert questions[:2] == ["Who is Ada Lovelace?", "What is the RAS?"]
+    assert "What is said about Charles Babbage?" in questions
