@@ -25,7 +25,7 @@ from qa.extract import SentenceExtractor
 from qa.index import IndexData, IndexMismatch, IndexMissing, IndexProblem, IndexStore  # noqa: F401 (re-exported)
 from qa.ingest import CorpusError, Ingestor
 from qa.retrieve import Retriever, Turn, expand_query
-from qa.types import Article, Reply
+from qa.types import Article, Reply, RetrievedPassage
 
 __all__ = ["Assistant", "BuildReport", "CorpusError", "IndexMismatch", "IndexMissing", "IndexProblem",
            "ModelNotFound", "RebuildRunning", "Turn", "build_index", "make_embedder"]
@@ -240,6 +240,17 @@ class Assistant:
         reply = engine.citer.cite(question, query, extraction, hits, timings)
         timings["total"] = _ms(time.perf_counter() - started)
         return reply
+
+    def retrieve(self, question: str, top_k: int, history: Sequence[Turn] = ()) -> list[RetrievedPassage]:
+        """Retrieval alone (no extraction): the passages ``ask`` would read, best first."""
+        engine = self._engine
+        query_vector = self.embedder.encode([expand_query(question, history)])[0]
+        hits = engine.retriever.retrieve(query_vector, top_k)
+        return [
+            RetrievedPassage(passage_id=h.passage.id, article_id=h.passage.article_id, title=h.title,
+                             start=h.passage.start, end=h.passage.end, text=h.passage.text, score=round(h.score, 4))
+            for h in hits
+        ]
 
     def article(self, article_id: str) -> Article | None:
         return self._engine.store.articles.get(article_id)
