@@ -1,4 +1,4 @@
-"""The ``qa`` command: index, ask, serve. Heavy imports happen inside the commands."""
+"""The ``qa`` command: index, ask, serve, eval. Heavy imports happen inside the commands."""
 
 from __future__ import annotations
 
@@ -52,6 +52,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--index", type=Path, help="index folder [QA_INDEX, default index/]")
     p.add_argument("--corpus", type=Path, help="corpus folder used when the index must be built [QA_CORPUS]")
     p.add_argument("--model", help="embedding model [QA_MODEL]")
+
+    p = commands.add_parser("eval", help="measure the assistant on a SQuAD-format dataset (v1.1 or v2.0)",
+                            description="Index the dataset's articles (one per SQuAD article) with the normal "
+                            "pipeline, ask its questions and report retrieval recall, quoted-sentence hits, "
+                            "EM/F1, abstention and latency.")
+    p.add_argument("dataset", type=Path, help="SQuAD JSON file (dev-v1.1.json, dev-v2.0.json, ...)")
+    p.add_argument("--limit", type=int, help="ask a random sample of N questions instead of all")
+    p.add_argument("--seed", type=int, default=0, help="random seed of the sample (default 0)")
+    p.add_argument("--articles", metavar="START-END",
+                   help="only these articles, 1-based and inclusive, in file order (e.g. 1-24)")
+    p.add_argument("--top-k", type=int, help="passages retrieved per question, 1–20 [QA_TOP_K, default 5]")
+    p.add_argument("--workdir", type=Path, help="keep the corpus and index here (a second run reuses the "
+                   "embeddings); default: a temporary folder")
+    p.add_argument("--json", type=Path, metavar="FILE", help="write metrics, config and per-question records")
+    p.add_argument("--html", type=Path, metavar="FILE", help="write a self-contained HTML report with plots")
+    p.add_argument("--model", help="embedding model [QA_MODEL]")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress")
     return parser
 
 
@@ -73,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     from qa.pipeline import CorpusError, IndexProblem, ModelNotFound, RebuildRunning
 
     try:
-        return {"index": cmd_index, "ask": cmd_ask, "serve": cmd_serve}[args.command](settings, args)
+        return {"index": cmd_index, "ask": cmd_ask, "serve": cmd_serve, "eval": cmd_eval}[args.command](settings, args)
     except (CorpusError, IndexProblem, RebuildRunning, ModelNotFound) as error:
         print(f"qa: {error}", file=sys.stderr)
         return 1 if isinstance(error, RebuildRunning) else 2
@@ -139,4 +156,42 @@ def cmd_serve(settings: Settings, args) -> int:
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
     _status(f"qa is ready: open http://{host}:{settings.port}/  (API docs: http://{host}:{settings.port}/docs)")
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    return 0
+
+
+def cmd_eval(settings: Settings, args) -> int:
+    from qa.evaluate import EvalError, format_table, parse_article_range, run_eval, write_html, write_json
+
+    if args.limit is not None and args.limit < 1:
+        print("qa: --limit must be at least 1", file=sys.stderr)
+        return 2
+    try:
+        articles = parse_article_range(args.articles)
+    except EvalError as error:
+        print(f"qa: --articles: {error}", file=sys.stderr)
+        return 2
+    for option, path in (("--json", args.json), ("--html", args.html)):
+        if path is not None and not path.resolve().parent.is_dir():
+            print(f"qa: {option}: the folder of {str(path)!r} does not exist", file=sys.stderr)
+            return 2
+    quiet = args.quiet
+    try:
+        results = run_eval(args.dataset, limit=args.limit, seed=args.seed, articles=articles, top_k=settings.top_k,
+                           workdir=args.workdir, settings=settings, progress=not quiet,
+                           on_stage=_status if not quiet else (lambda m: None))
+    except EvalError as error:
+        print(f"qa: {error}", file=sys.stderr)
+        return 2
+    try:
+        if args.json:
+            write_json(results, args.json)
+        if args.html:
+            write_html(results, args.html)
+    except OSError as error:
+        print(f"qa: cannot write the report: {error}", file=sys.stderr)
+        return 2
+    print(format_table(results))
+    for kind, path in (("JSON", args.json), ("HTML", args.html)):
+        if path:
+            print(f"{kind} report: {path}")
     return 0
