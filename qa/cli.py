@@ -114,9 +114,6 @@ def cmd_index(settings: Settings, args) -> int:
 def cmd_ask(settings: Settings, args) -> int:
     from qa.pipeline import Assistant
 
-    if not 1 <= settings.top_k <= 20:
-        print("qa: --top-k must be between 1 and 20", file=sys.stderr)
-        return 2
     question = args.question.strip()
     if not question or len(question) > 1000:
         print("qa: the question must be 1–1000 characters", file=sys.stderr)
@@ -125,6 +122,8 @@ def cmd_ask(settings: Settings, args) -> int:
     if args.json:
         print(json.dumps(reply.to_dict(), ensure_ascii=False, indent=2))
         return 0
+    if reply.short_answer:
+        print(f"Short answer: {reply.short_answer.text}\n")
     print(reply.answer)
     if reply.answerable:
         print()

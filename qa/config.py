@@ -16,6 +16,10 @@ DEFAULT_MODEL = "all-MiniLM-L6-v2"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+class SettingsError(ValueError):
+    pass
+
+
 @dataclass(frozen=True)
 class Settings:
     corpus: Path = Path("seeds")
@@ -25,9 +29,27 @@ class Settings:
     port: int = 8000
     top_k: int = 5
     batch_size: int = 32
-    min_confidence: float = 0.5
+    min_confidence: float = 0.4
+    fusion: str = "weighted"
+    dense_weight: float = 0.7
     max_file_bytes: int = 20_000_000
     web_dir: Path = PROJECT_ROOT / "web"
+
+    def __post_init__(self):
+        problems = []
+        if self.fusion not in ("weighted", "rrf", "dense", "bm25"):
+            problems.append(f"QA_FUSION={self.fusion!r} must be one of weighted, rrf, dense, bm25")
+        for name in ("dense_weight", "min_confidence"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                problems.append(f"QA_{name.upper()}={getattr(self, name)} must be between 0 and 1")
+        if not 1 <= self.top_k <= 20:
+            problems.append(f"QA_TOP_K={self.top_k} must be between 1 and 20")
+        if not 1 <= self.port <= 65535:
+            problems.append(f"QA_PORT={self.port} must be a port number (1–65535)")
+        if self.batch_size < 1:
+            problems.append(f"QA_BATCH_SIZE={self.batch_size} must be at least 1")
+        if problems:
+            raise SettingsError("; ".join(problems))
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> Settings:
@@ -47,10 +69,6 @@ class Settings:
         return replace(cls(), **values)
 
 
-class SettingsError(ValueError):
-    pass
-
-
 SETTINGS_DOC = {
     "corpus": "folder of articles to index (.txt, .md, .html, .jsonl), read recursively",
     "index": "folder holding the built index (generated; versions inside, one live)",
@@ -61,6 +79,8 @@ SETTINGS_DOC = {
     "top_k": "passages retrieved per question when the request does not say",
     "batch_size": "texts per embedding batch",
     "min_confidence": "answers below this confidence (0..1) abstain with 'no answer'",
+    "fusion": "how dense and BM25 retrieval combine: weighted (default), rrf, dense or bm25",
+    "dense_weight": "weight of the dense score in weighted fusion (0..1); BM25 gets the rest",
     "max_file_bytes": "corpus files larger than this are skipped",
     "web_dir": "folder with the chat page's templates/ and static/",
 }

@@ -1,4 +1,11 @@
-"""Question + Hits -> the sentences to quote verbatim, a confidence, and whether to answer."""
+"""Question + Hits -> the sentences to quote verbatim, a confidence, and whether to answer.
+
+Each sentence of the retrieved passages gets a few features (its similarity to the question,
+the share of the question's rare words it holds, its passage's retrieval scores, whether it holds
+the kind of thing the question asks for); a logistic model fitted on held-out data (see
+``bench/tune_extract.py``) turns them into the probability that the sentence holds the answer.
+The best sentence's probability, rescaled on held-out data, is the reply's confidence.
+"""
 
 from __future__ import annotations
 
@@ -9,22 +16,99 @@ from dataclasses import dataclass
 import numpy as np
 
 from qa.index import IndexStore
-from qa.text import terms
-from qa.types import Extraction, Hit, ScoredSentence
+from qa.shortanswer import candidates, question_type, short_answer
+from qa.text import STOP_WORDS, stem, terms, words
+from qa.types import Extraction, Hit, ScoredSentence, ShortAnswer
+
+FEATURES = ("bias", "similarity", "overlap", "bigram_overlap", "passage_score", "passage_dense",
+            "passage_lexical", "reciprocal_rank", "type_match", "new_words", "similarity_gap", "overlap_gap",
+            "neighbour_overlap", "neighbour_similarity", "term_coverage", "term_density", "log_length")
 
 
 @dataclass(frozen=True)
 class ExtractWeights:
-    """How a sentence's score is made; tuned on held-out data, never on single questions."""
+    """Fitted on SQuAD v1.1 dev articles 1–24 (whole articles, never single questions) by
+    ``bench/tune_extract.py``: a listwise (conditional logit) fit of the sentence ranking, then
+    Platt scaling of the best sentence's score into P(the first quoted sentence holds the answer)."""
 
-    similarity: float = 0.55  # cosine between question and sentence vectors
-    overlap: float = 0.30  # share of the question's IDF mass found in the sentence
-    passage: float = 0.15  # the retrieval score of the passage it came from
-    midpoint: float = 0.35  # sentence score at which confidence is 0.5
-    steepness: float = 10.0
-    keep_margin: float = 0.08  # more sentences are quoted while within this of the best
+    coefficients: tuple[float, ...] = (
+        0.0, 2.2526, 1.7588, 1.1164, 1.5697, 1.5599, 1.5923, 1.4321, 1.8755, 0.2488, 2.2526, 1.7588,
+        -0.1297, 0.8564, 1.8978, 0.5530, 0.1162,
+    )
+    calibration: tuple[float, float] = (0.5945, -5.9405)  # scale, shift
+    keep_margin: float = 0.15  # further sentences are quoted while their probability is this close
     max_sentences: int = 3
     duplicate_jaccard: float = 0.7
+
+
+def features(query: str, query_vector: np.ndarray, hits: Sequence[Hit], store: IndexStore):
+    """(sentence rows, their best hit, feature matrix, texts) for every sentence of the hits, each once."""
+    best_hit: dict[int, Hit] = {}
+    for hit in hits:
+        lo, hi = store.passage_rows[store.passage_row[hit.passage.id]]
+        for row in range(lo, hi):
+            best_hit.setdefault(row, hit)  # hits arrive best first
+    rows = list(best_hit)
+    if not rows:
+        return rows, [], np.zeros((0, len(FEATURES)), np.float32), []
+    query_vector = np.asarray(query_vector, np.float32)
+    article_of = store.sentence_table[:, 0]
+    n = len(store.sentence_table)
+    neighbours = sorted({r + d for r in rows for d in (-1, 1) if 0 <= r + d < n and article_of[r + d] == article_of[r]})
+    all_rows = sorted(set(rows) | set(neighbours))
+    similarity = dict(zip(all_rows, (store.sentence_vectors[np.asarray(all_rows)] @ query_vector).tolist()))
+    query_terms = set(terms(query))
+    query_bigrams = _bigrams(query)
+    idf = store.idf
+    mass = sum(idf.get(t, store.default_idf) for t in query_terms) or 1.0
+    kind = question_type(query)
+    asked = {stem(w) for w in words(query)}
+    texts: dict[int, str] = {}
+    overlap: dict[int, float] = {}
+    sentence_terms: dict[int, list[str]] = {}
+    for row in all_rows:
+        article, start, end = store.sentence_text(row)
+        texts[row] = article.text[start:end]
+        sentence_terms[row] = terms(texts[row])
+        overlap[row] = sum(idf.get(t, store.default_idf) for t in query_terms & set(sentence_terms[row])) / mass
+    best_similarity = max(similarity[r] for r in rows)
+    best_overlap = max(overlap[r] for r in rows)
+    matrix = np.zeros((len(rows), len(FEATURES)), np.float32)
+    for i, row in enumerate(rows):
+        text = texts[row]
+        own_terms = set(sentence_terms[row])
+        hit = best_hit[row]
+        around = [r for r in (row - 1, row + 1) if r in overlap and article_of[r] == article_of[row]]
+        matched = query_terms & own_terms
+        matrix[i] = (
+            1.0,
+            similarity[row],
+            overlap[row],
+            len(query_bigrams & _bigrams(text)) / len(query_bigrams) if query_bigrams else 0.0,
+            hit.score,
+            hit.dense,
+            hit.lexical,
+            1.0 / (1 + hit.rank),
+            1.0 if kind and candidates(text, kind, query) else 0.0,
+            1.0 if any(t not in asked for t in own_terms - STOP_WORDS) else 0.0,
+            similarity[row] - best_similarity,
+            overlap[row] - best_overlap,
+            max((overlap[r] for r in around), default=0.0),
+            max((similarity[r] for r in around), default=0.0),
+            len(matched) / len(query_terms) if query_terms else 0.0,
+            len(matched) / len(own_terms) if own_terms else 0.0,
+            math.log1p(len(sentence_terms[row])),
+        )
+    return rows, [best_hit[r] for r in rows], matrix, [texts[r] for r in rows]
+
+
+def _bigrams(text: str) -> set[tuple[str, str]]:
+    tokens = terms(text)
+    return set(zip(tokens, tokens[1:]))
+
+
+def _sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
 
 
 class SentenceExtractor:
@@ -33,16 +117,32 @@ class SentenceExtractor:
         self.min_confidence = min_confidence
         self.weights = weights or ExtractWeights()
 
+    def score(self, query: str, query_vector: np.ndarray, hits: Sequence[Hit]) -> list[ScoredSentence]:
+        """Every sentence of the retrieved passages with P(it holds the answer), best first."""
+        rows, row_hits, matrix, texts = features(query, query_vector, hits, self.store)
+        if not rows:
+            return []
+        scale, shift = self.weights.calibration
+        logits = matrix @ np.asarray(self.weights.coefficients, np.float32)
+        probabilities = _sigmoid(scale * logits + shift)
+        scored = []
+        for row, hit, text, probability in zip(rows, row_hits, texts, probabilities.tolist()):
+            article, start, end = self.store.sentence_text(row)
+            scored.append(ScoredSentence(text=text, article_id=article.id, start=start, end=end,
+                                         score=float(probability), hit=hit))
+        scored.sort(key=lambda s: (-s.score, s.article_id, s.start))
+        return scored
+
     def extract(self, query: str, query_vector: np.ndarray, hits: Sequence[Hit]) -> Extraction:
         w = self.weights
-        candidates = self.score(query, query_vector, hits)
-        if not candidates:
+        ranked = self.score(query, query_vector, hits)
+        if not ranked:
             return Extraction(sentences=(), confidence=0.0, answerable=False)
-        best = candidates[0]
-        confidence = 1.0 / (1.0 + math.exp(-w.steepness * (best.score - w.midpoint)))
-        chosen: list[ScoredSentence] = [best]
+        best = ranked[0]
+        confidence = best.score
+        chosen = [best]
         chosen_terms = [set(terms(best.text))]
-        for candidate in candidates[1:]:
+        for candidate in ranked[1:]:
             if len(chosen) >= w.max_sentences or candidate.score < best.score - w.keep_margin:
                 break
             candidate_terms = set(terms(candidate.text))
@@ -50,38 +150,13 @@ class SentenceExtractor:
                 continue
             chosen.append(candidate)
             chosen_terms.append(candidate_terms)
-        return Extraction(
-            sentences=tuple(chosen),
-            confidence=round(confidence, 4),
-            answerable=confidence >= self.min_confidence,
-        )
-
-    def score(self, query: str, query_vector: np.ndarray, hits: Sequence[Hit]) -> list[ScoredSentence]:
-        """Every sentence of the retrieved passages, scored, best first (each sentence once)."""
-        w = self.weights
-        store = self.store
-        best_hit: dict[int, Hit] = {}
-        for hit in hits:
-            lo, hi = store.passage_rows[store.passage_row[hit.passage.id]]
-            for sentence_row in range(lo, hi):
-                if sentence_row not in best_hit:  # hits arrive best first
-                    best_hit[sentence_row] = hit
-        if not best_hit:
-            return []
-        rows = np.fromiter(best_hit, dtype=np.int64)
-        similarity = store.sentence_vectors[rows] @ query_vector.astype(np.float32)
-        query_terms = set(terms(query))
-        query_mass = sum(store.idf.get(t, store.default_idf) for t in query_terms) or 1.0
-        scored = []
-        for row, sim in zip(rows.tolist(), similarity.tolist()):
-            article, start, end = store.sentence_text(row)
-            text = article.text[start:end]
-            overlap = sum(store.idf.get(t, store.default_idf) for t in query_terms & set(terms(text))) / query_mass
-            hit = best_hit[row]
-            score = w.similarity * sim + w.overlap * overlap + w.passage * hit.score
-            scored.append(ScoredSentence(text=text, article_id=article.id, start=start, end=end, score=score, hit=hit))
-        scored.sort(key=lambda s: (-s.score, s.article_id, s.start))
-        return scored
+        short = None
+        span = short_answer(best.text, query)
+        if span is not None:
+            short = ShortAnswer(text=best.text[span[0] : span[1]], article_id=best.article_id,
+                                start=best.start + span[0], end=best.start + span[1])
+        return Extraction(sentences=tuple(chosen), confidence=round(confidence, 4),
+                          answerable=confidence >= self.min_confidence, short_answer=short)
 
 
 def _jaccard(a: set, b: set) -> float:

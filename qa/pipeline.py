@@ -212,7 +212,7 @@ class Assistant:
     def _make_engine(self, store: IndexStore) -> _Engine:
         return _Engine(
             store=store,
-            retriever=Retriever(store),
+            retriever=Retriever(store, fusion=self.settings.fusion, dense_weight=self.settings.dense_weight),
             extractor=SentenceExtractor(store, min_confidence=self.settings.min_confidence),
             citer=Citer({a.id: a.source for a in store.article_list}),
         )
@@ -232,7 +232,7 @@ class Assistant:
         started = time.perf_counter()
         query = expand_query(question, history)
         query_vector = self.embedder.encode([query])[0]
-        hits = engine.retriever.retrieve(query_vector, top_k or self.settings.top_k)
+        hits = engine.retriever.retrieve(query, query_vector, top_k or self.settings.top_k)
         retrieved = time.perf_counter()
         extraction = engine.extractor.extract(query, query_vector, hits)
         extracted = time.perf_counter()
@@ -244,8 +244,8 @@ class Assistant:
     def retrieve(self, question: str, top_k: int, history: Sequence[Turn] = ()) -> list[RetrievedPassage]:
         """Retrieval alone (no extraction): the passages ``ask`` would read, best first."""
         engine = self._engine
-        query_vector = self.embedder.encode([expand_query(question, history)])[0]
-        hits = engine.retriever.retrieve(query_vector, top_k)
+        query = expand_query(question, history)
+        hits = engine.retriever.retrieve(query, self.embedder.encode([query])[0], top_k)
         return [
             RetrievedPassage(passage_id=h.passage.id, article_id=h.passage.article_id, title=h.title,
                              start=h.passage.start, end=h.passage.end, text=h.passage.text, score=round(h.score, 4))

@@ -79,17 +79,74 @@ def expand_query(question: str, history: Sequence[Turn] = ()) -> str:
     return f"{question} ({', '.join(names)})"
 
 
+FUSIONS = ("weighted", "rrf", "dense", "bm25")
+
+
 class Retriever:
-    """Dense retrieval: the query vector against every passage vector (exact inner product)."""
+    """Hybrid retrieval over passages: dense similarity and BM25, fused into one ranking.
 
-    def __init__(self, store: IndexStore):
+    Candidates come from three searches (passage vectors, sentence vectors, BM25); each candidate
+    then gets exact scores: the cosine of its passage vector, the cosine of its best sentence, and
+    its BM25 score divided by the query's best. ``weighted`` (default) mixes them, the dense weight
+    split ``1 - sentence_share`` : ``sentence_share`` between passage and best sentence; ``rrf`` is reciprocal-rank fusion of the dense
+    and BM25 rankings; ``dense`` and ``bm25`` use one side alone.
+    """
+
+    # Weights chosen on SQuAD v1.1 dev articles 1–24 (bench/RESULTS.md): passage .21, sentence .49, BM25 .30.
+    def __init__(self, store: IndexStore, fusion: str = "weighted", dense_weight: float = 0.7,
+                 sentence_share: float = 0.7, candidates: int = 100, rrf_k: int = 60):
+        if fusion not in FUSIONS:
+            raise ValueError(f"unknown fusion {fusion!r}: choose one of {', '.join(FUSIONS)}")
         self.store = store
+        self.fusion = fusion
+        self.dense_weight = dense_weight
+        self.sentence_share = sentence_share
+        self.candidates = candidates
+        self.rrf_k = rrf_k
 
-    def retrieve(self, query_vector: np.ndarray, top_k: int) -> list[Hit]:
-        results = self.store.passage_search.search(query_vector.reshape(1, -1), top_k)[0]
-        hits = []
-        for rank, (row, score) in enumerate(results):
-            passage = self.store.passages[row]
-            title = self.store.articles[passage.article_id].title
-            hits.append(Hit(passage=passage, title=title, score=score, rank=rank, dense=score))
-        return hits
+    def retrieve(self, query: str, query_vector: np.ndarray, top_k: int) -> list[Hit]:
+        store = self.store
+        pool = max(self.candidates, top_k)
+        query_vector = np.asarray(query_vector, dtype=np.float32)
+        rows: set[int] = set()
+        if self.fusion != "bm25":
+            rows.update(r for r, _ in store.passage_search.search(query_vector.reshape(1, -1), pool)[0])
+            if store.sentence_search is not None:
+                found = store.sentence_search.search(query_vector.reshape(1, -1), pool)[0]
+                rows.update(int(store.sentence_passage[r]) for r, _ in found)
+        lexical: dict[int, float] = {}
+        if self.fusion != "dense":
+            scores = store.lexical.scores(query)
+            best = float(scores.max()) if len(scores) else 0.0
+            if best > 0:
+                top = np.argpartition(-scores, min(pool, len(scores) - 1))[:pool]
+                lexical = {int(r): float(scores[r]) / best for r in top if scores[r] > 0}
+                rows.update(lexical)
+        ordered = sorted(rows)
+        passage_cosine = dict(zip(ordered, store.passage_search.similarity(query_vector, ordered).tolist()))
+        sentence_cosine = {}
+        for row in ordered:
+            lo, hi = store.passage_rows[row]
+            sentence_cosine[row] = float((store.sentence_vectors[lo:hi] @ query_vector).max()) if hi > lo else 0.0
+        share = self.sentence_share
+        dense = {r: (1 - share) * passage_cosine[r] + share * sentence_cosine[r] for r in ordered}
+        fused = self._fuse(dense, lexical, ordered)
+        ranked = sorted(fused.items(), key=lambda item: (-item[1], item[0]))[:top_k]
+        return [
+            Hit(passage=store.passages[row], title=store.articles[store.passages[row].article_id].title,
+                score=score, rank=rank, dense=dense[row], lexical=lexical.get(row, 0.0))
+            for rank, (row, score) in enumerate(ranked)
+        ]
+
+    def _fuse(self, dense: dict[int, float], lexical: dict[int, float], rows: list[int]) -> dict[int, float]:
+        if self.fusion == "dense":
+            return dense
+        if self.fusion == "bm25":
+            return lexical
+        if self.fusion == "rrf":
+            dense_rank = {r: i for i, r in enumerate(sorted(rows, key=lambda r: -dense[r]))}
+            lexical_rank = {r: i for i, r in enumerate(sorted(lexical, key=lambda r: -lexical[r]))}
+            return {r: 1 / (self.rrf_k + dense_rank[r])
+                    + (1 / (self.rrf_k + lexical_rank[r]) if r in lexical_rank else 0.0) for r in rows}
+        w = self.dense_weight
+        return {r: w * dense[r] + (1 - w) * lexical.get(r, 0.0) for r in rows}

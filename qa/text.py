@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
 
@@ -32,16 +33,19 @@ def words(text: str) -> list[str]:
     return _WORD.findall(normalise(text))
 
 
+@lru_cache(maxsize=1)
+def _snowball():
+    import Stemmer  # PyStemmer: the Snowball English stemmer, in C
+
+    return Stemmer.Stemmer("english")
+
+
+@lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
-    """A deliberately light suffix stripper: enough to match 'discussed' with 'discuss'."""
+    """Snowball (Porter 2) stem, so 'discussed' matches 'discuss' and 'cities' matches 'city'."""
     if word.endswith("'s"):
         word = word[:-2]
-    for suffix, keep in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            if suffix == "s" and word.endswith("ss"):
-                continue
-            return word[: -len(suffix)] + keep
-    return word
+    return _snowball().stemWord(word)
 
 
 def terms(text: str) -> list[str]:

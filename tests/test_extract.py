@@ -4,7 +4,7 @@ from qa.retrieve import Retriever
 
 def ask(assistant, embedder, question, top_k=5, **kwargs):
     vector = embedder.encode([question])[0]
-    hits = Retriever(assistant.store).retrieve(vector, top_k)
+    hits = Retriever(assistant.store).retrieve(question, vector, top_k)
     return SentenceExtractor(assistant.store, **kwargs).extract(question, vector, hits), hits
 
 
@@ -36,7 +36,7 @@ def test_unrelated_question_abstains(tiny_assistant, fake_embedder):
 
 def test_scores_are_sorted_and_each_sentence_scored_once(tiny_assistant, fake_embedder):
     vector = fake_embedder.encode(["volcano"])[0]
-    hits = Retriever(tiny_assistant.store).retrieve(vector, 10)
+    hits = Retriever(tiny_assistant.store).retrieve("volcano", vector, 10)
     scored = SentenceExtractor(tiny_assistant.store).score("volcano", vector, hits)
     assert [s.score for s in scored] == sorted((s.score for s in scored), reverse=True)
     assert len({(s.article_id, s.start) for s in scored}) == len(scored)

@@ -34,8 +34,31 @@ def test_subjects_skip_question_words():
 def test_retriever_ranks_the_matching_passage_first(tiny_assistant, fake_embedder):
     from qa.retrieve import Retriever
 
-    vector = fake_embedder.encode(["Which country is the largest coffee producer?"])[0]
-    hits = Retriever(tiny_assistant.store).retrieve(vector, 3)
+    question = "Which country is the largest coffee producer?"
+    hits = Retriever(tiny_assistant.store).retrieve(question, fake_embedder.encode([question])[0], 3)
     assert hits[0].passage.article_id == "coffee"
     assert [h.rank for h in hits] == [0, 1, 2]
     assert hits[0].score >= hits[1].score >= hits[2].score
+
+
+def test_every_fusion_finds_the_lexical_match(tiny_assistant, fake_embedder):
+    import pytest as _pytest
+
+    from qa.retrieve import Retriever
+
+    question = "Eyjafjallajökull air travel Europe"
+    vector = fake_embedder.encode([question])[0]
+    for fusion in ("weighted", "rrf", "dense", "bm25"):
+        hits = Retriever(tiny_assistant.store, fusion=fusion).retrieve(question, vector, 2)
+        assert hits[0].passage.article_id == "volcanoes", fusion
+        assert len({h.passage.id for h in hits}) == len(hits)
+    with _pytest.raises(ValueError, match="unknown fusion"):
+        Retriever(tiny_assistant.store, fusion="magic")
+
+
+def test_bm25_alone_needs_a_shared_word(tiny_assistant, fake_embedder):
+    from qa.retrieve import Retriever
+
+    vector = fake_embedder.encode(["zzzz"])[0]
+    assert Retriever(tiny_assistant.store, fusion="bm25").retrieve("zzzz", vector, 3) == []
+    assert len(Retriever(tiny_assistant.store, fusion="dense").retrieve("zzzz", vector, 3)) == 3

@@ -1,0 +1,131 @@
+"""The minimal span inside a quoted sentence that answers a factoid question (when, who, how many...).
+
+Rule-based, no model: the question's type picks the candidate spans (dates, numbers, names,
+places, or the words the question does not already contain), and the candidate closest to the
+question's words in the sentence wins. Offsets are character offsets in the article.
+"""
+
+from __future__ import annotations
+
+import re
+
+from qa.text import STOP_WORDS, normalise, stem, words
+
+_MONTH = r"(?:January|February|March|April|May|June|July|August|September|October|November|December|Jan\.|Feb\.|Mar\.|Apr\.|Jun\.|Jul\.|Aug\.|Sep\.|Sept\.|Oct\.|Nov\.|Dec\.)"
+_NUMBER_WORD = r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|million|billion|dozen)"
+_DATE = re.compile(
+    rf"\b(?:{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{3,4}}|\d{{1,2}}\s+{_MONTH}\s+\d{{3,4}}|{_MONTH}\s+\d{{3,4}}"
+    rf"|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?|(?:the\s+)?(?:early\s+|late\s+|mid-?)?\d{{3,4}}s|\d{{1,2}}(?:st|nd|rd|th)\s+century"
+    rf"|\d{{3,4}}(?:\s*(?:–|-|to)\s*\d{{2,4}})?(?:\s+(?:BC|AD|BCE|CE))?)\b"
+)
+_NUMBER = re.compile(
+    rf"(?:[$£€¥]\s?)?\b(?:\d[\d,]*(?:\.\d+)?|{_NUMBER_WORD}(?:[\s-]+{_NUMBER_WORD})*)"
+    rf"(?:\s*(?:%|percent|per cent|million|billion|trillion|thousand|hundred))?"
+    rf"(?:\s+(?!(?:and|or|the|of|in|on|at|to|a|an)\b)[A-Za-z]+){{0,1}}",
+    re.I,
+)
+_NAME = re.compile(r"\b[A-Z][\w’'.-]*(?:\s+(?:of|the|de|von|van|al|du|la|y|and)?\s*[A-Z][\w’'.-]*)*")
+_WORD_SPAN = re.compile(r"[^\W_][\w’'-]*", re.UNICODE)
+
+SHORT_TYPES = ("when", "how many", "how much", "who", "where", "which", "what")
+
+
+def question_type(question: str) -> str | None:
+    """The kind of short answer a question asks for, or None for open questions (why, how, describe)."""
+    q = normalise(question).strip()
+    if re.search(r"\b(what|which) (year|date|day|month|century|decade|time period|period)\b", q) or re.match(r"^when\b", q) \
+            or re.search(r"\bwhen (did|was|were|is|do|does|will|had|has)\b", q):
+        return "when"
+    if re.search(r"\bhow (many|much|long|old|far|large|big|tall|high|often|fast|deep|wide|heavy)\b", q) \
+            or re.search(r"\bwhat (percentage|percent|number|amount|size|proportion)\b", q):
+        return "how many"
+    if re.match(r"^\s*(?i:who|what)\s+(?i:is|was|are|were)\s+(?:the\s+)?(?:[A-Z][\w’'.-]*\s*)+\??\s*$", question):
+        return None  # "Who is Nikolai Patrushev?", "What is the CSTO?" ask for a description, not a span
+    if re.search(r"\b(who|whom|whose)\b", q):
+        return "who"
+    if re.search(r"\bwhere\b", q):
+        return "where"
+    # "Which country ...", "What organisation ...": a noun right after the wh-word asks for a name.
+    if re.search(r"\b(which|what) (?!(is|are|was|were|did|does|do|has|have|had|can|could|will|would|should|may|might|must|kind|sort|type|happened|happens)\b)[a-z]+", q):
+        return "what"
+    return None
+
+
+def _question_terms(question: str) -> set[str]:
+    return {stem(w) for w in words(question)}
+
+
+def candidates(sentence: str, kind: str, question: str) -> list[tuple[int, int]]:
+    """Spans (start, end) in the sentence that could answer, none made only of the question's words."""
+    asked = _question_terms(question)
+
+    def new_information(start: int, end: int) -> bool:
+        tokens = [stem(w) for w in words(sentence[start:end])]
+        return any(t not in asked and t not in STOP_WORDS for t in tokens)
+
+    if kind == "when":
+        found = [m.span() for m in _DATE.finditer(sentence)]
+    elif kind == "how many":
+        found = [m.span() for m in _NUMBER.finditer(sentence) if any(ch.isdigit() for ch in m.group())
+                 or re.match(_NUMBER_WORD, m.group(), re.I)]
+    elif kind in ("who", "where"):
+        found = [m.span() for m in _NAME.finditer(sentence) if m.start() > 0 or len(m.group().split()) > 1]
+        found = [_trim_name(sentence, s, e) for s, e in found]
+    else:  # "what"/"which": names, then the words the question lacks
+        found = [_trim_name(sentence, *m.span()) for m in _NAME.finditer(sentence) if m.start() > 0]
+        found = [span for span in found if new_information(*span)] or _unasked_runs(sentence, asked)
+    if kind == "how many":
+        found = [_drop_asked_tail(sentence, s, e, asked) for s, e in found]
+    return [(s, e) for s, e in found if e > s and new_information(s, e)]
+
+
+def _drop_asked_tail(sentence: str, start: int, end: int, asked: set[str]) -> tuple[int, int]:
+    """'130 volcanic' for 'how many volcanic mountains' is just '130'."""
+    head, _, last = sentence[start:end].rpartition(" ")
+    if head and stem(normalise(last)) in asked:
+        return start, start + len(head)
+    return start, end
+
+
+def _trim_name(sentence: str, start: int, end: int) -> tuple[int, int]:
+    text = sentence[start:end]
+    stripped = text.rstrip(".’'")
+    for lead in ("The ", "A ", "An ", "In ", "On ", "At ", "By ", "From ", "During ", "After ", "Before "):
+        if stripped.startswith(lead) and len(stripped) > len(lead):
+            return start + len(lead), start + len(stripped)
+    return start, start + len(stripped)
+
+
+def _unasked_runs(sentence: str, asked: set[str], longest: int = 5) -> list[tuple[int, int]]:
+    """Maximal runs of words that are neither in the question nor stop words."""
+    runs, current = [], []
+    for m in _WORD_SPAN.finditer(sentence):
+        token = normalise(m.group())
+        if stem(token) in asked or token in STOP_WORDS:
+            if current:
+                runs.append(current)
+            current = []
+        else:
+            current.append(m.span())
+    if current:
+        runs.append(current)
+    return [(run[0][0], run[min(len(run), longest) - 1][1]) for run in runs]
+
+
+def short_answer(sentence: str, question: str) -> tuple[int, int] | None:
+    """Offsets (relative to the sentence) of the short answer, or None when the question is open."""
+    kind = question_type(question)
+    if kind is None:
+        return None
+    spans = candidates(sentence, kind, question)
+    if not spans:
+        return None
+    asked = _question_terms(question) - STOP_WORDS
+    anchors = [m.span() for m in _WORD_SPAN.finditer(sentence) if stem(normalise(m.group())) in asked]
+
+    def distance(span: tuple[int, int]) -> float:
+        if not anchors:
+            return span[0]
+        return min(max(a[0] - span[1], span[0] - a[1], 0) for a in anchors)
+
+    return min(spans, key=lambda span: (distance(span), span[0]))

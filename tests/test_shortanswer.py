@@ -1,0 +1,48 @@
+import pytest
+
+from qa.shortanswer import question_type, short_answer
+
+
+@pytest.mark.parametrize(
+    "question, kind",
+    [
+        ("When was he born?", "when"),
+        ("In what year did the bridge open?", "when"),
+        ("How many volcanic mountains does Iceland have?", "how many"),
+        ("What percentage of voters agreed?", "how many"),
+        ("Who won the 2018 World Cup?", "who"),
+        ("Where is Hekla?", "where"),
+        ("Which country produces the most coffee?", "what"),
+        ("What did Rahmon and Patrushev discuss?", None),
+        ("Who is Nikolai Patrushev?", None),
+        ("Why did the bridge close?", None),
+    ],
+)
+def test_question_types(question, kind):
+    assert question_type(question) == kind
+
+
+@pytest.mark.parametrize(
+    "sentence, question, expected",
+    [
+        ("Nikolai Patrushev (born July 11, 1951) is a Russian politician.", "When was Nikolai Patrushev born?",
+         "July 11, 1951"),
+        ("Iceland has about 130 volcanic mountains.", "How many volcanic mountains does Iceland have?", "130"),
+        ("Patrushev and his Tajik counterpart Abdurahim Qahhorov discussed ways.",
+         "Who is Patrushev's Tajik counterpart?", "Abdurahim Qahhorov"),
+        ("Coffee was first cultivated in Yemen in the 15th century.", "Where was coffee first cultivated?", "Yemen"),
+        ("The Golden Gate Bridge opened in 1937.", "When did the Golden Gate Bridge open?", "1937"),
+    ],
+)
+def test_short_answer_is_a_span_of_the_sentence(sentence, question, expected):
+    span = short_answer(sentence, question)
+    assert span is not None and sentence[span[0] : span[1]] == expected
+
+
+def test_no_span_for_open_questions_or_when_nothing_fits():
+    assert short_answer("They discussed security.", "What did they discuss?") is None
+    assert short_answer("The bridge is painted orange.", "When did the bridge open?") is None
+
+
+def test_a_span_made_only_of_the_question_is_not_an_answer():
+    assert short_answer("Brazil grows coffee.", "Where does Brazil grow coffee?") is None
