@@ -156,3 +156,43 @@ def health(request: Request):
         problem = getattr(request.app.state, "load_error", None) or "no index is loaded"
         return JSONResponse({"status": "unavailable", "detail": problem}, status_code=503)
     return assistant.health()
+
+
+admin_router = APIRouter(prefix="/admin", tags=["admin"])
+
+
+def require_admin(request: Request) -> None:
+    import hmac
+
+    expected = request.app.state.settings.admin_token.encode()
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    # compare_digest takes the same time whatever the mismatch, so the token cannot be guessed byte by byte
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), expected):
+        raise HTTPException(status_code=401, detail="a valid 'Authorization: Bearer <QA_ADMIN_TOKEN>' is required",
+                            headers={"WWW-Authenticate": "Bearer"})
+
+
+def reindexer_or_503(request: Request):
+    reindexer = getattr(request.app.state, "reindexer", None)
+    if reindexer is None:
+        raise HTTPException(status_code=503, detail="no index is loaded yet: build one with `qa index` first")
+    return reindexer
+
+
+@admin_router.post("/reindex", status_code=202, summary="Rebuild the index from the configured corpus")
+def start_reindex(request: Request) -> dict:
+    """Starts a rebuild (incremental) of the configured corpus; never takes a path from the request."""
+    require_admin(request)
+    job = reindexer_or_503(request).start()
+    if job is None:
+        raise HTTPException(status_code=409, detail="a rebuild is already running")
+    return job.public()
+
+
+@admin_router.get("/reindex/{job_id}", summary="Progress of a rebuild")
+def reindex_status(job_id: str, request: Request) -> dict:
+    require_admin(request)
+    job = reindexer_or_503(request).get(job_id)
+    if job is None:
+        raise HTTPException(status_code=404, detail="no such rebuild job")
+    return job.public()

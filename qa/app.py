@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from qa import __version__
 from qa.config import Settings
-from qa.pipeline import Assistant, IndexProblem
+from qa.pipeline import Assistant, IndexProblem, Reindexer
 
 log = logging.getLogger(__name__)
 
@@ -35,15 +37,37 @@ DOCS_CSP = (
 def create_app(settings: Settings | None = None, assistant: Assistant | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
 
-    @asynccontextmanager
-    async def lifespan(app: FastAPI):
+    def refresh() -> None:
+        """Load the index if none is loaded yet, or switch to a newer version."""
         if app.state.assistant is None:
             try:
                 app.state.assistant = Assistant.load(settings)
+                app.state.load_error = None
             except IndexProblem as error:
                 app.state.load_error = str(error)
-                log.error("%s", error)
+                return
+        else:
+            app.state.assistant.reload_if_changed()
+        if settings.admin_token and app.state.reindexer is None:
+            app.state.reindexer = Reindexer(app.state.assistant)
+
+    async def watch_index() -> None:
+        while True:
+            await asyncio.sleep(settings.reload_interval)
+            try:
+                await run_in_threadpool(refresh)
+            except Exception:  # a watcher that dies would silently stop updates: log and go on
+                log.exception("checking the index for a new version failed")
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        await run_in_threadpool(refresh)
+        if app.state.load_error:
+            log.error("%s", app.state.load_error)
+        watcher = asyncio.create_task(watch_index()) if settings.reload_interval > 0 else None
         yield
+        if watcher is not None:
+            watcher.cancel()
 
     app = FastAPI(
         title="qa",
@@ -56,10 +80,13 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
     app.state.settings = settings
     app.state.assistant = assistant
     app.state.load_error = None
+    app.state.reindexer = None
 
     from qa import api, pages
 
     app.include_router(api.router)
+    if settings.admin_token:
+        app.include_router(api.admin_router)
     pages.mount(app, settings)
 
     @app.exception_handler(RequestValidationError)

@@ -118,6 +118,11 @@ class Chunker:
         self.count_tokens = count_tokens or (lambda s: int(_word_count(s) * 1.4) + 2)
         self.splitter = splitter or SentenceSplitter()
 
+    def signature(self, model: str) -> dict:
+        """What the passages depend on: an index built with the same signature can lend its chunks."""
+        return {"splitter": "pysbd-en", "min_words": self.min_words, "max_words": self.max_words,
+                "max_tokens": self.max_tokens, "tokenizer": model, "version": 1}
+
     def split_sentences(self, article: Article) -> list[Span]:
         """Sentences, with any sentence too long for the model cut at word boundaries."""
         out: list[Span] = []

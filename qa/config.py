@@ -33,6 +33,8 @@ class Settings:
     fusion: str = "weighted"
     dense_weight: float = 0.7
     max_file_bytes: int = 20_000_000
+    reload_interval: float = 2.0
+    admin_token: str = ""
     web_dir: Path = PROJECT_ROOT / "web"
 
     def __post_init__(self):
@@ -46,6 +48,8 @@ class Settings:
             problems.append(f"QA_TOP_K={self.top_k} must be between 1 and 20")
         if not 1 <= self.port <= 65535:
             problems.append(f"QA_PORT={self.port} must be a port number (1–65535)")
+        if self.reload_interval < 0:
+            problems.append(f"QA_RELOAD_INTERVAL={self.reload_interval} must not be negative")
         if self.batch_size < 1:
             problems.append(f"QA_BATCH_SIZE={self.batch_size} must be at least 1")
         if problems:
@@ -82,5 +86,7 @@ SETTINGS_DOC = {
     "fusion": "how dense and BM25 retrieval combine: weighted (default), rrf, dense or bm25",
     "dense_weight": "weight of the dense score in weighted fusion (0..1); BM25 gets the rest",
     "max_file_bytes": "corpus files larger than this are skipped",
+    "reload_interval": "seconds between checks of the index for a new version while serving (0: never)",
+    "admin_token": "enables POST /admin/reindex for callers sending 'Authorization: Bearer <token>'",
     "web_dir": "folder with the chat page's templates/ and static/",
 }

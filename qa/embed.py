@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import sys
@@ -70,6 +71,7 @@ class SentenceTransformerEmbedder:
         self.batch_size = batch_size
         self.device = device
         self._model = None
+        self._tokenizer = None
 
     @property
     def model(self):
@@ -98,10 +100,27 @@ class SentenceTransformerEmbedder:
 
     @property
     def max_tokens(self) -> int:
+        # Read from the model folder when possible, so a rebuild with nothing new never loads torch.
+        if self._model is None:
+            config = Path(self._load_from) / "sentence_bert_config.json"
+            if config.exists():
+                return int(json.loads(config.read_text(encoding="utf-8"))["max_seq_length"])
         return int(self.model.max_seq_length)
 
     def count_tokens(self, text: str) -> int:
-        return len(self.model.tokenizer(text, add_special_tokens=True, truncation=False)["input_ids"])
+        if self._tokenizer is None:
+            path = Path(self._load_from) / "tokenizer.json"
+            if self._model is None and path.exists():
+                from tokenizers import Tokenizer
+
+                tokenizer = Tokenizer.from_file(str(path))
+                tokenizer.no_truncation()
+                tokenizer.no_padding()
+                self._tokenizer = lambda t: len(tokenizer.encode(t).ids)
+            else:
+                hf = self.model.tokenizer
+                self._tokenizer = lambda t: len(hf(t, add_special_tokens=True, truncation=False)["input_ids"])
+        return self._tokenizer(text)
 
     def encode(self, texts: Sequence[str], *, progress: bool = False, desc: str = "Embedding") -> np.ndarray:
         texts = list(texts)

@@ -6,6 +6,7 @@ ask:    expand query -> embed -> retrieve -> extract -> cite
 
 from __future__ import annotations
 
+import dataclasses
 import fcntl
 import os
 import time
@@ -28,7 +29,7 @@ from qa.retrieve import Retriever, Turn, expand_query
 from qa.types import Article, Reply, RetrievedPassage
 
 __all__ = ["Assistant", "BuildReport", "CorpusError", "IndexMismatch", "IndexMissing", "IndexProblem",
-           "ModelNotFound", "RebuildRunning", "Turn", "build_index", "make_embedder"]
+           "ModelNotFound", "RebuildRunning", "Reindexer", "Turn", "build_index", "make_embedder"]
 
 
 class RebuildRunning(RuntimeError):
@@ -108,13 +109,21 @@ def build_index(
 
         on_stage(f"Splitting {len(articles)} articles into passages")
         chunker = Chunker(max_tokens=embedder.max_tokens, count_tokens=embedder.count_tokens)
+        signature = chunker.signature(embedder.name)
+        # Unchanged articles keep their sentences and passages: splitting is the slow part of a rebuild.
+        chunks = _previous_chunks(live) if live is not None and not full and live.manifest.get("chunker") == signature else {}
         passages, passage_rows, table = [], [], []
         for article_row, article in enumerate(articles):
-            spans = chunker.split_sentences(article)
+            cached = chunks.get(article.id)
+            if cached is not None and cached[0] == article.text:
+                spans, article_passages = cached[1], cached[2]
+            else:
+                spans = chunker.split_sentences(article)
+                article_passages = chunker.chunk(article, spans)
             first_row = len(table)
             row_of = {(s.start, s.end): first_row + i for i, s in enumerate(spans)}
             table.extend((article_row, s.start, s.end) for s in spans)
-            for passage in chunker.chunk(article, spans):
+            for passage in article_passages:
                 passages.append(passage)
                 passage_rows.append((row_of[passage.sentences[0].start, passage.sentences[0].end],
                                      row_of[passage.sentences[-1].start, passage.sentences[-1].end] + 1))
@@ -131,10 +140,24 @@ def build_index(
         _diff_articles(report, live, articles)
         on_stage("Writing the index")
         data = IndexData(tuple(articles), tuple(passages), tuple(passage_rows), sentence_table,
-                         passage_vectors, sentence_vectors, embedder.name)
+                         passage_vectors, sentence_vectors, embedder.name, extra_manifest={"chunker": signature})
         report.version = index_mod.write_version(index_dir, data)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _previous_chunks(store: IndexStore) -> dict[str, tuple[str, list, list]]:
+    """article id -> (text, sentence spans, passages) from an existing index version."""
+    from qa.types import Span
+
+    spans: dict[str, list] = {}
+    for article_row, start, end in store.sentence_table.tolist():
+        spans.setdefault(store.article_list[article_row].id, []).append(Span(start, end))
+    return {
+        article.id: (article.text, spans.get(article.id, []),
+                     [store.passages[row] for row in store.passages_by_article.get(article.id, [])])
+        for article in store.article_list
+    }
 
 
 def _live_store(index_dir: Path) -> IndexStore | None:
@@ -226,6 +249,31 @@ class Assistant:
     @property
     def store(self) -> IndexStore:
         return self._engine.store
+
+    def reload_if_changed(self) -> bool:
+        """Swap in the live index version if it changed on disk; requests in flight keep the old one.
+
+        A version that fails to load (damaged, other model) is logged and ignored: the current
+        engine keeps answering.
+        """
+        import logging
+
+        live = index_mod.read_pointer(Path(self.settings.index))
+        if live is None or live == self._engine.store.manifest.get("version"):
+            return False
+        try:
+            store = index_mod.load(Path(self.settings.index), model=self.embedder.name)
+        except IndexProblem as error:
+            logging.getLogger(__name__).error("not switching to index version %s: %s", live, error)
+            return False
+        if store.manifest.get("version") == self._engine.store.manifest.get("version"):
+            return False  # the new version was damaged and load() fell back to the one we serve
+        if store.manifest.get("dimension") != self.embedder.dimension:
+            logging.getLogger(__name__).error("not switching to index version %s: wrong dimension", live)
+            return False
+        self._engine = self._make_engine(store)  # one reference assignment: atomic for readers
+        logging.getLogger(__name__).warning("now serving index version %s", store.manifest["version"])
+        return True
 
     def ask(self, question: str, history: Sequence[Turn] = (), top_k: int | None = None) -> Reply:
         engine = self._engine  # one reference for the whole request, even if a swap happens meanwhile
@@ -321,3 +369,69 @@ def example_questions(store: IndexStore, limit: int = 4) -> list[str]:
             questions.append(f"What is said about {name}?")
             taken.add(name)
     return questions[:limit]
+
+
+@dataclass
+class ReindexJob:
+    id: str
+    state: str = "queued"  # queued, running, succeeded, failed
+    stage: str = ""
+    started_at: float = 0.0
+    finished_at: float | None = None
+    report: dict | None = None
+    error: str | None = None
+
+    def public(self) -> dict:
+        return {"id": self.id, "state": self.state, "stage": self.stage, "started_at": self.started_at,
+                "finished_at": self.finished_at, "report": self.report, "error": self.error}
+
+
+class Reindexer:
+    """Runs one rebuild at a time in a background thread and swaps the result in when it is done."""
+
+    def __init__(self, assistant: Assistant, keep: int = 20):
+        import threading
+
+        self.assistant = assistant
+        self.jobs: dict[str, ReindexJob] = {}
+        self.keep = keep
+        self._lock = threading.Lock()
+        self._running: str | None = None
+
+    def start(self) -> ReindexJob | None:
+        """A new job, or None while one is already running."""
+        import threading
+        import uuid
+
+        with self._lock:
+            if self._running is not None:
+                return None
+            job = ReindexJob(id=uuid.uuid4().hex, started_at=time.time())
+            self.jobs[job.id] = job
+            self._running = job.id
+            for old in list(self.jobs)[: max(0, len(self.jobs) - self.keep)]:
+                del self.jobs[old]
+        threading.Thread(target=self._run, args=(job,), name=f"reindex-{job.id[:8]}", daemon=True).start()
+        return job
+
+    def _run(self, job: ReindexJob) -> None:
+        job.state = "running"
+
+        def on_stage(message: str) -> None:
+            job.stage = message
+
+        try:
+            report = build_index(self.assistant.settings, self.assistant.embedder, on_stage=on_stage)
+            job.report = dataclasses.asdict(report)
+            job.stage = "switching to the new version"
+            self.assistant.reload_if_changed()
+            job.state, job.stage = "succeeded", "done"
+        except Exception as error:  # reported to the caller through the job, never raised into the server
+            job.state, job.error = "failed", str(error)
+        finally:
+            job.finished_at = time.time()
+            with self._lock:
+                self._running = None
+
+    def get(self, job_id: str) -> ReindexJob | None:
+        return self.jobs.get(job_id)

@@ -22,11 +22,14 @@ STOP_WORDS = frozenset(
 QUESTION_WORDS = frozenset("what when where which who whom whose why how".split())
 
 
+_COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
+
+
 def normalise(text: str) -> str:
     """Fold case and accents and unify apostrophes, so 'Café’s' and "cafe's" compare equal."""
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    return text.replace("’", "'").lower()
+    if not text.isascii():
+        text = _COMBINING.sub("", unicodedata.normalize("NFKD", text)).replace("’", "'")
+    return text.lower()
 
 
 def words(text: str) -> list[str]:
