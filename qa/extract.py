@@ -32,10 +32,10 @@ class ExtractWeights:
     Platt scaling of the best sentence's score into P(the first quoted sentence holds the answer)."""
 
     coefficients: tuple[float, ...] = (
-        0.0, 2.2526, 1.7588, 1.1164, 1.5697, 1.5599, 1.5923, 1.4321, 1.8755, 0.2488, 2.2526, 1.7588,
-        -0.1297, 0.8564, 1.8978, 0.5530, 0.1162,
+        0.0, 2.2537, 1.7594, 1.1146, 1.5695, 1.5598, 1.5920, 1.4321, 1.8609, 0.2955, 2.2537, 1.7594,
+        -0.1306, 0.8587, 1.8996, 0.5379, 0.1164,
     )
-    calibration: tuple[float, float] = (0.5945, -5.9405)  # scale, shift
+    calibration: tuple[float, float] = (0.5075, -4.6176)  # scale, shift
     keep_margin: float = 0.15  # further sentences are quoted while their probability is this close
     max_sentences: int = 3
     duplicate_jaccard: float = 0.7

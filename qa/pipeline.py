@@ -54,8 +54,12 @@ class BuildReport:
     reused: int = 0
     seconds: float = 0.0
     skipped: dict[str, int] = field(default_factory=dict)
+    up_to_date: bool = False
 
     def summary(self) -> str:
+        if self.up_to_date:
+            return (f"Index {self.version} is up to date: {self.articles} articles, {self.passages} passages, "
+                    f"nothing changed ({self.seconds:.1f} s)")
         lines = [
             f"Index {self.version}: {self.articles} articles, {self.passages} passages, {self.sentences} sentences",
             f"  articles: {self.added} added, {self.changed} changed, {self.removed} removed, {self.unchanged} unchanged",
@@ -130,6 +134,16 @@ def build_index(
         sentence_table = np.asarray(table, dtype=np.int64).reshape(-1, 3)
         sentence_texts = [articles[a].text[s:e] for a, s, e in table]
 
+        if (previous is not None and not full and live.manifest.get("chunker") == signature
+                and live.manifest.get("corpus_fingerprint") == index_mod.corpus_fingerprint(articles)
+                and [(a.title, a.source, a.url, a.date) for a in live.article_list]
+                == [(a.title, a.source, a.url, a.date) for a in articles]):
+            # Nothing changed: keep serving the live version rather than writing an identical one.
+            report = BuildReport(version=live.manifest["version"], articles=len(articles), passages=len(passages),
+                                 sentences=len(table), unchanged=len(articles), reused=len(passages) + len(table),
+                                 skipped=dict(ingested.skipped), up_to_date=True)
+            report.seconds = time.perf_counter() - started
+            return report
         cache = _VectorCache.from_store(previous)
         passage_vectors, p_new, p_reused = cache.vectors([p.text for p in passages], embedder, progress,
                                                           "Embedding passages")

@@ -25,6 +25,16 @@ def test_incremental_build_embeds_only_what_changed(tiny_settings, fake_embedder
     assert (full.added, full.unchanged) == (0, 4)
 
 
+def test_nothing_changed_keeps_the_live_version(tiny_settings, fake_embedder):
+    first = build_index(tiny_settings, fake_embedder)
+    calls = fake_embedder.calls
+    again = build_index(tiny_settings, fake_embedder)
+    assert again.up_to_date and again.version == first.version and fake_embedder.calls == calls
+    assert "up to date" in again.summary()
+    (tiny_settings.corpus / "coffee.txt").write_text((tiny_settings.corpus / "coffee.txt").read_text() + " More.")
+    assert build_index(tiny_settings, fake_embedder).version != first.version
+
+
 def test_incremental_vectors_equal_a_full_build(tiny_settings, fake_embedder, tmp_path):
     import numpy as np
     from dataclasses import replace

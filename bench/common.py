@@ -1,0 +1,66 @@
+"""Shared by the benchmark scripts: the SQuAD corpus as Markdown files, and appending to RESULTS.md."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+import shlex
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SQUAD = ROOT.parent / "shared" / "bench" / "data" / "squad"
+RESULTS = ROOT / "bench" / "RESULTS.md"
+
+
+def require(path: Path) -> Path:
+    if not path.exists():
+        sys.exit(f"benchmark data not found: {path} (expected ../shared/bench/data beside the repository)")
+    return path
+
+
+def write_markdown_corpus(folder: Path, dataset: Path | None = None) -> list[dict]:
+    """Each SQuAD article as ``<title>.md`` (a '# ' title, then its paragraphs); returns the questions."""
+    dataset = require(dataset or SQUAD / "dev-v1.1.json")
+    folder.mkdir(parents=True, exist_ok=True)
+    questions = []
+    for article in json.loads(dataset.read_text(encoding="utf-8"))["data"]:
+        name = re.sub(r"[^A-Za-z0-9_.-]+", "_", article["title"])
+        body = "\n\n".join(p["context"] for p in article["paragraphs"])
+        (folder / f"{name}.md").write_text(f"# {article['title'].replace('_', ' ')}\n\n{body}\n", encoding="utf-8")
+        for paragraph in article["paragraphs"]:
+            for qa in paragraph["qas"]:
+                questions.append({"question": qa["question"], "answers": [a["text"] for a in qa["answers"]]})
+    return questions
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = ""
+    try:
+        kib = int(Path("/proc/meminfo").read_text().split()[1])
+        memory = f", {kib / 1024 / 1024:.0f} GiB RAM"
+    except (OSError, ValueError, IndexError):
+        pass
+    return f"{os.cpu_count()} CPUs ({cpu}){memory}, Python {platform.python_version()}"
+
+
+def append_results(title: str, lines: list[str]) -> None:
+    """Append a dated section to bench/RESULTS.md and print it."""
+    command = "python " + " ".join(shlex.quote(a) for a in [os.path.relpath(sys.argv[0], ROOT), *sys.argv[1:]])
+    section = [f"### {title} — {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}", "",
+               f"Machine: {machine()}. Command: `{command}`", "", *lines, ""]
+    text = "\n".join(section)
+    print(text)
+    with open(RESULTS, "a", encoding="utf-8") as f:
+        f.write("\n" + text)
