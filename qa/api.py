@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import math
+import weakref
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Request
@@ -9,18 +12,25 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from qa.pipeline import Assistant, Turn
+from qa.types import Reply
 
 router = APIRouter()
 
-Question = Annotated[str, Field(min_length=1, max_length=1000, description="1–1000 characters after trimming")]
+MAX_TEXT = 1000
+# What the validators below enforce, also stated in the OpenAPI schema so that clients (and schemathesis)
+# know that control characters (tab, line feed and carriage return aside) are refused.
+_ALLOWED = r"[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F]"
+TEXT_PATTERN = rf"^{_ALLOWED}*$"
+QUESTION_PATTERN = rf"^{_ALLOWED}*[^\s\x00-\x1F\x7F]{_ALLOWED}*$"  # and not only white space
+
+Question = Annotated[str, Field(min_length=1, max_length=MAX_TEXT, json_schema_extra={"pattern": QUESTION_PATTERN},
+                                description="1–1000 characters, not only white space, no control characters")]
+Answer = Annotated[str, Field(max_length=MAX_TEXT, json_schema_extra={"pattern": TEXT_PATTERN},
+                              description="at most 1000 characters (a client cuts longer answers), no control "
+                              "characters")]
 
 
-def _clean(value: str) -> str:
-    value = value.strip()
-    if not value:
-        raise ValueError("must not be empty or only white space")
-    if len(value) > 1000:
-        raise ValueError("must be at most 1000 characters")
+def _check_characters(value: str) -> str:
     for ch in value:
         if ch in "\t\n\r":
             continue
@@ -29,12 +39,22 @@ def _clean(value: str) -> str:
     return value
 
 
+def _clean(value: str) -> str:
+    value = _check_characters(value).strip()
+    if not value:
+        raise ValueError("must not be empty or only white space")
+    if len(value) > MAX_TEXT:
+        raise ValueError(f"must be at most {MAX_TEXT} characters")
+    return value
+
+
 class HistoryTurn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     question: Question
-    answer: Annotated[str, Field(max_length=5000)] | None = None
+    answer: Answer | None = None
 
     _clean_question = field_validator("question")(lambda cls, v: _clean(v))
+    _clean_answer = field_validator("answer")(lambda cls, v: v if v is None else _check_characters(v))
 
 
 class AskRequest(BaseModel):
@@ -43,10 +63,80 @@ class AskRequest(BaseModel):
         json_schema_extra={"examples": [{"question": "What did Rahmon and Patrushev discuss?", "top_k": 5}]},
     )
     question: Question
-    top_k: int = Field(5, ge=1, le=20, description="passages to retrieve")
+    top_k: int = Field(5, ge=1, le=20, strict=True, description="passages to retrieve (a JSON integer)")
     history: list[HistoryTurn] = Field(default_factory=list, max_length=10, description="earlier turns, oldest first")
 
     _clean_question = field_validator("question")(lambda cls, v: _clean(v))
+
+
+class ErrorOut(BaseModel):
+    detail: str
+
+
+class Problem(BaseModel):
+    field: str
+    message: str
+
+
+class ValidationErrorOut(BaseModel):
+    detail: str = Field(description="what is wrong and where, in one line; the input is never echoed")
+    errors: list[Problem] = []
+
+
+ERROR_RESPONSES: dict = {
+    422: {"model": ValidationErrorOut, "description": "The request is not valid: `detail` says why"},
+    413: {"model": ErrorOut, "description": "The body is larger than QA_MAX_BODY_BYTES"},
+}
+ASK_RESPONSES: dict = {
+    **ERROR_RESPONSES,
+    415: {"model": ErrorOut, "description": "The body is not JSON (send `Content-Type: application/json`)"},
+    503: {"model": ErrorOut, "description": "No index is loaded, or all answer slots stayed busy for "
+          "QA_QUEUE_TIMEOUT seconds (then with `Retry-After`)"},
+}
+
+
+class AnswerSlots:
+    """At most ``limit`` answers are computed at once; a request waits up to ``timeout`` seconds for a slot.
+
+    Beyond that the caller gets a quick 503 with ``Retry-After`` instead of queueing into a client
+    timeout. One semaphore per event loop (an app normally runs on one).
+    """
+
+    def __init__(self, limit: int, timeout: float):
+        self.limit = limit
+        self.timeout = timeout
+        self._semaphores: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    def _semaphore(self) -> asyncio.Semaphore:
+        loop = asyncio.get_running_loop()
+        semaphore = self._semaphores.get(loop)
+        if semaphore is None:
+            semaphore = self._semaphores[loop] = asyncio.Semaphore(self.limit)
+        return semaphore
+
+    async def run(self, function, *args):
+        semaphore = self._semaphore()
+        try:
+            await asyncio.wait_for(semaphore.acquire(), self.timeout)
+        except TimeoutError:
+            retry = max(1, math.ceil(self.timeout))
+            raise HTTPException(
+                status_code=503, headers={"Retry-After": str(retry)},
+                detail=f"the server is busy ({self.limit} answers in progress): try again in {retry} s",
+            ) from None
+        try:
+            # The model and FAISS calls block: keep them off the event loop.
+            return await run_in_threadpool(function, *args)
+        finally:
+            semaphore.release()
+
+
+async def answer(request: Request, assistant: Assistant, question: str, history: list[Turn], top_k: int) -> Reply:
+    """``assistant.ask`` in a thread, within the app's concurrency limit (see AnswerSlots)."""
+    slots = getattr(request.app.state, "answer_slots", None)
+    if slots is None:
+        return await run_in_threadpool(assistant.ask, question, history, top_k)
+    return await slots.run(assistant.ask, question, history, top_k)
 
 
 class SentenceOut(BaseModel):
@@ -124,21 +214,24 @@ def assistant_or_503(request: Request) -> Assistant:
     return assistant
 
 
-@router.post("/ask", response_model=AskResponse, summary="Answer a question with cited sentences")
+@router.post("/ask", response_model=AskResponse, summary="Answer a question with cited sentences",
+             responses=ASK_RESPONSES)
 async def ask(body: AskRequest, request: Request) -> dict:
     assistant = assistant_or_503(request)
     history = [Turn(t.question, t.answer) for t in body.history]
-    # The model and FAISS calls block: keep them off the event loop.
-    reply = await run_in_threadpool(assistant.ask, body.question, history, body.top_k)
+    reply = await answer(request, assistant, body.question, history, body.top_k)
     return reply.to_dict()
 
 
-@router.get("/api/articles", response_model=list[ArticleSummary], summary="The indexed articles")
+@router.get("/api/articles", response_model=list[ArticleSummary], summary="The indexed articles",
+            responses={503: {"model": ErrorOut, "description": "No index is loaded"}})
 def list_articles(request: Request) -> list[dict]:
     return assistant_or_503(request).articles()
 
 
-@router.get("/api/articles/{article_id}", response_model=ArticleOut, summary="One article with its full text")
+@router.get("/api/articles/{article_id}", response_model=ArticleOut, summary="One article with its full text",
+            responses={404: {"model": ErrorOut, "description": "No article has this id"},
+                       **ERROR_RESPONSES, 503: {"model": ErrorOut, "description": "No index is loaded"}})
 def get_article(article_id: str, request: Request) -> dict:
     article = assistant_or_503(request).article(article_id)
     if article is None:
@@ -147,7 +240,13 @@ def get_article(article_id: str, request: Request) -> dict:
             "date": article.date, "text": article.text}
 
 
-@router.get("/health", summary="Ready once the index is loaded")
+class Unavailable(BaseModel):
+    status: str
+    detail: str
+
+
+@router.get("/health", summary="Ready once the index is loaded",
+            responses={503: {"model": Unavailable, "description": "No index is loaded"}})
 def health(request: Request):
     from fastapi.responses import JSONResponse
 

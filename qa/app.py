@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from contextlib import asynccontextmanager
 
@@ -32,6 +33,124 @@ DOCS_CSP = (
     "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data:; frame-ancestors 'none'"
 )
+# Routes whose body is a JSON question: anything else is refused before it is parsed.
+JSON_ROUTES = ("/ask", "/chat/turn")
+
+
+def _json_response(status: int, detail: str, headers: dict[str, str] | None = None):
+    body = json.dumps({"detail": detail}).encode()
+    return {
+        "type": "http.response.start", "status": status,
+        "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                    *((k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items())],
+    }, {"type": "http.response.body", "body": body}
+
+
+class SecurityHeaders:
+    """Adds the security headers to every HTTP response that passes through (errors, static files, /docs)."""
+
+    def __init__(self, app):
+        self.app = app
+        self.headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in SECURITY_HEADERS.items()]
+        self.docs_csp = DOCS_CSP.encode("latin-1")
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        docs = scope.get("path") == "/docs"
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                for name, value in self.headers:
+                    if name == b"content-security-policy" and docs:
+                        headers = [(n, v) for n, v in headers if n.lower() != name]
+                        headers.append((name, self.docs_csp))
+                    elif name not in present:
+                        headers.append((name, value))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class RequestGuard:
+    """Checks a request's body before the app parses it.
+
+    - larger than ``max_body_bytes`` (by Content-Length, or counted while a chunked body streams
+      in): 413 with a readable detail, without reading the rest;
+    - a POST to a JSON route with another content type (form data, text/plain): 415;
+    - a JSON body that is not UTF-8: 422.
+
+    The body is read here (at most ``max_body_bytes``) and handed on unchanged.
+    """
+
+    def __init__(self, app, max_body_bytes: int):
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        headers = {}
+        for name, value in scope.get("headers", []):
+            headers.setdefault(name.lower(), value)
+        too_large = (f"the request body is larger than {self.max_body_bytes} bytes (QA_MAX_BODY_BYTES); "
+                     "questions are at most 1000 characters")
+        length = headers.get(b"content-length")
+        if length is not None:
+            try:
+                declared = int(length)
+            except ValueError:
+                return await self._reply(send, 400, "the Content-Length header is not a number")
+            if declared > self.max_body_bytes:
+                return await self._reply(send, 413, too_large)
+        json_route = scope["method"] == "POST" and scope.get("path") in JSON_ROUTES
+        content_type = headers.get(b"content-type", b"").decode("latin-1").split(";")[0].strip().lower()
+        not_json = "send the question as JSON with 'Content-Type: application/json', e.g. {\"question\": \"...\"}"
+        if json_route and content_type and not (content_type == "application/json" or content_type.endswith("+json")):
+            return await self._reply(send, 415, not_json)
+        # Read the whole body (bounded) before the app sees any of it.
+        chunks, size, more, first_disconnect = [], 0, True, None
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away
+                first_disconnect = message
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                return await self._reply(send, 413, too_large)
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        if json_route and body:
+            if not content_type:
+                return await self._reply(send, 415, not_json)
+            try:
+                body.decode("utf-8")
+            except UnicodeDecodeError:
+                return await self._reply(send, 422, "the request body is not valid UTF-8 JSON")
+        replayed = False
+
+        async def replay():
+            nonlocal replayed
+            if first_disconnect is not None:
+                return first_disconnect
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()  # after the body: wait for the disconnect, as the server would
+
+        await self.app(scope, replay, send)
+
+    @staticmethod
+    async def _reply(send, status: int, detail: str) -> None:
+        # The connection closes: the unread rest of a refused body is not parsed as a next request.
+        start, body = _json_response(status, detail, {"Connection": "close"})
+        await send(start)
+        await send(body)
 
 
 def create_app(settings: Settings | None = None, assistant: Assistant | None = None) -> FastAPI:
@@ -84,6 +203,8 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
 
     from qa import api, pages
 
+    app.state.answer_slots = api.AnswerSlots(settings.max_concurrency, settings.queue_timeout)
+
     app.include_router(api.router)
     if settings.admin_token:
         app.include_router(api.admin_router)
@@ -103,23 +224,33 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 400 and isinstance(exc.__cause__, (ValueError, RecursionError)):
+            # FastAPI's "error parsing the body" (e.g. JSON nested thousands deep): bad input, say so
+            return JSONResponse({"detail": "the request body is not valid JSON (or nested too deeply)",
+                                 "errors": [{"field": "body", "message": "invalid JSON"}]}, status_code=422)
         if pages.wants_html(request) and exc.status_code in (404, 503):
-            return pages.error_page(request, exc.status_code, str(exc.detail))
-        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+            response = pages.error_page(request, exc.status_code, str(exc.detail))
+            response.headers.update(headers or {})
+            return response
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(Exception)
     async def server_error(request: Request, exc: Exception):
         log.exception("unhandled error on %s", request.url.path)
-        return JSONResponse({"detail": "internal error; the server log has the details"}, status_code=500)
+        # Sent by Starlette's outermost middleware, past SecurityHeaders: add them here.
+        return JSONResponse({"detail": "internal error; the server log has the details"}, status_code=500,
+                            headers=SECURITY_HEADERS)
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next):
-        response = await call_next(request)
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        if request.url.path == "/docs":
-            response.headers["Content-Security-Policy"] = DOCS_CSP
-        return response
+    # Outermost last: SecurityHeaders sees every response, CORS (when configured) answers preflights,
+    # RequestGuard refuses bad bodies before any route parses them.
+    app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
+    if settings.cors_origin_list:
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origin_list, allow_methods=["GET", "POST"],
+                           allow_headers=["Content-Type"], max_age=600)
+    app.add_middleware(SecurityHeaders)
 
     @app.get("/docs", include_in_schema=False)
     def docs():

@@ -36,6 +36,10 @@ class Settings:
     reload_interval: float = 2.0
     admin_token: str = ""
     web_dir: Path = PROJECT_ROOT / "web"
+    max_body_bytes: int = 65_536
+    max_concurrency: int = 8
+    queue_timeout: float = 2.0
+    cors_origins: str = ""
 
     def __post_init__(self):
         problems = []
@@ -52,8 +56,21 @@ class Settings:
             problems.append(f"QA_RELOAD_INTERVAL={self.reload_interval} must not be negative")
         if self.batch_size < 1:
             problems.append(f"QA_BATCH_SIZE={self.batch_size} must be at least 1")
+        if self.max_body_bytes < 1024:
+            problems.append(f"QA_MAX_BODY_BYTES={self.max_body_bytes} must be at least 1024")
+        if self.max_concurrency < 1:
+            problems.append(f"QA_MAX_CONCURRENCY={self.max_concurrency} must be at least 1")
+        if not 0 <= self.queue_timeout <= 60:
+            problems.append(f"QA_QUEUE_TIMEOUT={self.queue_timeout} must be between 0 and 60 seconds")
+        for origin in self.cors_origin_list:
+            if origin != "*" and not origin.startswith(("http://", "https://")):
+                problems.append(f"QA_CORS_ORIGINS: {origin!r} must be '*' or start with http:// or https://")
         if problems:
             raise SettingsError("; ".join(problems))
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [origin.strip().rstrip("/") for origin in self.cors_origins.split(",") if origin.strip()]
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> Settings:
@@ -89,4 +106,9 @@ SETTINGS_DOC = {
     "reload_interval": "seconds between checks of the index for a new version while serving (0: never)",
     "admin_token": "enables POST /admin/reindex for callers sending 'Authorization: Bearer <token>'",
     "web_dir": "folder with the chat page's templates/ and static/",
+    "max_body_bytes": "larger request bodies are refused with 413 before they are parsed",
+    "max_concurrency": "answers computed at once (/ask, /chat/turn, /?q=); more wait for a slot",
+    "queue_timeout": "seconds a request waits for an answer slot before a 503 with Retry-After",
+    "cors_origins": "comma-separated origins allowed to call the API from other sites ('*': any); "
+    "empty: no CORS headers",
 }

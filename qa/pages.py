@@ -6,12 +6,12 @@ pieces and each piece is escaped by the template; no HTML is ever built by strin
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -22,6 +22,7 @@ from qa.pipeline import Assistant, Turn, example_questions
 from qa.types import Reply
 
 router = APIRouter(include_in_schema=False)
+_CONTROL = re.compile(r"[\x00-\x08\x0B\x0C\x0E-\x1F\x7F\ud800-\udfff]")
 _templates: Jinja2Templates | None = None
 
 
@@ -135,17 +136,17 @@ async def chat(request: Request, q: str | None = Query(None), h: list[str] = Que
     context: dict = {"articles": assistant.articles(), "examples": example_questions(assistant.store),
                      "turns": [], "history": [], "error": None, "question": ""}
     if q is not None:
-        from qa.api import AskRequest
+        from qa.api import AskRequest, answer
 
         history = [x for x in h if x.strip()][-10:]
         try:
             body = AskRequest(question=q, history=[{"question": x} for x in history])
         except ValidationError as error:
             context["error"] = "; ".join(e["msg"] for e in error.errors())
-            context["question"] = q[:1000]
+            context["question"] = _CONTROL.sub("", q[:1000])  # shown again in the box, minus what was refused
             return templates().TemplateResponse(request, "chat.html", context, status_code=422)
         started = time.perf_counter()
-        reply = await run_in_threadpool(assistant.ask, body.question, [Turn(x) for x in history], body.top_k)
+        reply = await answer(request, assistant, body.question, [Turn(x) for x in history], body.top_k)
         context["turns"] = [{"index": 0, **view_model(reply), "elapsed_ms": (time.perf_counter() - started) * 1000}]
         context["history"] = [*history, body.question]
     return templates().TemplateResponse(request, "chat.html", context)
@@ -154,17 +155,18 @@ async def chat(request: Request, q: str | None = Query(None), h: list[str] = Que
 @router.post("/chat/turn", response_class=HTMLResponse)
 async def chat_turn(request: Request, index: int = Query(0, ge=0, le=10_000)):
     """One answered turn as an HTML fragment, for the page's script: same Reply, same template."""
-    from qa.api import AskRequest
+    from qa.api import AskRequest, answer
 
     assistant = _assistant(request)
     try:
         body = AskRequest.model_validate(await request.json())
-    except (ValueError, ValidationError) as error:
-        message = "; ".join(e["msg"] for e in error.errors()) if isinstance(error, ValidationError) else "invalid JSON"
-        raise HTTPException(422, message) from None
+    except ValidationError as error:
+        raise HTTPException(422, "; ".join(e["msg"] for e in error.errors())) from None
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested thousands deep
+        raise HTTPException(422, "the request body is not valid JSON") from None
     history = [Turn(t.question, t.answer) for t in body.history]
     started = time.perf_counter()
-    reply = await run_in_threadpool(assistant.ask, body.question, history, body.top_k)
+    reply = await answer(request, assistant, body.question, history, body.top_k)
     context = {"turn": {"index": index, **view_model(reply), "elapsed_ms": (time.perf_counter() - started) * 1000}}
     return templates().TemplateResponse(request, "_turn.html", context)
 

@@ -12,9 +12,19 @@
   const history = [];
   let nextIndex = 0;
 
+  // The server accepts at most 1000 characters (code points) per history answer and no control
+  // characters: an answer quoted from a long or odd article is cut so that follow-ups still work.
+  const MAX_TEXT = 1000;
+  const clip = (text) =>
+    Array.from((text || "").replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/g, " "))
+      .slice(0, MAX_TEXT).join("");
+  const remember = (turn) => {
+    history.push({ question: clip(turn.dataset.question), answer: clip(turn.dataset.answer) });
+  };
+
   // Turns rendered by the server (the no-JavaScript path) count as history too.
   for (const turn of conversation.querySelectorAll(".turn")) {
-    history.push({ question: turn.dataset.question, answer: turn.dataset.answer });
+    remember(turn);
     nextIndex += 1;
   }
   for (const hidden of form.querySelectorAll('input[name="h"]')) hidden.remove();
@@ -68,7 +78,7 @@
       conversation.append(turn);
       enableCopy(turn);
       if (intro) intro.hidden = true;
-      history.push({ question: turn.dataset.question, answer: turn.dataset.answer });
+      remember(turn);
       nextIndex += 1;
       input.value = "";
       const heading = turn.querySelector(".question");
