@@ -33,6 +33,12 @@ class Settings:
     fusion: str = "weighted"
     dense_weight: float = 0.7
     max_file_bytes: int = 20_000_000
+    index_type: str = "auto"
+    flat_max: int = 200_000
+    hnsw_m: int = 32
+    ef_search: int = 128
+    ivf_lists: int = 0
+    nprobe: int = 32
     reload_interval: float = 2.0
     admin_token: str = ""
     web_dir: Path = PROJECT_ROOT / "web"
@@ -52,6 +58,8 @@ class Settings:
             problems.append(f"QA_TOP_K={self.top_k} must be between 1 and 20")
         if not 1 <= self.port <= 65535:
             problems.append(f"QA_PORT={self.port} must be a port number (1–65535)")
+        if self.index_type not in ("auto", "flat", "hnsw", "ivf"):
+            problems.append(f"QA_INDEX_TYPE={self.index_type!r} must be one of auto, flat, hnsw, ivf")
         if self.reload_interval < 0:
             problems.append(f"QA_RELOAD_INTERVAL={self.reload_interval} must not be negative")
         if self.batch_size < 1:
@@ -103,6 +111,12 @@ SETTINGS_DOC = {
     "fusion": "how dense and BM25 retrieval combine: weighted (default), rrf, dense or bm25",
     "dense_weight": "weight of the dense score in weighted fusion (0..1); BM25 gets the rest",
     "max_file_bytes": "corpus files larger than this are skipped",
+    "index_type": "passage vector index: auto (flat up to QA_FLAT_MAX passages, then hnsw), flat, hnsw or ivf",
+    "flat_max": "largest collection that auto keeps in an exact (flat) index",
+    "hnsw_m": "HNSW graph degree (hnsw index)",
+    "ef_search": "HNSW search breadth: higher is more accurate and slower (hnsw index)",
+    "ivf_lists": "inverted lists of an ivf index (0: about 4·sqrt(passages))",
+    "nprobe": "inverted lists searched per query (ivf index)",
     "reload_interval": "seconds between checks of the index for a new version while serving (0: never)",
     "admin_token": "enables POST /admin/reindex for callers sending 'Authorization: Bearer <token>'",
     "web_dir": "folder with the chat page's templates/ and static/",

@@ -68,21 +68,72 @@ class IndexData:
     sentence_vectors: np.ndarray  # (n, d) float32, unit length
     model: str
     extra_manifest: dict = field(default_factory=dict)
+    index_spec: VectorIndexSpec | None = None
+
+
+@dataclass(frozen=True)
+class VectorIndexSpec:
+    """Which FAISS index holds the passage vectors; ``auto`` follows the collection's size.
+
+    flat: exact search (the default up to ``flat_max`` vectors); hnsw: HNSW graph over 8-bit
+    scalar-quantised vectors; ivf: inverted lists over 8-bit scalar-quantised vectors.
+    """
+
+    kind: str = "auto"  # auto, flat, hnsw, ivf
+    flat_max: int = 200_000
+    hnsw_m: int = 32
+    ef_construction: int = 80
+    ef_search: int = 128
+    ivf_lists: int = 0  # 0: about 4·sqrt(n)
+    nprobe: int = 32
+
+    def resolve(self, n: int) -> str:
+        if self.kind != "auto":
+            return self.kind
+        return "flat" if n <= self.flat_max else "hnsw"
+
+    def factory(self, n: int) -> tuple[str, dict]:
+        """The faiss index_factory string and the parameters recorded in the manifest."""
+        kind = self.resolve(n)
+        if kind == "flat":
+            return "Flat", {"type": "flat"}
+        if kind == "hnsw":
+            return f"HNSW{self.hnsw_m},SQ8", {"type": "hnsw", "m": self.hnsw_m, "ef_construction": self.ef_construction,
+                                              "ef_search": self.ef_search}
+        if kind == "ivf":
+            lists = self.ivf_lists or max(1, min(65536, int(4 * n ** 0.5)))
+            return f"IVF{lists},SQ8", {"type": "ivf", "lists": lists, "nprobe": self.nprobe}
+        raise ValueError(f"unknown index type {kind!r}: choose auto, flat, hnsw or ivf")
 
 
 class VectorSearch:
-    """Exact inner-product search over unit vectors (cosine similarity)."""
+    """Inner-product search over unit vectors (cosine similarity): exact or approximate."""
 
-    def __init__(self, index):
+    def __init__(self, index, params: dict | None = None):
         self._index = index
+        self.params = params or {"type": "flat"}
+        self._apply_search_params()
 
     @classmethod
-    def build(cls, vectors: np.ndarray) -> VectorSearch:
+    def build(cls, vectors: np.ndarray, spec: VectorIndexSpec | None = None) -> VectorSearch:
         faiss = _faiss()
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-        index = faiss.IndexFlatIP(vectors.shape[1])
+        factory, params = (spec or VectorIndexSpec(kind="flat")).factory(len(vectors))
+        index = faiss.index_factory(vectors.shape[1], factory, faiss.METRIC_INNER_PRODUCT)
+        if params["type"] == "hnsw":
+            index.hnsw.efConstruction = params["ef_construction"]
+        if not index.is_trained:
+            sample = vectors[np.random.default_rng(0).permutation(len(vectors))[: max(50_000, 64 * params.get("lists", 1))]]
+            index.train(sample)
         index.add(vectors)
-        return cls(index)
+        return cls(index, params)
+
+    def _apply_search_params(self) -> None:
+        faiss = _faiss()
+        if self.params.get("type") == "hnsw":
+            faiss.ParameterSpace().set_index_parameter(self._index, "efSearch", self.params["ef_search"])
+        elif self.params.get("type") == "ivf":
+            faiss.ParameterSpace().set_index_parameter(self._index, "nprobe", self.params["nprobe"])
 
     @property
     def size(self) -> int:
@@ -104,9 +155,11 @@ class VectorSearch:
         ]
 
     def similarity(self, query: np.ndarray, rows: list[int]) -> np.ndarray:
-        """Exact inner products of one query with the given rows."""
+        """Inner products of one query with the given rows (as stored: SQ8 indexes are approximate)."""
         if not rows:
             return np.zeros(0, np.float32)
+        if self.params.get("type") == "ivf":
+            self._index.make_direct_map()
         stored = self._index.reconstruct_batch(np.asarray(rows, dtype=np.int64))
         return stored @ np.asarray(query, dtype=np.float32)
 
@@ -117,8 +170,8 @@ class VectorSearch:
         _faiss().write_index(self._index, str(path))
 
     @classmethod
-    def read(cls, path: Path) -> VectorSearch:
-        return cls(_faiss().read_index(str(path)))
+    def read(cls, path: Path, params: dict | None = None) -> VectorSearch:
+        return cls(_faiss().read_index(str(path)), params)
 
 
 class LexicalIndex:
@@ -172,7 +225,10 @@ class IndexStore:
         self.passage_row = {p.id: row for row, p in enumerate(self.passages)}
         # Sentence-level search finds passages whose best sentence matches even when the passage
         # as a whole does not; the vectors are already in memory, so the flat index is cheap.
-        self.sentence_search = VectorSearch.build(self.sentence_vectors) if len(self.sentence_vectors) else None
+        # Past the flat limit it is skipped: BM25 and the passage index still find candidates, and
+        # their best-sentence similarity is computed exactly anyway.
+        self.sentence_search = (VectorSearch.build(self.sentence_vectors)
+                                if 0 < len(self.sentence_vectors) <= VectorIndexSpec().flat_max else None)
         self.sentence_passage = np.zeros(len(self.sentence_table), dtype=np.int64)  # the first passage holding it
         for row in reversed(range(len(self.passage_rows))):
             lo, hi = self.passage_rows[row]
@@ -268,7 +324,8 @@ def write_version(root: Path, data: IndexData) -> str:
         )
         np.save(staging / "sentences.npy", np.asarray(data.sentence_table, dtype=np.int64), allow_pickle=False)
         np.save(staging / "sentence_vectors.npy", np.asarray(data.sentence_vectors, dtype=np.float32), allow_pickle=False)
-        VectorSearch.build(data.passage_vectors).write(staging / "passages.faiss")
+        passage_search = VectorSearch.build(data.passage_vectors, data.index_spec)
+        passage_search.write(staging / "passages.faiss")
         (staging / "bm25").mkdir()
         LexicalIndex.build([p.text for p in data.passages]).write(staging / "bm25")
         files = sorted(p.relative_to(staging).as_posix() for p in staging.rglob("*") if p.is_file())
@@ -279,7 +336,7 @@ def write_version(root: Path, data: IndexData) -> str:
             "version": name,
             "model": data.model,
             "dimension": int(data.passage_vectors.shape[1]),
-            "index_type": "flat-ip",
+            "index_type": passage_search.params,
             "articles": len(data.articles),
             "passages": len(data.passages),
             "sentences": int(len(data.sentence_table)),
@@ -395,7 +452,8 @@ def load_version(path: Path, *, verify: bool = True) -> IndexStore:
             passages.append(Passage(r["id"], r["article_id"], r["start"], r["end"], text[r["start"] : r["end"]], spans, r["hash"]))
             rows.append((lo, hi))
         sentence_vectors = np.load(path / "sentence_vectors.npy", allow_pickle=False)
-        search = VectorSearch.read(path / "passages.faiss")
+        params = manifest.get("index_type")
+        search = VectorSearch.read(path / "passages.faiss", params if isinstance(params, dict) else None)
         lexical = LexicalIndex.read(path / "bm25")
     except (OSError, ValueError, KeyError, RuntimeError) as error:
         raise IndexCorrupt(f"index version {path.name!r} could not be read ({error})") from None

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
+import stat
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -50,33 +52,40 @@ class Ingestor:
         root = corpus.resolve()
         report = IngestReport()
         seen: set[str] = set()
+        # rglob does not descend into symlinked folders, so a link loop cannot make this walk endless.
         for path in sorted(corpus.rglob("*")):
             rel = path.relative_to(corpus).as_posix()
             if any(part.startswith(".") for part in path.relative_to(corpus).parts):
                 continue  # hidden files and folders (.git, editor backups)
-            if path.is_symlink():
-                target = path.resolve()
-                if not target.is_relative_to(root):
-                    report.skipped["symlink outside the corpus"] += 1
+            try:
+                if path.is_symlink():
+                    target = path.resolve()
+                    if not target.is_relative_to(root):
+                        report.skipped["symlink outside the corpus"] += 1
+                        continue
+                if path.is_dir():
                     continue
-            if path.is_dir():
-                continue
-            if not path.is_file():
-                report.skipped["not a regular file"] += 1
+            except (OSError, RuntimeError):  # a link loop, or a file that vanished meanwhile
+                report.skipped["unreadable"] += 1
                 continue
             suffix = path.suffix.lower()
             if suffix not in SUFFIXES:
                 report.skipped[f"unsupported type ({suffix or 'no suffix'})"] += 1
                 continue
-            if path.stat().st_size > self.max_file_bytes:
-                report.skipped["larger than QA_MAX_FILE_BYTES"] += 1
+            raw = self._read_regular(path, report)
+            if raw is None:
                 continue
-            raw = path.read_bytes()
+            if raw.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 with a byte order mark
+                try:
+                    raw = raw.decode("utf-16").encode("utf-8")
+                except UnicodeDecodeError:
+                    pass
             if b"\x00" in raw:
                 report.skipped["binary (NUL bytes)"] += 1
                 continue
             text = decode(raw)
             for article in self._parse(rel, suffix, text, report):
+                article = _sanitized(article)
                 if not article.text.strip():
                     report.skipped["empty"] += 1
                     continue
@@ -86,6 +95,39 @@ class Ingestor:
         for reason, count in sorted(report.skipped.items()):
             log.warning("skipped %d file(s): %s", count, reason)
         return report
+
+    def _read_regular(self, path: Path, report: IngestReport) -> bytes | None:
+        """The file's bytes, or None (counted in the report) for anything but a readable regular file.
+
+        Opened without blocking and checked on the open descriptor, so a FIFO or device never
+        blocks the build, even one that replaced a regular file after the folder was listed.
+        """
+        try:
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+        except OSError:
+            report.skipped["not a regular file" if path.exists() and not path.is_file() else "unreadable"] += 1
+            return None
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
+                report.skipped["not a regular file"] += 1
+                return None
+            if info.st_size > self.max_file_bytes:
+                report.skipped["larger than QA_MAX_FILE_BYTES"] += 1
+                return None
+            chunks, size = [], 0
+            while chunk := os.read(fd, 1 << 20):
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > self.max_file_bytes:  # it grew while being read
+                    report.skipped["larger than QA_MAX_FILE_BYTES"] += 1
+                    return None
+            return b"".join(chunks)
+        except OSError:
+            report.skipped["unreadable"] += 1
+            return None
+        finally:
+            os.close(fd)
 
     def _parse(self, rel: str, suffix: str, text: str, report: IngestReport):
         base_id = slugify(rel.rsplit(".", 1)[0])
@@ -107,7 +149,7 @@ class Ingestor:
                     body = record["text"]
                     if not isinstance(body, str):
                         raise TypeError
-                except (ValueError, KeyError, TypeError):
+                except (ValueError, KeyError, TypeError, RecursionError):
                     report.skipped["jsonl line without a text string"] += 1
                     continue
                 record_id = record.get("id")
@@ -132,14 +174,29 @@ def _opt_str(value) -> str | None:
     return None if value is None else str(value)
 
 
+# Control characters other than tab and line breaks (terminal escapes, form feeds, NUL from a JSON
+# "\u0000") and lone surrogates (from a JSON "\ud800") cannot be shown, printed or encoded as UTF-8.
+_UNPRINTABLE = re.compile(r"[\x00-\x08\x0B\x0C\x0E-\x1F\x7F]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def clean_text(value: str) -> str:
+    """Control characters become spaces and lone surrogates U+FFFD: same length, so offsets hold."""
+    return _SURROGATE.sub("\ufffd", _UNPRINTABLE.sub(" ", value))
+
+
+def _sanitized(article: Article) -> Article:
+    fields = {name: clean_text(getattr(article, name)) for name in ("title", "text", "source", "url", "date")
+              if getattr(article, name) is not None}
+    return replace(article, **fields)
+
+
 def _unique(article: Article, seen: set[str]) -> Article:
     if article.id not in seen:
         return article
     n = 2
     while f"{article.id}-{n}" in seen:
         n += 1
-    from dataclasses import replace
-
     return replace(article, id=f"{article.id}-{n}")
 
 

@@ -154,7 +154,10 @@ def build_index(
         _diff_articles(report, live, articles)
         on_stage("Writing the index")
         data = IndexData(tuple(articles), tuple(passages), tuple(passage_rows), sentence_table,
-                         passage_vectors, sentence_vectors, embedder.name, extra_manifest={"chunker": signature})
+                         passage_vectors, sentence_vectors, embedder.name, extra_manifest={"chunker": signature},
+                         index_spec=index_mod.VectorIndexSpec(
+                             kind=settings.index_type, flat_max=settings.flat_max, hnsw_m=settings.hnsw_m,
+                             ef_search=settings.ef_search, ivf_lists=settings.ivf_lists, nprobe=settings.nprobe))
         report.version = index_mod.write_version(index_dir, data)
     report.seconds = time.perf_counter() - started
     return report

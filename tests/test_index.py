@@ -91,3 +91,41 @@ def test_format_version_mismatch_is_refused(tiny_settings, tiny_assistant):
 def test_no_pickle_in_the_index(tiny_settings, tiny_assistant):
     for path in (tiny_settings.index / "versions").rglob("*.npy"):
         np.load(path, allow_pickle=False)  # raises if anything needed pickle
+
+
+@pytest.mark.parametrize("kind", ["hnsw", "ivf"])
+def test_approximate_indexes_agree_with_the_exact_oracle_on_clustered_data(kind):
+    from qa.index import VectorIndexSpec
+
+    rng = np.random.default_rng(5)
+    centres = unit(50, 32, 6)
+    base = centres[rng.integers(0, 50, 4000)] + 0.15 * rng.standard_normal((4000, 32)).astype(np.float32)
+    base /= np.linalg.norm(base, axis=1, keepdims=True)
+    queries = base[rng.integers(0, 4000, 50)] + 0.05 * rng.standard_normal((50, 32)).astype(np.float32)
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    search = VectorSearch.build(base, VectorIndexSpec(kind=kind, ef_search=128, nprobe=16))
+    assert search.params["type"] == kind
+    oracle = np.argsort(-(queries @ base.T), axis=1)[:, :10]
+    found = search.search(queries, 10)
+    recall = np.mean([len({r for r, _ in f} & set(o)) / 10 for f, o in zip(found, oracle)])
+    assert recall >= 0.9
+
+
+def test_auto_picks_flat_for_small_and_hnsw_past_the_limit():
+    from qa.index import VectorIndexSpec
+
+    assert VectorIndexSpec().resolve(1000) == "flat"
+    assert VectorIndexSpec(flat_max=100).resolve(1000) == "hnsw"
+    assert VectorIndexSpec(kind="ivf").factory(10_000)[1]["lists"] == 400
+
+
+def test_index_type_is_recorded_and_used_after_loading(tiny_settings, fake_embedder):
+    from dataclasses import replace
+
+    from qa.pipeline import Assistant, build_index
+
+    settings = replace(tiny_settings, index_type="hnsw")
+    build_index(settings, fake_embedder)
+    store = index_mod.load(settings.index)
+    assert store.manifest["index_type"]["type"] == "hnsw" and store.passage_search.params["type"] == "hnsw"
+    assert Assistant(store, fake_embedder, settings).ask("Which country is the largest coffee producer?").passages
