@@ -637,3 +637,42 @@ def test_over_the_limit_requests_get_a_quick_503_not_a_timeout(tiny_settings, ti
     assert Settings.from_env({"QA_MAX_CONCURRENCY": "3", "QA_QUEUE_TIMEOUT": "0.5"}).max_concurrency == 3
     with pytest.raises(SettingsError):
         Settings.from_env({"QA_MAX_CONCURRENCY": "0"})
+
+
+@pytest.mark.browser
+def test_chat_follow_ups_after_a_long_answer_stay_within_the_history_limit(tmp_path, fake_embedder):
+    """chat.js cuts the answers it sends back as history to 1000 characters: follow-ups never get a 422."""
+    chromium = "/usr/bin/chromium"
+    if not Path(chromium).exists():
+        pytest.skip(f"{chromium} is not installed")
+    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    from qa.pipeline import Assistant, build_index
+
+    corpus = tmp_path / "long"
+    corpus.mkdir()
+    clause = "the glacier moved slowly across the valley floor while ice crystals sparkled in the morning sun"
+    sentences = [f"Glacier sentence {n} says that {', and '.join([clause] * 11)} — emoji 🧊 included." for n in range(4)]
+    (corpus / "glaciers.txt").write_text(" ".join(sentences))
+    settings = Settings.from_env({}, corpus=corpus, index=tmp_path / "index", min_confidence=0.0, reload_interval=0)
+    build_index(settings, fake_embedder)
+    sent = []
+    with LiveServer(create_app(settings, Assistant.load(settings, fake_embedder))) as server, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page()
+        page.on("request", lambda r: sent.append(json.loads(r.post_data)) if "/chat/turn" in r.url else None)
+        page.goto(server.url + "/")
+        box = page.get_by_label("Your question")
+        for n, question in enumerate(["What does the glacier sentence say?", "And the ice crystals?",
+                                      "What about the valley floor?"]):
+            box.fill(question)
+            box.press("Enter")
+            page.locator(f"#turn-{n}").wait_for(timeout=10_000)
+        long_answer = page.locator("#turn-0").get_attribute("data-answer")
+        assert len(long_answer) > 1000  # the case that needs cutting
+        assert page.locator("#form-error").is_hidden()
+        browser.close()
+    assert len(sent) == 3 and len(sent[2]["history"]) == 2
+    for body in sent:
+        for turn in body["history"]:
+            assert len(turn["answer"]) <= 1000 and len(turn["question"]) <= 1000
+    assert long_answer.startswith(sent[1]["history"][0]["answer"])
