@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from qa.index import IndexStore
-from qa.shortanswer import candidates, question_type, short_answer
+from qa.shortanswer import answers_kind, candidates, question_type, short_answer
 from qa.text import STOP_WORDS, stem, terms, words
 from qa.types import Extraction, Hit, ScoredSentence, ShortAnswer
 
@@ -39,6 +39,7 @@ class ExtractWeights:
     keep_margin: float = 0.15  # further sentences are quoted while their probability is this close
     max_sentences: int = 3
     duplicate_jaccard: float = 0.7
+    untyped_cap: float = 0.3  # confidence ceiling when the best sentence lacks the kind of thing asked for
 
 
 def features(query: str, query_vector: np.ndarray, hits: Sequence[Hit], store: IndexStore):
@@ -140,6 +141,10 @@ class SentenceExtractor:
             return Extraction(sentences=(), confidence=0.0, answerable=False)
         best = ranked[0]
         confidence = best.score
+        if not answers_kind(best.text, query):
+            # "When ...?" answered by a sentence with no date (or "how many" with no number, "where"
+            # with no place) is a near miss on the topic, not an answer.
+            confidence = min(confidence, w.untyped_cap)
         chosen = [best]
         chosen_terms = [set(terms(best.text))]
         for candidate in ranked[1:]:

@@ -25,6 +25,8 @@ _NUMBER = re.compile(
     re.I,
 )
 _NAME = re.compile(r"\b[A-Z][\w’'.-]*(?:\s+(?:of|the|de|von|van|al|du|la|y|and)?\s*[A-Z][\w’'.-]*)*")
+_PLACE = re.compile(r"\b(?:in|at|from|near|to|into|across|along|between|through|throughout|outside|inside|within|on|beyond|towards?)\s+"
+                    r"((?:the\s+)?[A-Z][\w’'.-]*(?:\s+(?:of|the|de|du|la|and)?\s*[A-Z][\w’'.-]*)*)")
 _WORD_SPAN = re.compile(r"[^\W_][\w’'-]*", re.UNICODE)
 
 SHORT_TYPES = ("when", "how many", "how much", "who", "where", "which", "what")
@@ -68,9 +70,11 @@ def candidates(sentence: str, kind: str, question: str) -> list[tuple[int, int]]
     elif kind == "how many":
         found = [m.span() for m in _NUMBER.finditer(sentence) if any(ch.isdigit() for ch in m.group())
                  or re.match(_NUMBER_WORD, m.group(), re.I)]
-    elif kind in ("who", "where"):
+    elif kind == "who":
         found = [m.span() for m in _NAME.finditer(sentence) if m.start() > 0 or len(m.group().split()) > 1]
         found = [_trim_name(sentence, s, e) for s, e in found]
+    elif kind == "where":  # a name after a place preposition: "in Yemen", "at the Kremlin", "from Dushanbe"
+        found = [_trim_name(sentence, *m.span(1)) for m in _PLACE.finditer(sentence)]
     else:  # "what"/"which": names, then the words the question lacks
         found = [_trim_name(sentence, *m.span()) for m in _NAME.finditer(sentence) if m.start() > 0]
         found = [span for span in found if new_information(*span)] or _unasked_runs(sentence, asked)
@@ -110,6 +114,16 @@ def _unasked_runs(sentence: str, asked: set[str], longest: int = 5) -> list[tupl
     if current:
         runs.append(current)
     return [(run[0][0], run[min(len(run), longest) - 1][1]) for run in runs]
+
+
+TYPED = ("when", "how many", "where")
+"""Question kinds whose answer has a recognisable form: a sentence without one does not answer."""
+
+
+def answers_kind(sentence: str, question: str) -> bool:
+    """False when the question asks for a date, number or place and the sentence offers none."""
+    kind = question_type(question)
+    return kind not in TYPED or bool(candidates(sentence, kind, question))
 
 
 def short_answer(sentence: str, question: str) -> tuple[int, int] | None:

@@ -62,9 +62,17 @@ def test_paraphrased_questions_get_the_right_fact(client, seed_assistant, questi
 
 @pytest.mark.parametrize(
     "question",
-    ["What is the capital of France?", "Who won the 2018 football World Cup?", "How do I bake sourdough bread?"],
+    [
+        "What is the capital of France?",
+        "Who won the 2018 football World Cup?",
+        "How do I bake sourdough bread?",
+        # on topic, but the article does not say
+        "Where was Patrushev born?",
+        "How many troops guard the border?",
+        "Where did the meeting take place?",
+    ],
 )
-def test_out_of_corpus_questions_abstain(client, question):
+def test_out_of_corpus_and_unsaid_questions_abstain(client, question):
     body = ask(client, question)
     assert body["answerable"] is False and body["sentences"] == [] and body["citations"] == []
     assert body["confidence"] < 0.5

@@ -46,3 +46,14 @@ def test_no_span_for_open_questions_or_when_nothing_fits():
 
 def test_a_span_made_only_of_the_question_is_not_an_answer():
     assert short_answer("Brazil grows coffee.", "Where does Brazil grow coffee?") is None
+
+
+def test_typed_questions_need_a_sentence_of_their_kind():
+    from qa.shortanswer import answers_kind
+
+    sentence = "Nikolai Patrushev (born July 11, 1951) is a Russian politician."
+    assert answers_kind(sentence, "When was Patrushev born?")
+    assert not answers_kind(sentence, "Where was Patrushev born?")  # a date is no place
+    assert not answers_kind("They discussed border troops.", "How many troops are on the border?")
+    assert answers_kind("They discussed border troops.", "What did they discuss?")  # open question: no kind
+    assert answers_kind("Coffee was first grown in Yemen.", "Where was coffee first grown?")
