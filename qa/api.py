@@ -68,6 +68,14 @@ class AskRequest(BaseModel):
 
     _clean_question = field_validator("question")(lambda cls, v: _clean(v))
 
+    @field_validator("top_k", mode="before")
+    @classmethod
+    def _whole_number(cls, value):
+        # A JSON integer: 5 and 5.0 (the same number in JSON), never true, "5" or 5.5.
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        return value
+
 
 class ErrorOut(BaseModel):
     detail: str

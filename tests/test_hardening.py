@@ -110,6 +110,7 @@ def test_history_answer_limit_is_1000_characters_after_which_nothing_is_lost(cli
     # The question is trimmed before use; the limit is on what was sent.
     assert client.post("/ask", json={"question": "  " + QUESTION + "\n"}).json()["question"] == QUESTION
     assert client.post("/ask", json={"question": "x" * 1000}).status_code == 200
+    assert client.post("/ask", json={"question": QUESTION, "top_k": 3.0}).status_code == 200  # a JSON integer too
     # Tabs and line breaks are fine inside a question and an answer.
     assert client.post("/ask", json={"question": "coffee\tproducer\nBrazil?",
                                      "history": [{"question": "a\r\nb", "answer": "c\td\n"}]}).status_code == 200
@@ -220,7 +221,7 @@ def test_bad_query_parameters_are_4xx(client):
 def api_schema(app):
     config = SchemathesisConfig.from_dict({
         "seed": 7,
-        "generation": {"max-examples": 50, "database": "none"},
+        "generation": {"max-examples": 50, "database": "none", "deterministic": True},
     })
     return schemathesis.openapi.from_asgi("/openapi.json", app, config=config)
 
