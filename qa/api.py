@@ -125,7 +125,10 @@ class AnswerSlots:
     async def run(self, function, *args):
         semaphore = self._semaphore()
         try:
-            await asyncio.wait_for(semaphore.acquire(), self.timeout)
+            if semaphore.locked():
+                await asyncio.wait_for(semaphore.acquire(), self.timeout)
+            else:
+                await semaphore.acquire()  # a free slot is taken at once, even with a zero timeout
         except TimeoutError:
             retry = max(1, math.ceil(self.timeout))
             raise HTTPException(
