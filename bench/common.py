@@ -58,8 +58,10 @@ def machine() -> str:
 def append_results(title: str, lines: list[str]) -> None:
     """Append a dated section to bench/RESULTS.md and print it."""
     command = "python " + " ".join(shlex.quote(a) for a in [os.path.relpath(sys.argv[0], ROOT), *sys.argv[1:]])
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     section = [f"### {title} — {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}", "",
-               f"Machine: {machine()}. Command: `{command}`", "", *lines, ""]
+               f"Machine: {machine()}; load average at the end {load} (other jobs shared the CPUs when it is "
+               f"above 2). Command: `{command}`", "", *lines, ""]
     text = "\n".join(section)
     print(text)
     with open(RESULTS, "a", encoding="utf-8") as f:
