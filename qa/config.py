@@ -29,6 +29,7 @@ class Settings:
     port: int = 8000
     top_k: int = 5
     batch_size: int = 32
+    backend: str = "torch"
     min_confidence: float = 0.4
     fusion: str = "weighted"
     dense_weight: float = 0.7
@@ -62,6 +63,8 @@ class Settings:
             problems.append(f"QA_INDEX_TYPE={self.index_type!r} must be one of auto, flat, hnsw, ivf")
         if self.reload_interval < 0:
             problems.append(f"QA_RELOAD_INTERVAL={self.reload_interval} must not be negative")
+        if self.backend not in ("torch", "onnx-int8"):
+            problems.append(f"QA_BACKEND={self.backend!r} must be torch or onnx-int8")
         if self.batch_size < 1:
             problems.append(f"QA_BATCH_SIZE={self.batch_size} must be at least 1")
         if self.max_body_bytes < 1024:
@@ -107,6 +110,9 @@ SETTINGS_DOC = {
     "port": "port `qa serve` listens on",
     "top_k": "passages retrieved per question when the request does not say",
     "batch_size": "texts per embedding batch",
+    "backend": "how the model runs: torch (default) or onnx-int8 (ONNX Runtime, int8 weights, exported once "
+    "into ~/.cache/qa/onnx; needs pip install -e '.[onnx]'); part of the model identity, so an index "
+    "built with one is refused by the other",
     "min_confidence": "answers below this confidence (0..1) abstain with 'no answer'",
     "fusion": "how dense and BM25 retrieval combine: weighted (default), rrf, dense or bm25",
     "dense_weight": "weight of the dense score in weighted fusion (0..1); BM25 gets the rest",

@@ -37,6 +37,10 @@ class RebuildRunning(RuntimeError):
 
 
 def make_embedder(settings: Settings) -> Embedder:
+    if settings.backend != "torch":
+        from qa.embed import make_sentence_embedder
+
+        return make_sentence_embedder(settings.model, batch_size=settings.batch_size, backend=settings.backend)
     return SentenceTransformerEmbedder(settings.model, batch_size=settings.batch_size)
 
 

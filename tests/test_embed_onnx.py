@@ -1,0 +1,108 @@
+"""QA_BACKEND=onnx-int8: the bundled model exported locally to ONNX, int8 weights, run by ONNX Runtime.
+
+The model tests need the optional extra (pip install -e '.[onnx]', which the test extra includes) and
+are skipped without it; the export (about 5-10 s) goes into a temporary cache folder, once for the module.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+
+import numpy as np
+import pytest
+
+from qa.config import DEFAULT_MODEL, Settings, SettingsError
+from qa.embed import BackendUnavailable, OnnxInt8Embedder, SentenceTransformerEmbedder
+from qa.pipeline import make_embedder
+
+HAVE_ONNX = all(importlib.util.find_spec(name) is not None for name in ("onnxruntime", "onnx"))
+needs_onnx = pytest.mark.skipif(not HAVE_ONNX, reason="the onnx extra is not installed: pip install -e '.[onnx]'")
+
+SENTENCES = [
+    "A cat sits on the mat.",
+    "A kitten is sitting on a rug.",
+    "Stock markets fell sharply on Monday after the central bank raised interest rates.",
+    "Eyjafjallajökull erupted in 2010 and disrupted air travel across Europe for six days.",
+    "Dr. Smith of the U.S. Department of Agriculture studied coffee rust on Jan. 5, 1990.",
+    "word " * 400,  # longer than the model's 256 tokens: truncated like sentence-transformers does
+]
+
+
+def test_backend_setting_is_checked():
+    assert Settings.from_env({}).backend == "torch"
+    assert Settings.from_env({"QA_BACKEND": "onnx-int8"}).backend == "onnx-int8"
+    with pytest.raises(SettingsError, match="QA_BACKEND='tensorrt' must be torch or onnx-int8"):
+        Settings.from_env({"QA_BACKEND": "tensorrt"})
+
+
+def test_torch_stays_the_default_and_keeps_the_plain_model_name():
+    embedder = make_embedder(Settings.from_env({}))
+    assert type(embedder) is SentenceTransformerEmbedder
+    assert embedder.name == DEFAULT_MODEL
+
+
+def test_without_the_extra_the_message_names_the_install_command(monkeypatch):
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "onnxruntime" else real_find_spec(name, *a))
+    with pytest.raises(BackendUnavailable) as caught:
+        make_embedder(Settings.from_env({"QA_BACKEND": "onnx-int8"}))
+    message = str(caught.value)
+    assert "pip install -e '.[onnx]'" in message and "\n" not in message
+
+
+@pytest.fixture(scope="module")
+def onnx_embedder(tmp_path_factory):
+    embedder = OnnxInt8Embedder(cache_dir=tmp_path_factory.mktemp("onnx-cache"))
+    embedder.encode(["warm up"])  # exports and quantises into the temporary cache
+    return embedder
+
+
+@needs_onnx
+@pytest.mark.model
+def test_onnx_vectors_are_unit_length_and_close_to_torch(onnx_embedder, real_embedder):
+    onnx_vectors = onnx_embedder.encode(SENTENCES)
+    torch_vectors = real_embedder.encode(SENTENCES)
+    assert onnx_vectors.shape == torch_vectors.shape == (len(SENTENCES), 384)
+    assert onnx_vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(onnx_vectors, axis=1), 1.0, atol=1e-5)
+    cosine = (onnx_vectors * torch_vectors).sum(axis=1)
+    assert cosine.min() > 0.98, cosine
+    # A text's vector does not depend on the texts encoded with it (one text per run).
+    alone = onnx_embedder.encode([SENTENCES[2]])[0]
+    assert np.allclose(alone, onnx_vectors[2], atol=1e-6)
+    assert onnx_vectors[0] @ onnx_vectors[1] > onnx_vectors[0] @ onnx_vectors[2] + 0.3
+    assert onnx_embedder.encode([]).shape == (0, 384)
+
+
+@needs_onnx
+@pytest.mark.model
+def test_the_backend_is_part_of_the_model_identity(onnx_embedder, real_embedder):
+    assert onnx_embedder.name == f"{DEFAULT_MODEL}+onnx-int8" != real_embedder.name
+    # Chunking sees the same tokenizer and limit as with torch.
+    assert onnx_embedder.max_tokens == real_embedder.max_tokens == 256
+    assert onnx_embedder.count_tokens("hello world") == real_embedder.count_tokens("hello world") == 4
+    assert onnx_embedder.dimension == 384
+
+
+@needs_onnx
+@pytest.mark.model
+def test_the_export_is_cached_and_reused(onnx_embedder):
+    folder = onnx_embedder.cache_path()
+    assert (folder / "model_qint8.onnx").is_file() and not (folder / "model.onnx").exists()
+    again = OnnxInt8Embedder(cache_dir=onnx_embedder.cache_dir)
+    again.encode(["reused"])
+    assert again.export_seconds is None  # loaded from the cache, not exported again
+
+
+@needs_onnx
+@pytest.mark.model
+def test_an_index_built_with_onnx_is_refused_by_torch(tmp_path, tiny_corpus, onnx_embedder, real_embedder):
+    from qa.pipeline import Assistant, IndexMismatch, build_index
+
+    settings = Settings.from_env({}, corpus=tiny_corpus, index=tmp_path / "index", backend="onnx-int8")
+    build_index(settings, onnx_embedder)
+    reply = Assistant.load(settings, onnx_embedder).ask("When did Eyjafjallajökull erupt?")
+    assert "2010" in reply.answer
+    with pytest.raises(IndexMismatch, match=r"qa index"):
+        Assistant.load(settings, real_embedder)
