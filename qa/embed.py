@@ -397,9 +397,12 @@ def _export_quantized(transformer: Path, work: Path, tokenizer_file: Path) -> No
         torch.onnx.export(LastHiddenState(model), inputs, str(work / "model.onnx"), input_names=names,
                           output_names=["last_hidden_state"], dynamic_axes=axes, opset_version=17, dynamo=False)
     config = quantization_config()
+    # The quantiser says "Please consider to run pre-processing before quantization" (measured: not needed)
+    # through logging.warning(), which also gives the root logger a handler: every library's debug lines
+    # (bm25s's, say) would then reach the terminal. Drop the record and take the handler back off.
     root = logging.getLogger()
-    quiet = _DropRecords()
-    root.addFilter(quiet)  # "Please consider to run pre-processing before quantization": measured, not needed
+    quiet, handlers = _DropRecords(), list(root.handlers)
+    root.addFilter(quiet)
     try:
         quantize_dynamic(str(work / "model.onnx"), str(work / "model_qint8.onnx"),
                          weight_type=getattr(QuantType, config["weight_type"]), per_channel=config["per_channel"],
@@ -407,6 +410,8 @@ def _export_quantized(transformer: Path, work: Path, tokenizer_file: Path) -> No
                          extra_options={"DefaultTensorType": 1})  # onnx.TensorProto.FLOAT
     finally:
         root.removeFilter(quiet)
+        for handler in [h for h in root.handlers if h not in handlers]:
+            root.removeHandler(handler)
 
 
 class _DropRecords:

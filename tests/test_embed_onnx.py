@@ -7,6 +7,7 @@ are skipped without it; the export (about 5-10 s) goes into a temporary cache fo
 from __future__ import annotations
 
 import importlib.util
+import logging
 
 import numpy as np
 import pytest
@@ -51,10 +52,24 @@ def test_without_the_extra_the_message_names_the_install_command(monkeypatch):
     assert "pip install -e '.[onnx]'" in message and "\n" not in message
 
 
+EXPORT = {}
+
+
 @pytest.fixture(scope="module")
 def onnx_embedder(tmp_path_factory):
     embedder = OnnxInt8Embedder(cache_dir=tmp_path_factory.mktemp("onnx-cache"))
-    embedder.encode(["warm up"])  # exports and quantises into the temporary cache
+    root = logging.getLogger()
+    pytest_handlers = list(root.handlers)
+    for handler in pytest_handlers:  # as in `qa index`: a root logger without handlers
+        root.removeHandler(handler)
+    try:
+        embedder.encode(["warm up"])  # exports and quantises into the temporary cache
+        EXPORT["new_root_handlers"] = list(root.handlers)
+    finally:
+        for handler in list(root.handlers):
+            root.removeHandler(handler)
+        for handler in pytest_handlers:
+            root.addHandler(handler)
     return embedder
 
 
@@ -93,6 +108,10 @@ def test_the_export_is_cached_and_reused(onnx_embedder):
     again = OnnxInt8Embedder(cache_dir=onnx_embedder.cache_dir)
     again.encode(["reused"])
     assert again.export_seconds is None  # loaded from the cache, not exported again
+    assert onnx_embedder.export_seconds is not None
+    # The quantiser's logging.warning() must not leave a root handler behind (it would print every
+    # library's debug lines during `qa index`).
+    assert EXPORT["new_root_handlers"] == []
 
 
 @needs_onnx
