@@ -40,6 +40,7 @@ class Settings:
     ef_search: int = 128
     ivf_lists: int = 0
     nprobe: int = 32
+    torch_threads: int = -1
     reload_interval: float = 2.0
     admin_token: str = ""
     web_dir: Path = PROJECT_ROOT / "web"
@@ -61,6 +62,8 @@ class Settings:
             problems.append(f"QA_PORT={self.port} must be a port number (1–65535)")
         if self.index_type not in ("auto", "flat", "hnsw", "ivf"):
             problems.append(f"QA_INDEX_TYPE={self.index_type!r} must be one of auto, flat, hnsw, ivf")
+        if self.torch_threads < -1:
+            problems.append(f"QA_TORCH_THREADS={self.torch_threads} must be -1 (auto), 0 (torch's default) or more")
         if self.reload_interval < 0:
             problems.append(f"QA_RELOAD_INTERVAL={self.reload_interval} must not be negative")
         if self.backend not in ("torch", "onnx-int8"):
@@ -123,6 +126,8 @@ SETTINGS_DOC = {
     "ef_search": "HNSW search breadth: higher is more accurate and slower (hnsw index)",
     "ivf_lists": "inverted lists of an ivf index (0: about 4·sqrt(passages))",
     "nprobe": "inverted lists searched per query (ivf index)",
+    "torch_threads": "torch threads per encode: -1 (default) uses 1 while serving or asking and every core "
+    "for qa index; 0 leaves torch's default; N fixes it",
     "reload_interval": "seconds between checks of the index for a new version while serving (0: never)",
     "admin_token": "enables POST /admin/reindex for callers sending 'Authorization: Bearer <token>'",
     "web_dir": "folder with the chat page's templates/ and static/",

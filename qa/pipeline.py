@@ -36,12 +36,14 @@ class RebuildRunning(RuntimeError):
     pass
 
 
-def make_embedder(settings: Settings) -> Embedder:
+def make_embedder(settings: Settings, serving: bool = False) -> Embedder:
+    """The configured embedder; ``serving`` picks thread settings for many short queries."""
     if settings.backend != "torch":
         from qa.embed import make_sentence_embedder
 
         return make_sentence_embedder(settings.model, batch_size=settings.batch_size, backend=settings.backend)
-    return SentenceTransformerEmbedder(settings.model, batch_size=settings.batch_size)
+    threads = settings.torch_threads if settings.torch_threads >= 0 else (1 if serving else 0)
+    return SentenceTransformerEmbedder(settings.model, batch_size=settings.batch_size, threads=threads)
 
 
 @dataclass
@@ -263,7 +265,7 @@ class Assistant:
 
     @classmethod
     def load(cls, settings: Settings, embedder: Embedder | None = None) -> Assistant:
-        embedder = embedder or make_embedder(settings)
+        embedder = embedder or make_embedder(settings, serving=True)
         store = index_mod.load(Path(settings.index), model=embedder.name)
         return cls(store, embedder, settings)
 
