@@ -701,6 +701,7 @@ def test_busy_means_503_with_retry_after_on_every_answering_route(tiny_settings,
         gated.gate.set()
         assert http.post("/ask", json={"question": QUESTION}).status_code == 200  # a free slot: no wait
         gated.gate.clear()
+        gated.entered.clear()  # set by the first request: wait for the held one to be inside
         held = pool.submit(http.post, "/ask", json={"question": QUESTION})  # takes the only slot
         assert gated.entered.wait(10)
         refusals = {
@@ -717,5 +718,5 @@ def test_busy_means_503_with_retry_after_on_every_answering_route(tiny_settings,
         assert r.status_code == 503, route
         assert r.headers["retry-after"] == "1", route
         assert "busy" in (r.json()["detail"] if route != "/?q=" else r.text), route
-        assert r.elapsed.total_seconds() < queue_timeout + 2, route
+        assert r.elapsed.total_seconds() < queue_timeout + 5, route  # quick, with room for a loaded CI box
         assert_security_headers(r)
