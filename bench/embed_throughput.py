@@ -1,12 +1,13 @@
 """Index-build embedding throughput: plain sentence-transformers vs the project's torch and ONNX int8 paths.
 
-    python bench/embed_throughput.py [--sample 2000] [--rounds 2] [--limit 2000] [--workdir /tmp/qa-bench-embed]
+    python bench/embed_throughput.py [--sample 2000] [--rounds 2] [--limit 2000] [--torch-variants]
+                                     [--workdir /tmp/qa-bench-embed]
 
 The texts are exactly what ``qa index`` embeds for the SQuAD v1.1 dev corpus (48 Markdown articles):
 the project's chunker with the model's tokenizer, passages then sentences, each distinct text once.
 ``--sample N`` times a seeded random sample of them (0: all). Every method is warmed up first, then
 timed in interleaved rounds (plain, torch, onnx, plain, ...) so a change of load on a shared machine
-hits all of them; the figure is the median round. The ONNX export + quantisation is timed on its own,
+hits all of them; the figures are the median round and the median of the speed-ups within a round. The ONNX export + quantisation is timed on its own,
 into a fresh cache folder. Then ``qa eval --limit N`` runs once per backend (separate workdirs) for
 answer-recall@5. Needs the onnx extra: pip install -e '.[onnx]'.
 Target (issue 6): ONNX int8 ≥ 2× plain encode, recall@5 lower by at most 0.5 points.
@@ -64,6 +65,8 @@ def main() -> int:
     parser.add_argument("--sample", type=int, default=2000, help="texts timed, a seeded sample (0: all)")
     parser.add_argument("--rounds", type=int, default=2, help="timed passes of each method (median reported)")
     parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--torch-variants", action="store_true",
+                        help="also time the cheap torch-side changes: batch size 128, one torch thread")
     parser.add_argument("--limit", type=int, default=2000, help="questions per recall run (0: skip the recall runs)")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/qa-bench-embed"))
     args = parser.parse_args()
@@ -104,6 +107,19 @@ def main() -> int:
         "qa torch path (`QA_BACKEND=torch`)": torch_path.encode,
         "qa ONNX int8 path (`QA_BACKEND=onnx-int8`)": onnx_path.encode,
     }
+    if args.torch_variants:
+        import torch
+
+        def one_thread(batch):
+            threads = torch.get_num_threads()
+            torch.set_num_threads(1)
+            try:
+                return plain.encode(batch, batch_size=args.batch_size)
+            finally:
+                torch.set_num_threads(threads)
+
+        methods["plain, `batch_size=128`"] = lambda batch: plain.encode(batch, batch_size=128)
+        methods[f"plain, `torch.set_num_threads(1)` (default {torch.get_num_threads()})"] = one_thread
     outputs = {}
     for name, encode in methods.items():  # warm-up
         encode(timed[:64])
@@ -124,14 +140,18 @@ def main() -> int:
         f"{args.batch_size}, {args.rounds} interleaved rounds after a warm-up, median round. "
         f"Load average (1/5/15 min) {load_before} before, {load_after} after, on 2 shared cores.",
         "",
-        "| path | texts/s | speed-up vs plain | rounds, texts/s | cosine to plain: mean / min |",
-        "| --- | --- | --- | --- | --- |",
+        "| path | texts/s | speed-up vs plain | speed-up within each round: median (min–max) | rounds, texts/s "
+        "| cosine to plain: mean / min |",
+        "| --- | --- | --- | --- | --- | --- |",
     ]
     for name in names:
         median = statistics.median(seconds[name])
         vectors = outputs[name] / np.linalg.norm(outputs[name], axis=1, keepdims=True)
         cosine = (vectors * reference).sum(axis=1)
+        # Same-round ratios: the load on a shared machine changes between rounds more than within one.
+        ratios = [p / s for p, s in zip(seconds[names[0]], seconds[name])]
         lines.append(f"| {name} | {len(timed) / median:.1f} | **{base / median:.2f}×** | "
+                     f"{statistics.median(ratios):.2f}× ({min(ratios):.2f}–{max(ratios):.2f}) | "
                      f"{', '.join(f'{len(timed) / s:.1f}' for s in seconds[name])} | "
                      f"{cosine.mean():.4f} / {cosine.min():.4f} |")
     lines += ["", f"ONNX export + int8 quantisation, once per model (cached): {export_s:.1f} s; first load "
