@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from live_server import LiveServer
 import schemathesis
 from fastapi.testclient import TestClient
 from schemathesis.config import SchemathesisConfig
@@ -521,33 +522,6 @@ def _raw_get(port: int, target: str) -> tuple[int, str]:
 
 
 # --- 5. load ------------------------------------------------------------------------------------
-
-class LiveServer:
-    """uvicorn on a free loopback port, in a thread (as in test_browser.py)."""
-
-    def __init__(self, app):
-        import uvicorn
-
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.url = f"http://127.0.0.1:{self.port}"
-
-    def __enter__(self):
-        self.thread.start()
-        deadline = time.monotonic() + 30
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("the test server did not start")
-            time.sleep(0.05)
-        return self
-
-    def __exit__(self, *exc):
-        self.server.should_exit = True
-        self.thread.join(10)
-
 
 def test_raw_traversal_paths_on_a_real_server(app):
     with LiveServer(app) as server:
