@@ -29,7 +29,6 @@ _PLACE = re.compile(r"\b(?:in|at|from|near|to|into|across|along|between|through|
                     r"((?:the\s+)?[A-Z][\w’'.-]*(?:\s+(?:of|the|de|du|la|and)?\s*[A-Z][\w’'.-]*)*)")
 _WORD_SPAN = re.compile(r"[^\W_][\w’'-]*", re.UNICODE)
 
-SHORT_TYPES = ("when", "how many", "how much", "who", "where", "which", "what")
 
 
 def question_type(question: str) -> str | None:
