@@ -66,6 +66,8 @@ class AskRequest(BaseModel):
     question: Question
     top_k: int = Field(5, ge=1, le=20, strict=True, description="passages to retrieve (a JSON integer)")
     history: list[HistoryTurn] = Field(default_factory=list, max_length=10, description="earlier turns, oldest first")
+    article: str | None = Field(None, min_length=1, max_length=MAX_TEXT,
+                                description="answer only from this article (an id from /api/articles)")
 
     _clean_question = field_validator("question")(lambda cls, v: _clean(v))
 
@@ -99,6 +101,7 @@ ERROR_RESPONSES: dict = {
 ASK_RESPONSES: dict = {
     **ERROR_RESPONSES,
     415: {"model": ErrorOut, "description": "The body is not JSON (send `Content-Type: application/json`)"},
+    404: {"model": ErrorOut, "description": "`article` names no indexed article"},
     503: {"model": ErrorOut, "description": "No index is loaded, or all answer slots stayed busy for "
           "QA_QUEUE_TIMEOUT seconds (then with `Retry-After`)"},
 }
@@ -143,12 +146,13 @@ class AnswerSlots:
             semaphore.release()
 
 
-async def answer(request: Request, assistant: Assistant, question: str, history: list[Turn], top_k: int) -> Reply:
+async def answer(request: Request, assistant: Assistant, question: str, history: list[Turn], top_k: int,
+                 article: str | None = None) -> Reply:
     """``assistant.ask`` in a thread, within the app's concurrency limit (see AnswerSlots)."""
     slots = getattr(request.app.state, "answer_slots", None)
     if slots is None:
-        return await run_in_threadpool(assistant.ask, question, history, top_k)
-    return await slots.run(assistant.ask, question, history, top_k)
+        return await run_in_threadpool(assistant.ask, question, history, top_k, article)
+    return await slots.run(assistant.ask, question, history, top_k, article)
 
 
 class SentenceOut(BaseModel):
@@ -231,7 +235,9 @@ def assistant_or_503(request: Request) -> Assistant:
 async def ask(body: AskRequest, request: Request) -> dict:
     assistant = assistant_or_503(request)
     history = [Turn(t.question, t.answer) for t in body.history]
-    reply = await answer(request, assistant, body.question, history, body.top_k)
+    if body.article is not None and assistant.article(body.article) is None:
+        raise HTTPException(status_code=404, detail="no article has this id (see /api/articles)")
+    reply = await answer(request, assistant, body.question, history, body.top_k, body.article)
     # The Reply already has the documented shape: serialise it directly rather than re-validating
     # it through AskResponse on every request (that doubled the time spent outside the pipeline).
     return JSONResponse(reply.to_dict())

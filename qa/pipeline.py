@@ -114,7 +114,7 @@ def build_index(
         if not articles:
             skipped = f" ({ingested.skipped_total} files skipped)" if ingested.skipped_total else ""
             raise CorpusError(f"no articles found in {str(settings.corpus)!r}{skipped}: add .txt, .md, .html or .jsonl files")
-        live = _live_store(index_dir)
+        live = _live_store(index_dir, settings)
         previous = live if live is not None and live.model == embedder.name and not full else None
 
         on_stage(f"Splitting {len(articles)} articles into passages")
@@ -141,6 +141,7 @@ def build_index(
         sentence_texts = [articles[a].text[s:e] for a, s, e in table]
 
         if (previous is not None and not full and live.manifest.get("chunker") == signature
+                and live.manifest.get("store", {}).get("type", "faiss") == settings.store
                 and live.manifest.get("corpus_fingerprint") == index_mod.corpus_fingerprint(articles)
                 and [(a.title, a.source, a.url, a.date) for a in live.article_list]
                 == [(a.title, a.source, a.url, a.date) for a in articles]):
@@ -163,8 +164,9 @@ def build_index(
                          passage_vectors, sentence_vectors, embedder.name, extra_manifest={"chunker": signature},
                          index_spec=index_mod.VectorIndexSpec(
                              kind=settings.index_type, flat_max=settings.flat_max, hnsw_m=settings.hnsw_m,
-                             ef_search=settings.ef_search, ivf_lists=settings.ivf_lists, nprobe=settings.nprobe))
-        report.version = index_mod.write_version(index_dir, data)
+                             ef_search=settings.ef_search, ivf_lists=settings.ivf_lists, nprobe=settings.nprobe,
+                             pq_refine=settings.pq_refine))
+        report.version = index_mod.write_version(index_dir, data, milvus=milvus_target(settings))
     report.seconds = time.perf_counter() - started
     return report
 
@@ -183,11 +185,23 @@ def _previous_chunks(store: IndexStore) -> dict[str, tuple[str, list, list]]:
     }
 
 
-def _live_store(index_dir: Path) -> IndexStore | None:
+def _live_store(index_dir: Path, settings: Settings) -> IndexStore | None:
+    from qa.milvus import MilvusTarget
+
     try:
-        return index_mod.load(index_dir)
+        # Whatever store the live version uses, its vectors can be reused by the new one.
+        return index_mod.load(index_dir, milvus=MilvusTarget.from_settings(settings))
     except IndexProblem:
         return None
+
+
+def milvus_target(settings: Settings):
+    """Where passages go with QA_STORE=milvus; None for the embedded FAISS + BM25 index."""
+    if settings.store != "milvus":
+        return None
+    from qa.milvus import MilvusTarget
+
+    return MilvusTarget.from_settings(settings)
 
 
 class _VectorCache:
@@ -202,7 +216,7 @@ class _VectorCache:
         if store is None:
             return cls({})
         known = {}
-        for passage, vector in zip(store.passages, store.passage_search.vectors()):
+        for passage, vector in zip(store.passages, store.passage_vectors()):
             known[passage.hash] = vector
         for row, vector in enumerate(store.sentence_vectors):
             article, start, end = store.sentence_text(row)
@@ -266,7 +280,7 @@ class Assistant:
     @classmethod
     def load(cls, settings: Settings, embedder: Embedder | None = None) -> Assistant:
         embedder = embedder or make_embedder(settings, serving=True)
-        store = index_mod.load(Path(settings.index), model=embedder.name)
+        store = index_mod.load(Path(settings.index), model=embedder.name, milvus=milvus_target(settings))
         return cls(store, embedder, settings)
 
     @property
@@ -285,7 +299,8 @@ class Assistant:
         if live is None or live == self._engine.store.manifest.get("version"):
             return False
         try:
-            store = index_mod.load(Path(self.settings.index), model=self.embedder.name)
+            store = index_mod.load(Path(self.settings.index), model=self.embedder.name,
+                                   milvus=milvus_target(self.settings))
         except IndexProblem as error:
             logging.getLogger(__name__).error("not switching to index version %s: %s", live, error)
             return False
@@ -298,12 +313,14 @@ class Assistant:
         logging.getLogger(__name__).warning("now serving index version %s", store.manifest["version"])
         return True
 
-    def ask(self, question: str, history: Sequence[Turn] = (), top_k: int | None = None) -> Reply:
+    def ask(self, question: str, history: Sequence[Turn] = (), top_k: int | None = None,
+            article_id: str | None = None) -> Reply:
+        """Answer from the whole collection, or only from one article."""
         engine = self._engine  # one reference for the whole request, even if a swap happens meanwhile
         started = time.perf_counter()
         query = expand_query(question, history)
         query_vector = self.embedder.encode([query])[0]
-        hits = engine.retriever.retrieve(query, query_vector, top_k or self.settings.top_k)
+        hits = engine.retriever.retrieve(query, query_vector, top_k or self.settings.top_k, article_id)
         retrieved = time.perf_counter()
         extraction = engine.extractor.extract(query, query_vector, hits)
         extracted = time.perf_counter()
@@ -312,11 +329,12 @@ class Assistant:
         timings["total"] = _ms(time.perf_counter() - started)
         return reply
 
-    def retrieve(self, question: str, top_k: int, history: Sequence[Turn] = ()) -> list[RetrievedPassage]:
+    def retrieve(self, question: str, top_k: int, history: Sequence[Turn] = (),
+                 article_id: str | None = None) -> list[RetrievedPassage]:
         """Retrieval alone (no extraction): the passages ``ask`` would read, best first."""
         engine = self._engine
         query = expand_query(question, history)
-        hits = engine.retriever.retrieve(query, self.embedder.encode([query])[0], top_k)
+        hits = engine.retriever.retrieve(query, self.embedder.encode([query])[0], top_k, article_id)
         return [
             RetrievedPassage(passage_id=h.passage.id, article_id=h.passage.article_id, title=h.title,
                              start=h.passage.start, end=h.passage.end, text=h.passage.text, score=round(h.score, 4))
@@ -351,7 +369,8 @@ def _ms(seconds: float) -> float:
 
 
 def index_exists(settings: Settings) -> bool:
-    return index_mod.read_pointer(Path(settings.index)) is not None
+    """A live version exists and searches where the settings say (faiss or milvus)."""
+    return index_mod.store_type(Path(settings.index)) == settings.store
 
 
 def example_questions(store: IndexStore, limit: int = 4) -> list[str]:

@@ -104,33 +104,36 @@ class Retriever:
         self.candidates = candidates
         self.rrf_k = rrf_k
 
-    def retrieve(self, query: str, query_vector: np.ndarray, top_k: int) -> list[Hit]:
+    def retrieve(self, query: str, query_vector: np.ndarray, top_k: int, article_id: str | None = None) -> list[Hit]:
+        """The top_k passages for the query, optionally only within one article."""
         store = self.store
         pool = max(self.candidates, top_k)
         query_vector = np.asarray(query_vector, dtype=np.float32)
         rows: set[int] = set()
-        if self.fusion != "bm25":
-            rows.update(r for r, _ in store.passage_search.search(query_vector.reshape(1, -1), pool)[0])
-            if store.sentence_search is not None:
+        native: dict[int, float] = {}
+        if self.fusion == "rrf" and store.native_hybrid:
+            native = dict(store.hybrid_candidates(query, query_vector, pool, article_id))
+            rows.update(native)
+        elif self.fusion != "bm25":
+            rows.update(r for r, _ in store.dense_candidates(query_vector, pool, article_id))
+            if store.sentence_search is not None and article_id is None:
                 found = store.sentence_search.search(query_vector.reshape(1, -1), pool)[0]
                 rows.update(int(store.sentence_passage[r]) for r, _ in found)
         lexical: dict[int, float] = {}
-        if self.fusion != "dense":
-            scores = store.lexical.scores(query)
-            best = float(scores.max()) if len(scores) else 0.0
-            if best > 0:
-                top = np.argpartition(-scores, min(pool, len(scores) - 1))[:pool]
-                lexical = {int(r): float(scores[r]) / best for r in top if scores[r] > 0}
-                rows.update(lexical)
+        if self.fusion not in ("dense", "rrf") or (self.fusion == "rrf" and not store.native_hybrid):
+            raw = store.lexical_candidates(query, pool, article_id)
+            best = max(raw.values(), default=0.0)
+            lexical = {r: score / best for r, score in raw.items()} if best > 0 else {}
+            rows.update(lexical)
         ordered = sorted(rows)
-        passage_cosine = dict(zip(ordered, store.passage_search.similarity(query_vector, ordered).tolist()))
+        passage_cosine = dict(zip(ordered, store.passage_similarity(query_vector, ordered).tolist()))
         sentence_cosine = {}
         for row in ordered:
             lo, hi = store.passage_rows[row]
             sentence_cosine[row] = float((store.sentence_vectors[lo:hi] @ query_vector).max()) if hi > lo else 0.0
         share = self.sentence_share
         dense = {r: (1 - share) * passage_cosine[r] + share * sentence_cosine[r] for r in ordered}
-        fused = self._fuse(dense, lexical, ordered)
+        fused = native or self._fuse(dense, lexical, ordered)
         ranked = sorted(fused.items(), key=lambda item: (-item[1], item[0]))[:top_k]
         return [
             Hit(passage=store.passages[row], title=store.articles[store.passages[row].article_id].title,

@@ -98,3 +98,12 @@ def test_security_headers_everywhere(client):
         assert "default-src 'self'" in response.headers["content-security-policy"]
         assert response.headers["x-content-type-options"] == "nosniff"
         assert response.headers["x-frame-options"] == "DENY"
+
+
+def test_ask_within_one_article(client):
+    body = client.post("/ask", json={"question": "Which country is the largest coffee producer?",
+                                     "article": "volcanoes"}).json()
+    assert body["passages"] and {p["article_id"] for p in body["passages"]} == {"volcanoes"}
+    assert all(s["article_id"] == "volcanoes" for s in body["sentences"])
+    missing = client.post("/ask", json={"question": "Where?", "article": "no-such-article"})
+    assert missing.status_code == 404 and "no article" in missing.json()["detail"]

@@ -95,7 +95,7 @@ def test_no_pickle_in_the_index(tiny_settings, tiny_assistant):
         np.load(path, allow_pickle=False)  # raises if anything needed pickle
 
 
-@pytest.mark.parametrize("kind", ["hnsw", "ivf"])
+@pytest.mark.parametrize("kind", ["pq", "hnsw", "ivf"])
 def test_approximate_indexes_agree_with_the_exact_oracle_on_clustered_data(kind):
     from qa.index import VectorIndexSpec
 
@@ -113,21 +113,43 @@ def test_approximate_indexes_agree_with_the_exact_oracle_on_clustered_data(kind)
     assert recall >= 0.9
 
 
-def test_auto_picks_flat_for_small_and_hnsw_past_the_limit():
+def test_pq_reaches_the_exact_top_10_even_on_structureless_vectors(tmp_path):
+    """Uniform random vectors defeat graphs and inverted lists; pq scans every code, then re-scores."""
+    from qa.index import VectorIndexSpec
+
+    base, queries = unit(20_000, 64, 11), unit(40, 64, 12)
+    search = VectorSearch.build(base, VectorIndexSpec(kind="pq"))
+    search.write(tmp_path / "pq.faiss")
+    loaded = VectorSearch.read(tmp_path / "pq.faiss", search.params)
+    assert loaded.params == {"type": "pq", "m": 16, "refine": 1000}  # 1% of 20,000, at least 1,000
+    oracle = np.argsort(-(queries @ base.T), axis=1)[:, :10]
+    found = loaded.search(queries, 10)
+    recall = np.mean([len({r for r, _ in f} & set(o)) / 10 for f, o in zip(found, oracle)])
+    assert recall >= 0.95
+    # Scores come from the float16 copies: close to the exact inner products.
+    exact = np.take_along_axis(queries @ base.T, np.array([[r for r, _ in f] for f in found]), axis=1)
+    assert np.allclose(np.array([[s for _, s in f] for f in found]), exact, atol=2e-3)
+
+
+def test_auto_picks_flat_for_small_and_pq_past_the_limit():
     from qa.index import VectorIndexSpec
 
     assert VectorIndexSpec().resolve(1000) == "flat"
-    assert VectorIndexSpec(flat_max=100).resolve(1000) == "hnsw"
+    assert VectorIndexSpec(flat_max=100).resolve(1000) == "pq"
+    assert VectorIndexSpec.pq_m(384) == 96 and VectorIndexSpec.pq_m(10) == 5
+    assert VectorIndexSpec(kind="pq").resolve(999) == "flat"  # too few to train the codebooks
     assert VectorIndexSpec(kind="ivf").factory(10_000)[1]["lists"] == 400
 
 
-def test_index_type_is_recorded_and_used_after_loading(tiny_settings, fake_embedder):
+@pytest.mark.parametrize("kind", ["pq", "hnsw"])
+def test_index_type_is_recorded_and_used_after_loading(tiny_settings, fake_embedder, kind):
     from dataclasses import replace
 
     from qa.pipeline import Assistant, build_index
 
-    settings = replace(tiny_settings, index_type="hnsw")
+    settings = replace(tiny_settings, index_type=kind)
     build_index(settings, fake_embedder)
     store = index_mod.load(settings.index)
-    assert store.manifest["index_type"]["type"] == "hnsw" and store.passage_search.params["type"] == "hnsw"
+    expected = "flat" if kind == "pq" else kind  # four passages are too few to train codebooks
+    assert store.manifest["index_type"]["type"] == expected and store.passage_search.params["type"] == expected
     assert Assistant(store, fake_embedder, settings).ask("Which country is the largest coffee producer?").passages
