@@ -160,7 +160,7 @@ SETTINGS_DOC = {
     "ivf_lists": "inverted lists of an ivf index (0: about 4·sqrt(passages))",
     "nprobe": "inverted lists searched per query (ivf index)",
     "pq_refine": "candidates re-scored from float16 copies per query (pq index); 0 (default): 1% of the "
-    "passages, at least 1,000; higher is more accurate and slower",
+    "passages, at least 4,000; higher is more accurate and slower",
     "torch_threads": "torch threads per encode: -1 (default) uses 1 while serving or asking and every core "
     "for qa index; 0 leaves torch's default; N fixes it",
     "reload_interval": "seconds between checks of the index for a new version while serving (0: never)",

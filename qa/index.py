@@ -93,7 +93,7 @@ class VectorIndexSpec:
     ef_search: int = 128
     ivf_lists: int = 0  # 0: about 4·sqrt(n)
     nprobe: int = 32
-    pq_refine: int = 0  # candidates re-scored per query (pq); 0: 1% of the vectors, at least 1,000
+    pq_refine: int = 0  # candidates re-scored per query (pq); 0: 1% of the vectors, at least 4,000
 
     def resolve(self, n: int) -> str:
         if self.kind in ("pq", "ivf") and n < TRAINED_MIN:
@@ -115,7 +115,7 @@ class VectorIndexSpec:
             # Four dimensions per sub-quantiser keeps the code error small enough that re-scoring
             # re-scoring the best 1% of codes finds the exact top k almost always.
             m = self.pq_m(dimension)
-            refine = self.pq_refine or max(1000, n // 100)
+            refine = self.pq_refine or max(4000, n // 100)
             return f"PQ{m}x4fs,Refine(SQfp16)", {"type": "pq", "m": m, "refine": refine}
         if kind == "hnsw":
             return f"HNSW{self.hnsw_m},SQ8", {"type": "hnsw", "m": self.hnsw_m, "ef_construction": self.ef_construction,

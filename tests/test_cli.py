@@ -67,3 +67,14 @@ def test_index_then_ask_prints_a_cited_answer(tmp_path):
     assert as_json["answerable"] and as_json["citations"][0]["source"].endswith(".txt")
     refused = run_qa("ask", "hi", env={**env, "QA_MODEL": str(tmp_path)})
     assert refused.returncode == 2 and "holds no sentence-transformers model" in refused.stderr
+
+
+def test_every_setting_is_documented_in_help_and_readme():
+    from dataclasses import fields
+
+    from qa.config import SETTINGS_DOC, Settings
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    for f in fields(Settings):
+        assert f.name in SETTINGS_DOC, f.name
+        assert f"`QA_{f.name.upper()}`" in readme, f.name

@@ -118,10 +118,10 @@ def test_pq_reaches_the_exact_top_10_even_on_structureless_vectors(tmp_path):
     from qa.index import VectorIndexSpec
 
     base, queries = unit(20_000, 64, 11), unit(40, 64, 12)
-    search = VectorSearch.build(base, VectorIndexSpec(kind="pq"))
+    search = VectorSearch.build(base, VectorIndexSpec(kind="pq", pq_refine=1000))  # 5% of the codes
     search.write(tmp_path / "pq.faiss")
     loaded = VectorSearch.read(tmp_path / "pq.faiss", search.params)
-    assert loaded.params == {"type": "pq", "m": 16, "refine": 1000}  # 1% of 20,000, at least 1,000
+    assert loaded.params == {"type": "pq", "m": 16, "refine": 1000}
     oracle = np.argsort(-(queries @ base.T), axis=1)[:, :10]
     found = loaded.search(queries, 10)
     recall = np.mean([len({r for r, _ in f} & set(o)) / 10 for f, o in zip(found, oracle)])
@@ -138,6 +138,9 @@ def test_auto_picks_flat_for_small_and_pq_past_the_limit():
     assert VectorIndexSpec(flat_max=100).resolve(1000) == "pq"
     assert VectorIndexSpec.pq_m(384) == 96 and VectorIndexSpec.pq_m(10) == 5
     assert VectorIndexSpec(kind="pq").resolve(999) == "flat"  # too few to train the codebooks
+    # By default 1% of the codes are re-scored, at least 4,000.
+    assert VectorIndexSpec(kind="pq").factory(20_000)[1]["refine"] == 4000
+    assert VectorIndexSpec(kind="pq").factory(1_000_000)[1]["refine"] == 10_000
     assert VectorIndexSpec(kind="ivf").factory(10_000)[1]["lists"] == 400
 
 
