@@ -3,7 +3,7 @@
 The only module that imports pymilvus. A Milvus index version keeps its documents (articles,
 passages, sentences and their vectors) in the version folder like any other, and its passages in
 a Milvus collection: the dense vector, BM25 through Milvus's own full-text function on an
-analysed text field, and the metadata (article id, title, offsets, text) as fields.
+analysed field (title and text), and the metadata (article id, title, offsets, text) as fields.
 
 Two collections, ``<prefix>_a`` and ``<prefix>_b``, take turns: a rebuild brings the one that is
 not live up to date in place (rows keyed by a content hash: unchanged passages are left alone,
@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from qa.chunk import passage_document
 from qa.index import IndexCorrupt, IndexData, IndexProblem, IndexStore
 
 BATCH = 1000  # rows per insert, upsert, delete or query: Milvus's advice for request sizes
@@ -117,12 +118,14 @@ def _schema(client, dimension: int):
     schema.add_field("title", DataType.VARCHAR, max_length=TEXT_MAX)
     schema.add_field("start", DataType.INT64)
     schema.add_field("end", DataType.INT64)
-    schema.add_field("text", DataType.VARCHAR, max_length=TEXT_MAX, enable_analyzer=True,
+    schema.add_field("text", DataType.VARCHAR, max_length=TEXT_MAX)
+    # Title and text (qa.chunk.passage_document), analysed for Milvus's BM25, as bm25s indexes it.
+    schema.add_field("document", DataType.VARCHAR, max_length=TEXT_MAX, enable_analyzer=True,
                      analyzer_params={"type": "english"})
     schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dimension)
     schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
     schema.add_function(Function(name="text_bm25", function_type=FunctionType.BM25,
-                                 input_field_names=["text"], output_field_names=["sparse"]))
+                                 input_field_names=["document"], output_field_names=["sparse"]))
     return schema
 
 
@@ -134,11 +137,13 @@ def _index_params(client, index_type: str):
     return params
 
 
-def _dimension_of(client, name: str) -> int | None:
-    for f in client.describe_collection(name).get("fields", []):
-        if f.get("name") == "vector":
-            return int(f.get("params", {}).get("dim", 0))
-    return None
+FIELDS = {"key", "article_id", "title", "start", "end", "text", "document", "vector", "sparse"}
+
+
+def _compatible(client, name: str, dimension: int) -> bool:
+    """Whether an existing collection has this module's fields and the vectors' dimension."""
+    fields = {f.get("name"): f for f in client.describe_collection(name).get("fields", [])}
+    return set(fields) == FIELDS and int(fields["vector"].get("params", {}).get("dim", 0)) == dimension
 
 
 def write_collection(target: MilvusTarget, data: IndexData, live_collection: str | None) -> dict:
@@ -147,7 +152,7 @@ def write_collection(target: MilvusTarget, data: IndexData, live_collection: str
     names = [f"{target.prefix}_a", f"{target.prefix}_b"]
     name = names[1] if live_collection == names[0] else names[0]
     dimension = int(data.passage_vectors.shape[1])
-    if client.has_collection(name) and _dimension_of(client, name) != dimension:
+    if client.has_collection(name) and not _compatible(client, name, dimension):
         client.drop_collection(name)
     if not client.has_collection(name):
         client.create_collection(name, schema=_schema(client, dimension),
@@ -166,6 +171,7 @@ def write_collection(target: MilvusTarget, data: IndexData, live_collection: str
             p = data.passages[i]
             rows.append({"key": keys[i], "article_id": p.article_id, "title": _clip(titles[p.article_id], TEXT_MAX),
                          "start": p.start, "end": p.end, "text": _clip(p.text, TEXT_MAX),
+                         "document": _clip(passage_document(titles[p.article_id], p.text), TEXT_MAX),
                          "vector": np.asarray(data.passage_vectors[i], np.float32).tolist()})
         client.upsert(name, rows)
     client.flush(name)

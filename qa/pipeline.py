@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from qa import index as index_mod
-from qa.chunk import Chunker, content_hash
+from qa.chunk import Chunker, content_hash, passage_document
 from qa.cite import Citer
 from qa.config import Settings
 from qa.embed import Embedder, ModelNotFound, SentenceTransformerEmbedder
@@ -152,8 +152,9 @@ def build_index(
             report.seconds = time.perf_counter() - started
             return report
         cache = _VectorCache.from_store(previous)
-        passage_vectors, p_new, p_reused = cache.vectors([p.text for p in passages], embedder, progress,
-                                                          "Embedding passages")
+        titles = {a.id: a.title for a in articles}
+        documents = [passage_document(titles[p.article_id], p.text) for p in passages]
+        passage_vectors, p_new, p_reused = cache.vectors(documents, embedder, progress, "Embedding passages")
         sentence_vectors, s_new, s_reused = cache.vectors(sentence_texts, embedder, progress, "Embedding sentences")
 
         report = BuildReport(articles=len(articles), passages=len(passages), sentences=len(table),
@@ -217,7 +218,8 @@ class _VectorCache:
             return cls({})
         known = {}
         for passage, vector in zip(store.passages, store.passage_vectors()):
-            known[passage.hash] = vector
+            title = store.articles[passage.article_id].title
+            known[content_hash(passage_document(title, passage.text))] = vector
         for row, vector in enumerate(store.sentence_vectors):
             article, start, end = store.sentence_text(row)
             known[content_hash(article.text[start:end])] = vector

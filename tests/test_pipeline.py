@@ -97,3 +97,22 @@ def test_example_questions_come_from_the_corpus(tmp_path, fake_embedder):
     questions = example_questions(Assistant.load(settings, fake_embedder).store)
     assert questions[:2] == ["Who is Ada Lovelace?", "What is the RAS?"]
     assert "What is said about Charles Babbage?" in questions
+
+
+def test_passages_are_embedded_with_their_title_and_reused_on_rebuild(tiny_settings, fake_embedder):
+    import numpy as np
+
+    from qa import index as index_mod
+    from qa.chunk import passage_document
+    from qa.pipeline import build_index
+
+    build_index(tiny_settings, fake_embedder)
+    store = index_mod.load(tiny_settings.index)
+    passage = store.passages[0]
+    title = store.articles[passage.article_id].title
+    expected = fake_embedder.encode([passage_document(title, passage.text)])[0]
+    assert np.allclose(store.passage_vectors()[0], expected)
+    assert passage_document(title, passage.text) == f"{title}\n{passage.text}"
+    (tiny_settings.corpus / "extra.txt").write_text("A new article about tea. Tea grows in India.\n")
+    report = build_index(tiny_settings, fake_embedder)
+    assert report.embedded <= 3  # only the new article's passage and sentences
