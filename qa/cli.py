@@ -30,13 +30,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("index", help="build or update the index from the corpus",
                             description="Build the index from the corpus. Incremental: only new or changed "
-                            "text is embedded unless --full.")
+                            "text is embedded unless --full. With --ray the embedding runs on a Ray cluster "
+                            "(Ray Data), into whatever index the settings choose.")
     p.add_argument("--corpus", type=Path, help="corpus folder [QA_CORPUS, default seeds/]")
     p.add_argument("--index", type=Path, help="index folder [QA_INDEX, default index/]")
     p.add_argument("--model", help="embedding model [QA_MODEL]")
     p.add_argument("--full", action="store_true", help="re-embed everything instead of reusing vectors")
     p.add_argument("--wait", action="store_true", help="wait for a rebuild already running instead of failing")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    p.add_argument("--ray", nargs="?", const="local", metavar="ADDRESS",
+                   help="embed on a Ray cluster with Ray Data, one model per worker (pip install 'qa[ray]'): "
+                   "alone, a private local cluster listening on 127.0.0.1 only, stopped afterwards; or join a "
+                   "running one from one of its machines: auto, or the GCS address HOST:PORT (its nodes need "
+                   "qa's dependencies and the same model; not ray://, which Ray Data does not support)")
+    p.add_argument("--ray-workers", type=int, metavar="N",
+                   help="Ray embedding workers, one CPU and one model copy each (default: the cluster's CPUs)")
 
     p = commands.add_parser("ask", help="answer one question", description="Answer one question from the index.")
     p.add_argument("question", help="the question, in quotes")
@@ -103,10 +111,25 @@ def _status(message: str) -> None:
 
 
 def cmd_index(settings: Settings, args) -> int:
+    from qa.distributed import DistributedError, RayEmbedder  # ray itself is imported only when used
     from qa.pipeline import build_index
 
-    report = build_index(settings, full=args.full, progress=not args.quiet and sys.stderr.isatty(),
-                         wait=args.wait, on_stage=_status if not args.quiet else (lambda m: None))
+    if args.ray_workers is not None and (args.ray is None or args.ray_workers < 1):
+        print("qa: --ray-workers needs --ray and a number of at least 1", file=sys.stderr)
+        return 2
+    embedder = None
+    try:
+        if args.ray is not None:
+            embedder = RayEmbedder.from_settings(settings, address=args.ray, workers=args.ray_workers)
+            embedder.preflight()
+        report = build_index(settings, embedder, full=args.full, progress=not args.quiet and sys.stderr.isatty(),
+                             wait=args.wait, on_stage=_status if not args.quiet else (lambda m: None))
+    except DistributedError as error:
+        print(f"qa: {error}", file=sys.stderr)
+        return 2
+    finally:
+        if embedder is not None:
+            embedder.close()  # stops a cluster it started; nothing was started if nothing needed embedding
     print(report.summary())
     return 0
 
