@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import importlib.util
 import io
 import ipaddress
 import json
@@ -147,6 +148,20 @@ def main(out_dir: Path, texts_file: Path, corpus: Path) -> dict:
         report["second_status"] = qa_main(["index", "--ray", "--corpus", str(corpus), "--index", str(out_dir / "index"),
                                            "-q"])
     report["second_stdout"], report["second_starts"] = out.getvalue(), len(starts)
+    distributed.RayEmbedder.start = start
+
+    # qa index --ray into Milvus (Milvus Lite, the real Milvus core): the same command, other settings
+    report["milvus"] = importlib.util.find_spec("pymilvus") is not None
+    if report["milvus"]:
+        os.environ.update({"QA_STORE": "milvus", "QA_MILVUS_URI": str(out_dir / "milvus.db")})
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            report["milvus_status"] = qa_main(["index", "--ray", "--ray-workers", "2", "--corpus", str(corpus),
+                                               "--index", str(out_dir / "index-milvus"), "-q"])
+        report["milvus_stdout"], report["milvus_stderr"] = out.getvalue(), err.getvalue()
+        from qa.milvus import disconnect
+
+        disconnect()  # Milvus Lite: one process per file; the test opens it next
     return report
 
 

@@ -166,6 +166,35 @@ def test_qa_index_ray_builds_the_same_index_as_a_local_build(ray_run, real_embed
         assert from_ray.answer == from_local.answer and from_ray.answerable
 
 
+@pytest.mark.model
+def test_qa_index_ray_fills_milvus(ray_run, real_embedder, tmp_path):
+    from dataclasses import replace
+
+    from qa.milvus import MilvusTarget, disconnect
+    from qa.pipeline import Assistant, build_index
+
+    report = ray_run["report"]
+    if not report["milvus"]:
+        pytest.skip("the Milvus backend needs pip install -e '.[milvus]'")
+    assert report["milvus_status"] == 0, report["milvus_stderr"]
+    assert "4 articles" in report["milvus_stdout"]
+    settings = Settings.from_env({}, corpus=ray_run["corpus"], index=ray_run["out"] / "index-milvus", store="milvus",
+                                 milvus_uri=str(ray_run["out"] / "milvus.db"))
+    local = replace(settings, store="faiss", index=tmp_path / "index")
+    build_index(local, real_embedder)
+    try:
+        from_ray = Assistant.load(settings, real_embedder)
+        assert from_ray.store.manifest["store"]["type"] == "milvus"
+        from_local = Assistant.load(local, real_embedder)
+        assert __import__("numpy").allclose(from_ray.store.passage_vectors(), from_local.store.passage_vectors(),
+                                            atol=1e-5)
+        for question in ("When did the Golden Gate Bridge open?", "How long do males incubate the eggs?"):
+            a, b = from_ray.ask(question), from_local.ask(question)
+            assert a.answerable and a.answer == b.answer
+    finally:
+        disconnect(MilvusTarget.from_settings(settings))
+
+
 def test_ray_workers_needs_ray(tmp_path, capsys):
     assert main(["index", "--ray-workers", "2", "--corpus", str(tmp_path), "--index", str(tmp_path / "i")]) == 2
     assert "--ray-workers needs --ray" in capsys.readouterr().err
