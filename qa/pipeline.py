@@ -142,6 +142,7 @@ def build_index(
 
         if (previous is not None and not full and live.manifest.get("chunker") == signature
                 and live.manifest.get("store", {}).get("type", "faiss") == settings.store
+                and "passage_document" in live.manifest
                 and live.manifest.get("corpus_fingerprint") == index_mod.corpus_fingerprint(articles)
                 and [(a.title, a.source, a.url, a.date) for a in live.article_list]
                 == [(a.title, a.source, a.url, a.date) for a in articles]):
@@ -217,9 +218,10 @@ class _VectorCache:
         if store is None:
             return cls({})
         known = {}
+        titled = "passage_document" in store.manifest  # older versions embedded the passage text alone
         for passage, vector in zip(store.passages, store.passage_vectors()):
             title = store.articles[passage.article_id].title
-            known[content_hash(passage_document(title, passage.text))] = vector
+            known[content_hash(passage_document(title, passage.text) if titled else passage.text)] = vector
         for row, vector in enumerate(store.sentence_vectors):
             article, start, end = store.sentence_text(row)
             known[content_hash(article.text[start:end])] = vector

@@ -116,3 +116,20 @@ def test_passages_are_embedded_with_their_title_and_reused_on_rebuild(tiny_setti
     (tiny_settings.corpus / "extra.txt").write_text("A new article about tea. Tea grows in India.\n")
     report = build_index(tiny_settings, fake_embedder)
     assert report.embedded <= 3  # only the new article's passage and sentences
+
+
+def test_an_index_from_before_titled_passages_is_re_embedded_once(tiny_settings, fake_embedder):
+    import json
+
+    from qa import index as index_mod
+    from qa.pipeline import build_index
+
+    first = build_index(tiny_settings, fake_embedder)
+    store = index_mod.load(tiny_settings.index)
+    manifest_path = store.path / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    del manifest["passage_document"]  # as written before passages carried their title
+    manifest_path.write_text(json.dumps(manifest))
+    report = build_index(tiny_settings, fake_embedder)
+    assert not report.up_to_date and report.embedded == first.passages  # passages again, sentences reused
+    assert build_index(tiny_settings, fake_embedder).up_to_date
