@@ -1,6 +1,7 @@
 """The Milvus backend (Milvus Lite, the real Milvus core embedded) against the embedded FAISS + BM25 one."""
 
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -134,3 +135,50 @@ def _target(settings):
     from qa.milvus import MilvusTarget
 
     return MilvusTarget.from_settings(settings)
+
+
+def _listening_tcp() -> dict[str, str]:
+    """socket inode -> local address of every listening TCP socket on this host (namespace)."""
+    import ipaddress
+
+    found = {}
+    for table, width in (("/proc/net/tcp", 4), ("/proc/net/tcp6", 16)):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            parts = line.split()
+            if parts[3] != "0A":  # LISTEN
+                continue
+            raw = bytes.fromhex(parts[1].split(":")[0])
+            # /proc prints each 32-bit word in host (little-endian) order
+            packed = b"".join(raw[i : i + 4][::-1] for i in range(0, width, 4))
+            found[parts[9]] = str(ipaddress.ip_address(packed))
+    return found
+
+
+def test_milvus_lite_listens_on_nothing_beyond_loopback(milvus_settings, fake_embedder):
+    import os
+
+    build_index(milvus_settings, fake_embedder)
+    Assistant.load(milvus_settings, fake_embedder).ask(QUESTIONS[0])
+    children = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == os.getpid() and b"milvus" in cmdline:
+            children.append(pid)
+    assert children, "no Milvus Lite process found"
+    inodes = set()
+    for pid in children:
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+    listening = _listening_tcp()
+    beyond = {listening[i] for i in inodes & set(listening)} - {"127.0.0.1", "::1"}
+    assert not beyond, f"Milvus Lite listens on {beyond}"
