@@ -126,7 +126,7 @@ def run_child(*args: str) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
-    parser.add_argument("--types", nargs="+", default=["flat", "pq", "hnsw", "ivf"])
+    parser.add_argument("--types", nargs="*", default=["flat", "pq", "hnsw", "ivf"], help="none: BM25 only")
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--skip-bm25", action="store_true")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
