@@ -26,12 +26,13 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.chunk import passage_document
+from qa.chunk import embedding_text
 from qa.text import terms
 from qa.types import Article, Passage, Span
 
 FORMAT_VERSION = 2  # 2: BM25 stored with each version
 POINTER = "CURRENT"
+TITLED = "embedding_text"  # manifest key: texts were embedded with their title (qa.chunk.embedding_text)
 VERSIONS = "versions"
 
 
@@ -231,9 +232,9 @@ class LexicalIndex:
         return cls(bm25s.BM25.load(str(folder), allow_pickle=False, show_progress=False))
 
 
-def passage_documents(data: IndexData) -> list[str]:
+def embedding_texts(data: IndexData) -> list[str]:
     titles = {a.id: a.title for a in data.articles}
-    return [passage_document(titles[p.article_id], p.text) for p in data.passages]
+    return [embedding_text(titles[p.article_id], p.text) for p in data.passages]
 
 
 class IndexStore:
@@ -250,7 +251,7 @@ class IndexStore:
     def __init__(self, data: IndexData, search: VectorSearch, manifest: dict, path: Path | None = None,
                  lexical: LexicalIndex | None = None):
         self._init_documents(data, manifest, path)
-        self.lexical = lexical or LexicalIndex.build(passage_documents(data))
+        self.lexical = lexical or LexicalIndex.build(embedding_texts(data))
         self.passage_search = search
 
     def _init_documents(self, data: IndexData, manifest: dict, path: Path | None) -> None:
@@ -405,7 +406,7 @@ def write_version(root: Path, data: IndexData, milvus=None) -> str:
             passage_search = VectorSearch.build(data.passage_vectors, data.index_spec)
             passage_search.write(staging / "passages.faiss")
             (staging / "bm25").mkdir()
-            LexicalIndex.build(passage_documents(data)).write(staging / "bm25")
+            LexicalIndex.build(embedding_texts(data)).write(staging / "bm25")
             store_info, index_params = {"type": "faiss"}, passage_search.params
         else:
             from qa.milvus import write_collection
@@ -423,7 +424,7 @@ def write_version(root: Path, data: IndexData, milvus=None) -> str:
             "model": data.model,
             "dimension": int(data.passage_vectors.shape[1]),
             "index_type": index_params,
-            "passage_document": "title, newline, passage text (embedded and BM25-indexed)",
+            TITLED: "article title, newline, text: embedded for passages and sentences, BM25 for passages",
             "store": store_info,
             "articles": len(data.articles),
             "passages": len(data.passages),

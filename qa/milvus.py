@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qa.chunk import passage_document
+from qa.chunk import embedding_text
 from qa.index import IndexCorrupt, IndexData, IndexProblem, IndexStore
 
 BATCH = 1000  # rows per insert, upsert, delete or query: Milvus's advice for request sizes
@@ -119,7 +119,7 @@ def _schema(client, dimension: int):
     schema.add_field("start", DataType.INT64)
     schema.add_field("end", DataType.INT64)
     schema.add_field("text", DataType.VARCHAR, max_length=TEXT_MAX)
-    # Title and text (qa.chunk.passage_document), analysed for Milvus's BM25, as bm25s indexes it.
+    # Title and text (qa.chunk.embedding_text), analysed for Milvus's BM25, as bm25s indexes it.
     schema.add_field("document", DataType.VARCHAR, max_length=TEXT_MAX, enable_analyzer=True,
                      analyzer_params={"type": "english"})
     schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dimension)
@@ -171,7 +171,7 @@ def write_collection(target: MilvusTarget, data: IndexData, live_collection: str
             p = data.passages[i]
             rows.append({"key": keys[i], "article_id": p.article_id, "title": _clip(titles[p.article_id], TEXT_MAX),
                          "start": p.start, "end": p.end, "text": _clip(p.text, TEXT_MAX),
-                         "document": _clip(passage_document(titles[p.article_id], p.text), TEXT_MAX),
+                         "document": _clip(embedding_text(titles[p.article_id], p.text), TEXT_MAX),
                          "vector": np.asarray(data.passage_vectors[i], np.float32).tolist()})
         client.upsert(name, rows)
     client.flush(name)

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from qa import index as index_mod
-from qa.chunk import Chunker, content_hash, passage_document
+from qa.chunk import Chunker, content_hash, embedding_text
 from qa.cite import Citer
 from qa.config import Settings
 from qa.embed import Embedder, ModelNotFound, SentenceTransformerEmbedder
@@ -138,11 +138,11 @@ def build_index(
                 passage_rows.append((row_of[passage.sentences[0].start, passage.sentences[0].end],
                                      row_of[passage.sentences[-1].start, passage.sentences[-1].end] + 1))
         sentence_table = np.asarray(table, dtype=np.int64).reshape(-1, 3)
-        sentence_texts = [articles[a].text[s:e] for a, s, e in table]
+        sentence_texts = [embedding_text(articles[a].title, articles[a].text[s:e]) for a, s, e in table]
 
         if (previous is not None and not full and live.manifest.get("chunker") == signature
                 and live.manifest.get("store", {}).get("type", "faiss") == settings.store
-                and "passage_document" in live.manifest
+                and index_mod.TITLED in live.manifest
                 and live.manifest.get("corpus_fingerprint") == index_mod.corpus_fingerprint(articles)
                 and [(a.title, a.source, a.url, a.date) for a in live.article_list]
                 == [(a.title, a.source, a.url, a.date) for a in articles]):
@@ -154,7 +154,7 @@ def build_index(
             return report
         cache = _VectorCache.from_store(previous)
         titles = {a.id: a.title for a in articles}
-        documents = [passage_document(titles[p.article_id], p.text) for p in passages]
+        documents = [embedding_text(titles[p.article_id], p.text) for p in passages]
         passage_vectors, p_new, p_reused = cache.vectors(documents, embedder, progress, "Embedding passages")
         sentence_vectors, s_new, s_reused = cache.vectors(sentence_texts, embedder, progress, "Embedding sentences")
 
@@ -218,13 +218,14 @@ class _VectorCache:
         if store is None:
             return cls({})
         known = {}
-        titled = "passage_document" in store.manifest  # older versions embedded the passage text alone
+        titled = index_mod.TITLED in store.manifest  # older versions embedded the text alone
         for passage, vector in zip(store.passages, store.passage_vectors()):
             title = store.articles[passage.article_id].title
-            known[content_hash(passage_document(title, passage.text) if titled else passage.text)] = vector
+            known[content_hash(embedding_text(title, passage.text) if titled else passage.text)] = vector
         for row, vector in enumerate(store.sentence_vectors):
             article, start, end = store.sentence_text(row)
-            known[content_hash(article.text[start:end])] = vector
+            text = article.text[start:end]
+            known[content_hash(embedding_text(article.title, text) if titled else text)] = vector
         return cls(known)
 
     def vectors(self, texts: list[str], embedder: Embedder, progress: bool, desc: str) -> tuple[np.ndarray, int, int]:

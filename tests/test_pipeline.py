@@ -99,26 +99,28 @@ def test_example_questions_come_from_the_corpus(tmp_path, fake_embedder):
     assert "What is said about Charles Babbage?" in questions
 
 
-def test_passages_are_embedded_with_their_title_and_reused_on_rebuild(tiny_settings, fake_embedder):
+def test_passages_and_sentences_are_embedded_with_their_title_and_reused_on_rebuild(tiny_settings, fake_embedder):
     import numpy as np
 
     from qa import index as index_mod
-    from qa.chunk import passage_document
+    from qa.chunk import embedding_text
     from qa.pipeline import build_index
 
     build_index(tiny_settings, fake_embedder)
     store = index_mod.load(tiny_settings.index)
     passage = store.passages[0]
     title = store.articles[passage.article_id].title
-    expected = fake_embedder.encode([passage_document(title, passage.text)])[0]
+    expected = fake_embedder.encode([embedding_text(title, passage.text)])[0]
     assert np.allclose(store.passage_vectors()[0], expected)
-    assert passage_document(title, passage.text) == f"{title}\n{passage.text}"
+    assert embedding_text(title, passage.text) == f"{title}\n{passage.text}"
+    article, start, end = store.sentence_text(0)
+    assert np.allclose(store.sentence_vectors[0], fake_embedder.encode([f"{article.title}\n{article.text[start:end]}"])[0])
     (tiny_settings.corpus / "extra.txt").write_text("A new article about tea. Tea grows in India.\n")
     report = build_index(tiny_settings, fake_embedder)
     assert report.embedded <= 3  # only the new article's passage and sentences
 
 
-def test_an_index_from_before_titled_passages_is_re_embedded_once(tiny_settings, fake_embedder):
+def test_an_index_from_before_titled_texts_is_re_embedded_once(tiny_settings, fake_embedder):
     import json
 
     from qa import index as index_mod
@@ -128,8 +130,8 @@ def test_an_index_from_before_titled_passages_is_re_embedded_once(tiny_settings,
     store = index_mod.load(tiny_settings.index)
     manifest_path = store.path / "manifest.json"
     manifest = json.loads(manifest_path.read_text())
-    del manifest["passage_document"]  # as written before passages carried their title
+    del manifest[index_mod.TITLED]  # as written before texts carried their title
     manifest_path.write_text(json.dumps(manifest))
     report = build_index(tiny_settings, fake_embedder)
-    assert not report.up_to_date and report.embedded == first.passages  # passages again, sentences reused
+    assert not report.up_to_date and report.embedded == first.passages + first.sentences and report.reused == 0
     assert build_index(tiny_settings, fake_embedder).up_to_date
