@@ -146,7 +146,7 @@ def main() -> int:
         return 0
 
     lines = ["| passages | index | build s | build peak RSS MB | search p50 ms | p99 ms | serving peak RSS MB | recall@10 vs exact |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+             "| --- | --- | --- | --- | --- | --- | --- | --- |"] if args.types else []
     for n in args.sizes:
         for kind in args.types:
             with tempfile.TemporaryDirectory() as tmp:
@@ -158,7 +158,7 @@ def main() -> int:
             print(line, flush=True)
             lines.append(line)
     if not args.skip_bm25:
-        lines += ["", "| passages | BM25 build s | build peak RSS MB | query p50 ms | p99 ms | serving peak RSS MB |",
+        lines += [""] * bool(lines) + ["| passages | BM25 build s | build peak RSS MB | query p50 ms | p99 ms | serving peak RSS MB |",
                   "| --- | --- | --- | --- | --- | --- |"]
         for n in args.sizes:
             with tempfile.TemporaryDirectory() as tmp:
