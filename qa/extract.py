@@ -32,10 +32,10 @@ class ExtractWeights:
     Platt scaling of the best sentence's score into P(the first quoted sentence holds the answer)."""
 
     coefficients: tuple[float, ...] = (
-        0.0, 2.2537, 1.7594, 1.1146, 1.5695, 1.5598, 1.5920, 1.4321, 1.8609, 0.2955, 2.2537, 1.7594,
-        -0.1306, 0.8587, 1.8996, 0.5379, 0.1164,
+        0.0, 3.6113, 1.5262, 1.1168, 1.3841, 1.3634, 1.4324, 1.4926, 1.7881, 0.3384, 3.6113, 1.5262,
+        0.0652, 0.4924, 1.9814, 0.5060, 0.2492,
     )
-    calibration: tuple[float, float] = (0.5075, -4.6176)  # scale, shift
+    calibration: tuple[float, float] = (0.4820, -4.5121)  # scale, shift
     keep_margin: float = 0.15  # further sentences are quoted while their probability is this close
     max_sentences: int = 3
     duplicate_jaccard: float = 0.7
