@@ -13,6 +13,10 @@ from qa.text import STOP_WORDS, normalise, stem, words
 
 _MONTH = r"(?:January|February|March|April|May|June|July|August|September|October|November|December|Jan\.|Feb\.|Mar\.|Apr\.|Jun\.|Jul\.|Aug\.|Sep\.|Sept\.|Oct\.|Nov\.|Dec\.)"
 _NUMBER_WORD = r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|million|billion|dozen)"
+# Quantities without a numeral ("several lakes", "a single output", "twice a year"), and durations ("after a year").
+_QUANTITY = re.compile(r"\b(?:several|a few|a single|dozens|hundreds|thousands|millions|billions|once|twice|half)\b"
+                       r"|\b(?:a|an)\s+(?:second|minute|hour|day|week|fortnight|month|year|decade|century|millennium)\b", re.I)
+_WEEKDAY = re.compile(r"\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)s?\b")
 _DATE = re.compile(
     rf"\b(?:{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{3,4}}|\d{{1,2}}\s+{_MONTH}\s+\d{{3,4}}|{_MONTH}\s+\d{{3,4}}"
     rf"|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?|(?:the\s+)?(?:early\s+|late\s+|mid-?)?\d{{3,4}}s|\d{{1,2}}(?:st|nd|rd|th)\s+century"
@@ -34,6 +38,10 @@ _WORD_SPAN = re.compile(r"[^\W_][\w’'-]*", re.UNICODE)
 def question_type(question: str) -> str | None:
     """The kind of short answer a question asks for, or None for open questions (why, how, describe)."""
     q = normalise(question).strip()
+    # "When John Fox left, who replaced him?": the clause after the comma asks the question.
+    clause = re.match(r"^(?:when|while|after|before|if|since|although|as)\b[^,]*,\s*((?:who|whom|whose|what|which|where|when|how)\b.*)$", q)
+    if clause:
+        return question_type(clause.group(1))
     if re.search(r"\b(what|which) (year|date|day|month|century|decade|time period|period)\b", q) or re.match(r"^when\b", q) \
             or re.search(r"\bwhen (did|was|were|is|do|does|will|had|has)\b", q):
         return "when"
@@ -44,7 +52,8 @@ def question_type(question: str) -> str | None:
         return None  # "Who is Nikolai Patrushev?", "What is the CSTO?" ask for a description, not a span
     if re.search(r"\b(who|whom|whose)\b", q):
         return "who"
-    if re.search(r"\bwhere\b", q):
+    # "Where ...?", "... located where?"; not the relative "the last game where ..."
+    if re.match(r"^(?:(?:and|so|from|to|in)\s+)?where\b", q) or re.search(r"\bwhere\W*$", q):
         return "where"
     # "Which country ...", "What organisation ...": a noun right after the wh-word asks for a name.
     if re.search(r"\b(which|what) (?!(is|are|was|were|did|does|do|has|have|had|can|could|will|would|should|may|might|must|kind|sort|type|happened|happens)\b)[a-z]+", q):
@@ -65,10 +74,10 @@ def candidates(sentence: str, kind: str, question: str) -> list[tuple[int, int]]
         return any(t not in asked and t not in STOP_WORDS for t in tokens)
 
     if kind == "when":
-        found = [m.span() for m in _DATE.finditer(sentence)]
+        found = [m.span() for m in _DATE.finditer(sentence)] + [m.span() for m in _WEEKDAY.finditer(sentence)]
     elif kind == "how many":
         found = [m.span() for m in _NUMBER.finditer(sentence) if any(ch.isdigit() for ch in m.group())
-                 or re.match(_NUMBER_WORD, m.group(), re.I)]
+                 or re.match(_NUMBER_WORD, m.group(), re.I)] + [m.span() for m in _QUANTITY.finditer(sentence)]
     elif kind == "who":
         found = [m.span() for m in _NAME.finditer(sentence) if m.start() > 0 or len(m.group().split()) > 1]
         found = [_trim_name(sentence, s, e) for s, e in found]

@@ -1,6 +1,6 @@
 import pytest
 
-from qa.shortanswer import question_type, short_answer
+from qa.shortanswer import answers_kind, question_type, short_answer
 
 
 @pytest.mark.parametrize(
@@ -57,3 +57,31 @@ def test_typed_questions_need_a_sentence_of_their_kind():
     assert not answers_kind("They discussed border troops.", "How many troops are on the border?")
     assert answers_kind("They discussed border troops.", "What did they discuss?")  # open question: no kind
     assert answers_kind("Coffee was first grown in Yemen.", "Where was coffee first grown?")
+
+
+@pytest.mark.parametrize(
+    "question, kind",
+    [
+        ("When John Fox left as head coach, who replaced him?", "who"),  # the clause after the comma asks
+        ("What Super Bowl was the last where a fumble was returned for a touchdown?", "what"),  # relative "where"
+        ("What was given to high schools where former students went on to coach?", None),
+        ("The Superdome is located where?", "where"),
+        ("Where was Patrushev born?", "where"),
+        ("On what day was the media night held?", "when"),
+    ],
+)
+def test_question_type_reads_the_main_clause(question, kind):
+    assert question_type(question) == kind
+
+
+@pytest.mark.parametrize(
+    "sentence, question",
+    [
+        ("There are also several lakes in Warsaw.", "How many lakes are there in Warsaw?"),
+        ("It is raised to full status after a year.", "How long until the status is raised?"),
+        ("Media day was moved to the Monday evening.", "On what day was media day held?"),
+    ],
+)
+def test_quantities_and_weekdays_answer_typed_questions(sentence, question):
+    assert answers_kind(sentence, question)
+    assert short_answer(sentence, question) is not None
