@@ -17,6 +17,10 @@ _NUMBER_WORD = r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twel
 _QUANTITY = re.compile(r"\b(?:several|a few|a single|dozens|hundreds|thousands|millions|billions|once|twice|half)\b"
                        r"|\b(?:a|an)\s+(?:second|minute|hour|day|week|fortnight|month|year|decade|century|millennium)\b", re.I)
 _WEEKDAY = re.compile(r"\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)s?\b")
+# Dates without a year ("on 27 June") and named periods ("during the Second World War").
+_DAY_MONTH = re.compile(rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}")
+_PERIOD = re.compile(r"\b(?:[Dd]uring|[Bb]efore|[Aa]fter|[Uu]ntil|[Ss]ince|[Tt]hroughout)\s+(?:the\s+)?(?:[A-Z][\w’'-]*\s+)*"
+                     r"(?:[Ww]ar|[Rr]evolution|[Rr]eign|[Dd]ynasty|[Ee]ra|[Aa]ge|[Pp]eriod|[Cc]entury|[Oo]ccupation|[Ee]mpire)\b")
 _DATE = re.compile(
     rf"\b(?:{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{3,4}}|\d{{1,2}}\s+{_MONTH}\s+\d{{3,4}}|{_MONTH}\s+\d{{3,4}}"
     rf"|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?|(?:the\s+)?(?:early\s+|late\s+|mid-?)?\d{{3,4}}s|\d{{1,2}}(?:st|nd|rd|th)\s+century"
@@ -74,7 +78,7 @@ def candidates(sentence: str, kind: str, question: str) -> list[tuple[int, int]]
         return any(t not in asked and t not in STOP_WORDS for t in tokens)
 
     if kind == "when":
-        found = [m.span() for m in _DATE.finditer(sentence)] + [m.span() for m in _WEEKDAY.finditer(sentence)]
+        found = [m.span() for pattern in (_DATE, _WEEKDAY, _DAY_MONTH, _PERIOD) for m in pattern.finditer(sentence)]
     elif kind == "how many":
         found = [m.span() for m in _NUMBER.finditer(sentence) if any(ch.isdigit() for ch in m.group())
                  or re.match(_NUMBER_WORD, m.group(), re.I)] + [m.span() for m in _QUANTITY.finditer(sentence)]
@@ -88,7 +92,10 @@ def candidates(sentence: str, kind: str, question: str) -> list[tuple[int, int]]
         found = [span for span in found if new_information(*span)] or _unasked_runs(sentence, asked)
     if kind == "how many":
         found = [_drop_asked_tail(sentence, s, e, asked) for s, e in found]
-    return [(s, e) for s, e in found if e > s and new_information(s, e)]
+    quantities = {m.span() for m in _QUANTITY.finditer(sentence)} if kind == "how many" else set()
+    # A quantity is new information unless the question says it ("how many ... a few"), stop word or not.
+    return [(s, e) for s, e in found if e > s and (new_information(s, e) or (
+        (s, e) in quantities and not {normalise(w) for w in words(sentence[s:e])} <= {normalise(w) for w in words(question)}))]
 
 
 def _drop_asked_tail(sentence: str, start: int, end: int, asked: set[str]) -> tuple[int, int]:

@@ -80,6 +80,9 @@ def test_question_type_reads_the_main_clause(question, kind):
         ("There are also several lakes in Warsaw.", "How many lakes are there in Warsaw?"),
         ("It is raised to full status after a year.", "How long until the status is raised?"),
         ("Media day was moved to the Monday evening.", "On what day was media day held?"),
+        ("The banquet was made up two weeks later on 27 June.", "When was the banquet celebrated?"),
+        ("During the Second World War, the city was razed by bombing raids.", "When was the city razed?"),
+        ("Only a few common biomolecules contain no oxygen.", "How many biomolecules contain no oxygen?"),
     ],
 )
 def test_quantities_and_weekdays_answer_typed_questions(sentence, question):
