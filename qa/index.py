@@ -454,30 +454,28 @@ def write_version(root: Path, data: IndexData, milvus=None) -> str:
     return name
 
 
-def store_type(root: Path) -> str | None:
-    """faiss or milvus: where the live version's passages are searched (None: no index)."""
-    name = read_pointer(root)
+def _pointed_manifest(root: Path, pointer: str = POINTER) -> dict | None:
+    """The manifest of the version a pointer names, or None."""
+    name = read_pointer(root, pointer)
+    if name is None:
+        return None
     try:
-        manifest = json.loads((Path(root) / VERSIONS / str(name) / "manifest.json").read_text(encoding="utf-8"))
+        return json.loads((Path(root) / VERSIONS / name / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    return manifest.get("store", {}).get("type", "faiss")
+
+
+def store_type(root: Path) -> str | None:
+    """faiss or milvus: where the live version's passages are searched (None: no index)."""
+    manifest = _pointed_manifest(root)
+    return None if manifest is None else manifest.get("store", {}).get("type", "faiss")
 
 
 def _live_collection(root: Path, prefix: str) -> str | None:
-    """The Milvus collection the live (or, failing that, previous) version searches, if any."""
-    for pointer in (POINTER, "PREVIOUS"):
-        name = read_pointer(root, pointer)
-        try:
-            manifest = json.loads((Path(root) / VERSIONS / str(name) / "manifest.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        store = manifest.get("store", {})
-        if store.get("type") == "milvus" and store.get("alias") == prefix:
-            return store.get("collection")
-        if pointer == POINTER:
-            return None
-    return None
+    """The Milvus collection the live (or, with no readable live version, the previous one) searches."""
+    manifest = _pointed_manifest(root) or _pointed_manifest(root, "PREVIOUS") or {}
+    store = manifest.get("store", {})
+    return store.get("collection") if store.get("type") == "milvus" and store.get("alias") == prefix else None
 
 
 def _set_pointer(root: Path, name: str) -> None:

@@ -111,7 +111,8 @@ class Retriever:
         query_vector = np.asarray(query_vector, dtype=np.float32)
         rows: set[int] = set()
         native: dict[int, float] = {}
-        if self.fusion == "rrf" and store.native_hybrid:
+        engine_fuses = self.fusion == "rrf" and store.native_hybrid
+        if engine_fuses:
             native = dict(store.hybrid_candidates(query, query_vector, pool, article_id))
             rows.update(native)
         elif self.fusion != "bm25":
@@ -120,7 +121,7 @@ class Retriever:
                 found = store.sentence_search.search(query_vector.reshape(1, -1), pool)[0]
                 rows.update(int(store.sentence_passage[r]) for r, _ in found)
         lexical: dict[int, float] = {}
-        if self.fusion not in ("dense", "rrf") or (self.fusion == "rrf" and not store.native_hybrid):
+        if self.fusion != "dense" and not engine_fuses:
             raw = store.lexical_candidates(query, pool, article_id)
             best = max(raw.values(), default=0.0)
             lexical = {r: score / best for r, score in raw.items()} if best > 0 else {}

@@ -16,6 +16,8 @@ _NUMBER_WORD = r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twel
 # Quantities without a numeral ("several lakes", "a single output", "twice a year"), and durations ("after a year").
 _QUANTITY = re.compile(r"\b(?:several|a few|a single|dozens|hundreds|thousands|millions|billions|once|twice|half)\b"
                        r"|\b(?:a|an)\s+(?:second|minute|hour|day|week|fortnight|month|year|decade|century|millennium)\b", re.I)
+# Stop words (stemmed) that can be the whole answer to "how many": "only a few".
+_COUNTING_STOP_WORDS = frozenset({"few"})
 _WEEKDAY = re.compile(r"\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)s?\b")
 # Dates without a year ("on 27 June") and named periods ("during the Second World War").
 _DAY_MONTH = re.compile(rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}")
@@ -75,7 +77,7 @@ def candidates(sentence: str, kind: str, question: str) -> list[tuple[int, int]]
 
     def new_information(start: int, end: int) -> bool:
         tokens = [stem(w) for w in words(sentence[start:end])]
-        return any(t not in asked and t not in STOP_WORDS for t in tokens)
+        return any(t not in asked and (t not in STOP_WORDS or t in _COUNTING_STOP_WORDS) for t in tokens)
 
     if kind == "when":
         found = [m.span() for pattern in (_DATE, _WEEKDAY, _DAY_MONTH, _PERIOD) for m in pattern.finditer(sentence)]
@@ -92,10 +94,7 @@ def candidates(sentence: str, kind: str, question: str) -> list[tuple[int, int]]
         found = [span for span in found if new_information(*span)] or _unasked_runs(sentence, asked)
     if kind == "how many":
         found = [_drop_asked_tail(sentence, s, e, asked) for s, e in found]
-    quantities = {m.span() for m in _QUANTITY.finditer(sentence)} if kind == "how many" else set()
-    # A quantity is new information unless the question says it ("how many ... a few"), stop word or not.
-    return [(s, e) for s, e in found if e > s and (new_information(s, e) or (
-        (s, e) in quantities and not {normalise(w) for w in words(sentence[s:e])} <= {normalise(w) for w in words(question)}))]
+    return [(s, e) for s, e in found if e > s and new_information(s, e)]
 
 
 def _drop_asked_tail(sentence: str, start: int, end: int, asked: set[str]) -> tuple[int, int]:
