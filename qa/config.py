@@ -31,6 +31,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     top_k: int = 5
+    rerank_pool: int = 12
     batch_size: int = 32
     backend: str = "torch"
     store: str = "faiss"
@@ -67,6 +68,8 @@ class Settings:
                 problems.append(f"QA_{name.upper()}={getattr(self, name)} must be between 0 and 1")
         if not 1 <= self.top_k <= 20:
             problems.append(f"QA_TOP_K={self.top_k} must be between 1 and 20")
+        if not 1 <= self.rerank_pool <= 100:
+            problems.append(f"QA_RERANK_POOL={self.rerank_pool} must be between 1 and 100")
         if not 1 <= self.port <= 65535:
             problems.append(f"QA_PORT={self.port} must be a port number (1–65535)")
         if self.index_type not in ("auto", "flat", "pq", "hnsw", "ivf"):
@@ -134,6 +137,8 @@ SETTINGS_DOC = {
     "host": "address `qa serve` listens on",
     "port": "port `qa serve` listens on",
     "top_k": "passages retrieved per question when the request does not say",
+    "rerank_pool": "passages read per question: retrieval returns this many (or top_k if larger), every "
+    "sentence in them is scored, and the top_k passages holding the best sentences are kept",
     "batch_size": "texts per embedding batch",
     "backend": "how the model runs: torch (default) or onnx-int8 (ONNX Runtime, int8 weights, exported once "
     "into ~/.cache/qa/onnx; needs pip install -e '.[onnx]'); part of the model identity, so an index "

@@ -10,8 +10,10 @@ The best sentence's probability, rescaled on held-out data, is the reply's confi
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import lru_cache
 
 import numpy as np
 
@@ -22,7 +24,11 @@ from qa.types import Extraction, Hit, ScoredSentence, ShortAnswer
 
 FEATURES = ("bias", "similarity", "overlap", "bigram_overlap", "passage_score", "passage_dense",
             "passage_lexical", "reciprocal_rank", "type_match", "new_words", "similarity_gap", "overlap_gap",
-            "neighbour_overlap", "neighbour_similarity", "term_coverage", "term_density", "log_length")
+            "neighbour_overlap", "neighbour_similarity", "term_coverage", "term_density", "log_length",
+            "typed_spans", "position_in_passage", "opens_with_reference", "title_overlap",
+            "match_density", "log_new_names", "missing_rarest", "similarity_rank")
+_REFERENCES = frozenset("he she it they this these those that his her its their".split())
+_NAME_OR_NUMBER = re.compile(r"\b[A-Z][\w'’-]*|\b\d[\d,.]*")
 
 
 @dataclass(frozen=True)
@@ -32,10 +38,10 @@ class ExtractWeights:
     Platt scaling of the best sentence's score into P(the first quoted sentence holds the answer)."""
 
     coefficients: tuple[float, ...] = (
-        0.0, 3.6113, 1.5262, 1.1168, 1.3841, 1.3634, 1.4324, 1.4926, 1.7881, 0.3384, 3.6113, 1.5262,
-        0.0652, 0.4924, 1.9814, 0.5060, 0.2492,
+        0.0, 3.2357, 0.0849, 1.1905, 4.8551, 4.0815, 2.5549, 0.4082, 1.9864, 5.7279, 4.4714, 0.0413, 0.0931,
+        1.0483, 4.4785, 0.1910, 0.2794, 0.1367, -0.0024, 0.4864, -0.6161, 0.2767, 0.1545, -0.4904, -0.0867,
     )
-    calibration: tuple[float, float] = (0.4820, -4.5121)  # scale, shift
+    calibration: tuple[float, float] = (0.2815, -5.0758)  # scale, shift
     keep_margin: float = 0.15  # further sentences are quoted while their probability is this close
     max_sentences: int = 3
     duplicate_jaccard: float = 0.7
@@ -66,21 +72,31 @@ def features(query: str, query_vector: np.ndarray, hits: Sequence[Hit], store: I
     asked = {stem(w) for w in words(query)}
     texts: dict[int, str] = {}
     overlap: dict[int, float] = {}
-    sentence_terms: dict[int, list[str]] = {}
+    analysed: dict[int, _Sentence] = {}
     for row in all_rows:
         article, start, end = store.sentence_text(row)
         texts[row] = article.text[start:end]
-        sentence_terms[row] = terms(texts[row])
-        overlap[row] = sum(idf.get(t, store.default_idf) for t in query_terms & set(sentence_terms[row])) / mass
+        analysed[row] = _analyse(texts[row])
+        overlap[row] = sum(idf.get(t, store.default_idf) for t in query_terms & analysed[row].term_set) / mass
     best_similarity = max(similarity[r] for r in rows)
     best_overlap = max(overlap[r] for r in rows)
+    term_idf = {t: idf.get(t, store.default_idf) for t in query_terms}
+    top_idf = max(term_idf.values(), default=0.0) or 1.0
+    asked_words = set(words(query))
+    similarity_rank = _ranks([similarity[r] for r in rows])
     matrix = np.zeros((len(rows), len(FEATURES)), np.float32)
     for i, row in enumerate(rows):
         text = texts[row]
-        own_terms = set(sentence_terms[row])
+        sentence = analysed[row]
+        own_terms = sentence.term_set
         hit = best_hit[row]
         around = [r for r in (row - 1, row + 1) if r in overlap and article_of[r] == article_of[row]]
         matched = query_terms & own_terms
+        positions = [j for j, t in enumerate(sentence.terms) if t in query_terms]
+        title_terms = set(terms(hit.title))
+        new_names = sum(1 for name in sentence.names if name not in asked_words and stem(name) not in query_terms)
+        lo = store.passage_rows[store.passage_row[hit.passage.id]][0]
+        typed_spans = len(candidates(text, kind, query)) if kind else 0
         matrix[i] = (
             1.0,
             similarity[row],
@@ -90,7 +106,7 @@ def features(query: str, query_vector: np.ndarray, hits: Sequence[Hit], store: I
             hit.dense,
             hit.lexical,
             1.0 / (1 + hit.rank),
-            1.0 if kind and candidates(text, kind, query) else 0.0,
+            1.0 if typed_spans else 0.0,
             1.0 if any(t not in asked for t in own_terms - STOP_WORDS) else 0.0,
             similarity[row] - best_similarity,
             overlap[row] - best_overlap,
@@ -98,9 +114,44 @@ def features(query: str, query_vector: np.ndarray, hits: Sequence[Hit], store: I
             max((similarity[r] for r in around), default=0.0),
             len(matched) / len(query_terms) if query_terms else 0.0,
             len(matched) / len(own_terms) if own_terms else 0.0,
-            math.log1p(len(sentence_terms[row])),
+            math.log1p(len(sentence.terms)),
+            min(typed_spans, 3),
+            min(row - lo, 5),
+            1.0 if sentence.first_word in _REFERENCES else 0.0,
+            len(title_terms & own_terms) / len(title_terms) if title_terms else 0.0,
+            len(positions) / (positions[-1] - positions[0] + 1) if len(positions) >= 2 else 0.0,
+            math.log1p(new_names),
+            max((term_idf[t] for t in query_terms - own_terms), default=0.0) / top_idf,
+            min(similarity_rank[i], 10),
         )
     return rows, [best_hit[r] for r in rows], matrix, [texts[r] for r in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class _Sentence:
+    """What the features need from a sentence's text alone, computed once per distinct sentence."""
+
+    terms: tuple[str, ...]
+    term_set: frozenset[str]
+    names: tuple[str, ...]  # capitalised words and numbers, lower-cased
+    first_word: str
+
+
+@lru_cache(maxsize=65_536)
+def _analyse(text: str) -> _Sentence:
+    sentence_terms = tuple(terms(text))
+    first = words(text[:40])[:1]
+    return _Sentence(terms=sentence_terms, term_set=frozenset(sentence_terms),
+                     names=tuple(m.lower() for m in _NAME_OR_NUMBER.findall(text)), first_word=first[0] if first else "")
+
+
+def _ranks(values: list[float]) -> list[int]:
+    """0 for the largest value, 1 for the next, ...; ties keep their order."""
+    order = sorted(range(len(values)), key=lambda i: -values[i])
+    ranks = [0] * len(values)
+    for rank, i in enumerate(order):
+        ranks[i] = rank
+    return ranks
 
 
 def _bigrams(text: str) -> set[tuple[str, str]]:
@@ -134,11 +185,16 @@ class SentenceExtractor:
         scored.sort(key=lambda s: (-s.score, s.article_id, s.start))
         return scored
 
-    def extract(self, query: str, query_vector: np.ndarray, hits: Sequence[Hit]) -> Extraction:
+    def extract(self, query: str, query_vector: np.ndarray, hits: Sequence[Hit], top_k: int | None = None) -> Extraction:
+        """Score every sentence of the hits, keep the top_k passages holding the best sentences, and
+        decide what to quote from them (or to abstain)."""
         w = self.weights
         ranked = self.score(query, query_vector, hits)
+        kept = rerank(hits, ranked, len(hits) if top_k is None else top_k)
+        kept_ids = {h.passage.id for h in kept}
+        ranked = [s for s in ranked if s.hit.passage.id in kept_ids]
         if not ranked:
-            return Extraction(sentences=(), confidence=0.0, answerable=False)
+            return Extraction(sentences=(), confidence=0.0, answerable=False, hits=tuple(kept))
         best = ranked[0]
         confidence = best.score
         if not answers_kind(best.text, query):
@@ -161,7 +217,20 @@ class SentenceExtractor:
             short = ShortAnswer(text=best.text[span[0] : span[1]], article_id=best.article_id,
                                 start=best.start + span[0], end=best.start + span[1])
         return Extraction(sentences=tuple(chosen), confidence=round(confidence, 4),
-                          answerable=confidence >= self.min_confidence, short_answer=short)
+                          answerable=confidence >= self.min_confidence, short_answer=short, hits=tuple(kept))
+
+
+def rerank(hits: Sequence[Hit], ranked: Sequence[ScoredSentence], top_k: int) -> list[Hit]:
+    """The top_k hits ordered by their best sentence's score (retrieval order breaks ties), renumbered.
+
+    Retrieval scores a passage as a whole; the sentence scorer reads each sentence against the
+    question, so a passage whose best sentence scores higher is the better one to show.
+    """
+    best: dict[str, float] = {}
+    for sentence in ranked:
+        best.setdefault(sentence.hit.passage.id, sentence.score)  # ranked is best first
+    order = sorted(hits, key=lambda h: (-best.get(h.passage.id, -1.0), h.rank))[:top_k]
+    return [replace(h, rank=rank) for rank, h in enumerate(order)]
 
 
 def _jaccard(a: set, b: set) -> float:

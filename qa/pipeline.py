@@ -22,7 +22,7 @@ from qa.chunk import Chunker, content_hash, embedding_text
 from qa.cite import Citer
 from qa.config import Settings
 from qa.embed import Embedder, ModelNotFound, SentenceTransformerEmbedder
-from qa.extract import SentenceExtractor
+from qa.extract import SentenceExtractor, rerank
 from qa.index import IndexData, IndexMismatch, IndexMissing, IndexProblem, IndexStore  # noqa: F401 (re-exported)
 from qa.ingest import CorpusError, Ingestor
 from qa.retrieve import Retriever, Turn, expand_query
@@ -325,21 +325,24 @@ class Assistant:
         started = time.perf_counter()
         query = expand_query(question, history)
         query_vector = self.embedder.encode([query])[0]
-        hits = engine.retriever.retrieve(query, query_vector, top_k or self.settings.top_k, article_id)
+        top_k = top_k or self.settings.top_k
+        hits = engine.retriever.retrieve(query, query_vector, max(top_k, self.settings.rerank_pool), article_id)
         retrieved = time.perf_counter()
-        extraction = engine.extractor.extract(query, query_vector, hits)
+        extraction = engine.extractor.extract(query, query_vector, hits, top_k)
         extracted = time.perf_counter()
         timings = {"retrieve": _ms(retrieved - started), "extract": _ms(extracted - retrieved)}
-        reply = engine.citer.cite(question, query, extraction, hits, timings)
+        reply = engine.citer.cite(question, query, extraction, extraction.hits, timings)
         timings["total"] = _ms(time.perf_counter() - started)
         return reply
 
     def retrieve(self, question: str, top_k: int, history: Sequence[Turn] = (),
                  article_id: str | None = None) -> list[RetrievedPassage]:
-        """Retrieval alone (no extraction): the passages ``ask`` would read, best first."""
+        """The passages ``ask`` would show, best first (retrieval and the sentence reranking, no answer)."""
         engine = self._engine
         query = expand_query(question, history)
-        hits = engine.retriever.retrieve(query, self.embedder.encode([query])[0], top_k, article_id)
+        query_vector = self.embedder.encode([query])[0]
+        candidates = engine.retriever.retrieve(query, query_vector, max(top_k, self.settings.rerank_pool), article_id)
+        hits = rerank(candidates, engine.extractor.score(query, query_vector, candidates), top_k)
         return [
             RetrievedPassage(passage_id=h.passage.id, article_id=h.passage.article_id, title=h.title,
                              start=h.passage.start, end=h.passage.end, text=h.passage.text, score=round(h.score, 4))

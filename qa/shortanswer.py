@@ -38,6 +38,17 @@ _NAME = re.compile(r"\b[A-Z][\w’'.-]*(?:\s+(?:of|the|de|von|van|al|du|la|y|and
 _PLACE = re.compile(r"\b(?:in|at|from|near|to|into|across|along|between|through|throughout|outside|inside|within|on|beyond|towards?)\s+"
                     r"((?:the\s+)?[A-Z][\w’'.-]*(?:\s+(?:of|the|de|du|la|and)?\s*[A-Z][\w’'.-]*)*)")
 _WORD_SPAN = re.compile(r"[^\W_][\w’'-]*", re.UNICODE)
+# Looser forms, tried when the strict ones find nothing: "toward the center of the curving path",
+# "in his mind", "after the end of the Mexican War", "under intense light".
+_PLACE_PHRASE = re.compile(
+    r"\b(?:in|at|on|near|to|into|onto|across|along|between|through|throughout|outside|inside|within|beyond|"
+    r"towards?|behind|under|over|above|below|beneath|beside|around|among|upon|from)\s+"
+    r"(?:(?:the|a|an|his|her|its|their|our)\s+)?[\w’'-]+(?:\s+(?!(?:and|but|which|who|that|when|while|is|was|are|were)\b)[\w’'-]+){0,4}",
+    re.I)
+_TIME_PHRASE = re.compile(
+    r"\b(?:after|before|until|till|since|during|throughout|following|upon|whenever|once|when|while|prior to)\s+"
+    r"(?:the\s+)?[\w’'-]+(?:\s+[\w’'-]+){0,4}|\b(?:in|under)\s+(?:[\w’'-]+\s+){0,3}(?:conditions|light|circumstances)\b",
+    re.I)
 
 
 
@@ -81,6 +92,7 @@ def candidates(sentence: str, kind: str, question: str) -> list[tuple[int, int]]
 
     if kind == "when":
         found = [m.span() for pattern in (_DATE, _WEEKDAY, _DAY_MONTH, _PERIOD) for m in pattern.finditer(sentence)]
+        found = [span for span in found if new_information(*span)] or [_phrase(sentence, m) for m in _TIME_PHRASE.finditer(sentence)]
     elif kind == "how many":
         found = [m.span() for m in _NUMBER.finditer(sentence) if any(ch.isdigit() for ch in m.group())
                  or re.match(_NUMBER_WORD, m.group(), re.I)] + [m.span() for m in _QUANTITY.finditer(sentence)]
@@ -89,12 +101,22 @@ def candidates(sentence: str, kind: str, question: str) -> list[tuple[int, int]]
         found = [_trim_name(sentence, s, e) for s, e in found]
     elif kind == "where":  # a name after a place preposition: "in Yemen", "at the Kremlin", "from Dushanbe"
         found = [_trim_name(sentence, *m.span(1)) for m in _PLACE.finditer(sentence)]
+        found = [span for span in found if new_information(*span)] or [_phrase(sentence, m) for m in _PLACE_PHRASE.finditer(sentence)]
     else:  # "what"/"which": names, then the words the question lacks
         found = [_trim_name(sentence, *m.span()) for m in _NAME.finditer(sentence) if m.start() > 0]
         found = [span for span in found if new_information(*span)] or _unasked_runs(sentence, asked)
     if kind == "how many":
         found = [_drop_asked_tail(sentence, s, e, asked) for s, e in found]
     return [(s, e) for s, e in found if e > s and new_information(s, e)]
+
+
+def _phrase(sentence: str, match: re.Match) -> tuple[int, int]:
+    """A loose phrase without the function words it may end on ('after the end of the')."""
+    start, end = match.span()
+    tokens = list(_WORD_SPAN.finditer(sentence, start, end))
+    while len(tokens) > 1 and normalise(tokens[-1].group()) in STOP_WORDS:
+        tokens.pop()
+    return start, tokens[-1].end()
 
 
 def _drop_asked_tail(sentence: str, start: int, end: int, asked: set[str]) -> tuple[int, int]:

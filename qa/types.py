@@ -72,6 +72,7 @@ class Extraction:
     confidence: float
     answerable: bool
     short_answer: ShortAnswer | None = None
+    hits: tuple[Hit, ...] = ()  # the passages kept, best sentence first
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,3 +40,41 @@ def test_scores_are_sorted_and_each_sentence_scored_once(tiny_assistant, fake_em
     scored = SentenceExtractor(tiny_assistant.store).score("volcano", vector, hits)
     assert [s.score for s in scored] == sorted((s.score for s in scored), reverse=True)
     assert len({(s.article_id, s.start) for s in scored}) == len(scored)
+
+
+def _hit(passage_id, rank):
+    from qa.types import Hit, Passage
+
+    passage = Passage(id=passage_id, article_id="a", start=rank * 10, end=rank * 10 + 5, text="x" * 5,
+                      sentences=(), hash=passage_id)
+    return Hit(passage=passage, title="A", score=1.0 - rank / 10, rank=rank)
+
+
+def _sentence(hit, score):
+    from qa.types import ScoredSentence
+
+    return ScoredSentence(text="x", article_id="a", start=hit.passage.start, end=hit.passage.end, score=score, hit=hit)
+
+
+def test_rerank_orders_passages_by_their_best_sentence():
+    from qa.extract import rerank
+
+    hits = [_hit(f"p{i}", i) for i in range(5)]
+    scored = sorted([_sentence(hits[3], 0.9), _sentence(hits[0], 0.5), _sentence(hits[3], 0.2),
+                     _sentence(hits[1], 0.5), _sentence(hits[4], 0.7)], key=lambda s: -s.score)
+    kept = rerank(hits, scored, 3)
+    # p3 and p4 hold the best sentences; p0 and p1 tie at 0.5, so retrieval order decides
+    assert [h.passage.id for h in kept] == ["p3", "p4", "p0"]
+    assert [h.rank for h in kept] == [0, 1, 2]
+    assert [h.passage.id for h in rerank(hits, scored, 10)] == ["p3", "p4", "p0", "p1", "p2"]  # p2: no sentence
+
+
+def test_extraction_keeps_top_k_passages_led_by_the_quoted_sentence(tiny_assistant, fake_embedder):
+    question = "Which country is the largest coffee producer?"
+    vector = fake_embedder.encode([question])[0]
+    pool = Retriever(tiny_assistant.store).retrieve(question, vector, 10)
+    extraction = SentenceExtractor(tiny_assistant.store, min_confidence=0.0).extract(question, vector, pool, top_k=2)
+    assert len(extraction.hits) == 2
+    assert extraction.hits[0].passage.id == extraction.sentences[0].hit.passage.id
+    kept = {h.passage.id for h in extraction.hits}
+    assert all(s.hit.passage.id in kept for s in extraction.sentences)

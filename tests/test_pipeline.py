@@ -135,3 +135,23 @@ def test_an_index_from_before_titled_texts_is_re_embedded_once(tiny_settings, fa
     report = build_index(tiny_settings, fake_embedder)
     assert not report.up_to_date and report.embedded == first.passages + first.sentences and report.reused == 0
     assert build_index(tiny_settings, fake_embedder).up_to_date
+
+
+def test_ask_and_retrieve_show_the_same_reranked_passages(tiny_assistant):
+    question = "Which country is the largest coffee producer?"
+    reply = tiny_assistant.ask(question, top_k=2)
+    shown = [p.passage_id for p in reply.passages]
+    assert len(shown) == 2
+    assert shown == [p.passage_id for p in tiny_assistant.retrieve(question, 2)]
+    assert reply.answerable
+    assert reply.citations[0].passage_id == shown[0]  # the passage holding the quoted sentence comes first
+
+
+def test_rerank_pool_is_validated():
+    import pytest
+
+    from qa.config import Settings, SettingsError
+
+    assert Settings.from_env({"QA_RERANK_POOL": "20"}).rerank_pool == 20
+    with pytest.raises(SettingsError, match="QA_RERANK_POOL"):
+        Settings.from_env({"QA_RERANK_POOL": "0"})

@@ -88,3 +88,31 @@ def test_question_type_reads_the_main_clause(question, kind):
 def test_quantities_and_weekdays_answer_typed_questions(sentence, question):
     assert answers_kind(sentence, question)
     assert short_answer(sentence, question) is not None
+
+
+@pytest.mark.parametrize(
+    "sentence, question, expected",
+    [
+        # places and times without a capitalised name: the looser phrases, tried when nothing stricter fits
+        ("The force is always directed toward the center of the curving path.", "Where does the force go?",
+         "toward the center of the curving path"),
+        ("The blueprint was all in his mind.", "Where did he keep the blueprint?", "in his mind"),
+        ("The essay was not published until after the end of the Mexican War.", "When was the essay published?",
+         "until after the end"),
+        ("In low-light conditions, they spread out in a sheet.", "When do they spread out?", "In low-light conditions"),
+    ],
+)
+def test_places_and_times_without_names(sentence, question, expected):
+    from qa.shortanswer import answers_kind
+
+    span = short_answer(sentence, question)
+    assert answers_kind(sentence, question)
+    assert span is not None and sentence[span[0] : span[1]] == expected
+
+
+def test_loose_phrases_still_need_new_words():
+    from qa.shortanswer import answers_kind
+
+    # "at the meeting" only repeats the question: no place is named
+    assert not answers_kind("Their meeting was followed by a joint meeting of experts.", "Where did the meeting take place?")
+    assert not answers_kind("He spoke at the meeting.", "Where was the meeting?")
