@@ -33,6 +33,7 @@ class SentenceSplitter:
     def split(self, text: str) -> list[Span]:
         spans: list[Span] = []
         for start, end in _paragraphs(text):
+            paragraph_first = len(spans)
             # Same-length substitution keeps offsets valid while letting hard-wrapped
             # lines form one sentence.
             chunk = text[start:end].replace("\n", " ")
@@ -49,9 +50,24 @@ class SentenceSplitter:
                         spans.append(Span(start + found, start + found + len(rest)))
                     cursor = len(chunk)
                     break
-                spans.append(Span(start + found, start + found + len(piece)))
+                piece_start = start + found
+                if len(spans) > paragraph_first and _continues(text[spans[-1].start : spans[-1].end], piece):
+                    spans[-1] = Span(spans[-1].start, piece_start + len(piece))
+                else:
+                    spans.append(Span(piece_start, piece_start + len(piece)))
                 cursor = found + len(piece)
         return spans
+
+
+_UNFINISHED = re.compile(r"""[.!?…"”’)\]]\s*$""")
+_NOTE = re.compile(r"^[\[(:][^\s]*(?:\s+\S+)?[\])]?[.,;]?$")  # "[citation needed]", ":134", "[n 1]", "(p. 4)"
+
+
+def _continues(previous: str, piece: str) -> bool:
+    """Whether pysbd's next piece is really the rest of the previous sentence: it starts in lower case
+    ("also the Victorian period ..."), follows a sentence cut off mid-formula ("... of O" + "2 combines
+    ..."), or is only a note ("[citation needed]")."""
+    return piece[:1].islower() or (piece[:1].isdigit() and not _UNFINISHED.search(previous)) or bool(_NOTE.match(piece))
 
 
 def _paragraphs(text: str) -> Iterator[tuple[int, int]]:
@@ -76,8 +92,10 @@ def _split_lines(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
             _TERMINAL.search(line)
             or _LIST_OR_HEADING.match(line)
             or _LIST_OR_HEADING.match(next_line)
-            # a heading or a short label, unless the next line plainly continues it
-            or (line.strip() and _word_count(line) <= 12 and not next_line.lstrip()[:1].islower())
+            # a heading or a short label on a line of its own, unless the next line plainly continues
+            # it; a short line inside a paragraph is a hard wrap ("... as O\n2 combines ...")
+            or (line.strip() and line_start == para_start and _word_count(line) <= 12
+                and not next_line.lstrip()[:1].islower())
             or not line.strip()
         )
         if ends_paragraph:
@@ -132,7 +150,7 @@ class Chunker:
     def signature(self, model: str) -> dict:
         """What the passages depend on: an index built with the same signature can lend its chunks."""
         return {"splitter": "pysbd-en", "min_words": self.min_words, "max_words": self.max_words,
-                "max_tokens": self.max_tokens, "tokenizer": model, "version": 1}
+                "max_tokens": self.max_tokens, "tokenizer": model, "version": 2}
 
     def split_sentences(self, article: Article) -> list[Span]:
         """Sentences, with any sentence too long for the model cut at word boundaries."""

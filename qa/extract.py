@@ -4,7 +4,8 @@ Each sentence of the retrieved passages gets a few features (its similarity to t
 the share of the question's rare words it holds, its passage's retrieval scores, whether it holds
 the kind of thing the question asks for); a logistic model fitted on held-out data (see
 ``bench/tune_extract.py``) turns them into the probability that the sentence holds the answer.
-The best sentence's probability, rescaled on held-out data, is the reply's confidence.
+The best sentence's probability, rescaled on held-out data, is the reply's confidence, and the
+passages holding the best sentences are the ones the reply shows (``rerank``).
 """
 
 from __future__ import annotations
@@ -38,10 +39,10 @@ class ExtractWeights:
     Platt scaling of the best sentence's score into P(the first quoted sentence holds the answer)."""
 
     coefficients: tuple[float, ...] = (
-        0.0, 3.2357, 0.0849, 1.1905, 4.8551, 4.0815, 2.5549, 0.4082, 1.9864, 5.7279, 4.4714, 0.0413, 0.0931,
-        1.0483, 4.4785, 0.1910, 0.2794, 0.1367, -0.0024, 0.4864, -0.6161, 0.2767, 0.1545, -0.4904, -0.0867,
+        0.0, 3.2466, 0.1424, 1.2031, 4.7545, 3.9547, 2.5291, 0.4353, 1.9828, 5.5669, 4.4689, 0.0695, 0.0864,
+        1.0073, 4.4669, -0.0070, 0.2435, 0.1389, -0.0076, 0.4748, -0.6098, 0.2786, 0.1487, -0.4607, -0.0874,
     )
-    calibration: tuple[float, float] = (0.2815, -5.0758)  # scale, shift
+    calibration: tuple[float, float] = (0.2838, -5.0043)  # scale, shift
     keep_margin: float = 0.15  # further sentences are quoted while their probability is this close
     max_sentences: int = 3
     duplicate_jaccard: float = 0.7

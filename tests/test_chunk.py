@@ -74,3 +74,31 @@ def test_passage_hash_follows_content():
     two = chunker.chunk(_article("Alpha beta delta."))[0]
     assert one.hash != two.hash
     assert one.hash == chunker.chunk(_article("Alpha beta gamma."))[0].hash
+
+
+def test_formulas_cut_by_line_breaks_stay_one_sentence(splitter):
+    # SQuAD-style text: subscripts arrive as line breaks ("O\n2"); the short middle line is a wrap, not a heading
+    text = ("Oxygen makes up almost half of the crust as oxides and most of the atmosphere as O\n2 combines with "
+            "atomic oxygen made by the splitting of O\n2 by ultraviolet radiation. It is reactive. 7 to 10 percent "
+            "of it is ozone.")
+    assert sentences(splitter, text) == [
+        "Oxygen makes up almost half of the crust as oxides and most of the atmosphere as O\n2 combines with "
+        "atomic oxygen made by the splitting of O\n2 by ultraviolet radiation.",
+        "It is reactive.",
+        "7 to 10 percent of it is ozone.",  # a number after a finished sentence starts a new one
+    ]
+
+
+def test_a_piece_that_continues_the_previous_sentence_joins_it():
+    from qa.chunk import _continues
+
+    assert _continues("Modern art is shown, i.e.", "also the Victorian period is represented.")
+    assert _continues("Trioxygen (O", "3) is a very reactive allotrope.")
+    assert _continues("It is reactive.", "[citation needed]")
+    assert not _continues("It is reactive.", "7 to 10 percent of it is ozone.")
+    assert not _continues("It is reactive.", "The rest is nitrogen.")
+
+
+def test_a_heading_line_still_ends_its_paragraph(splitter):
+    text = "Early life\nHe was born in Moscow. He studied there."
+    assert sentences(splitter, text)[0] == "Early life"
