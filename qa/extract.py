@@ -60,10 +60,15 @@ def features(query: str, query_vector: np.ndarray, hits: Sequence[Hit], store: I
     if not rows:
         return rows, [], np.zeros((0, len(FEATURES)), np.float32), []
     query_vector = np.asarray(query_vector, np.float32)
-    article_of = store.sentence_table[:, 0]
-    n = len(store.sentence_table)
-    neighbours = sorted({r + d for r in rows for d in (-1, 1) if 0 <= r + d < n and article_of[r + d] == article_of[r]})
-    all_rows = sorted(set(rows) | set(neighbours))
+    # Neighbours (same article) lend their overlap and similarity; looked up in bulk, not row by row.
+    table = store.sentence_table
+    row_array = np.asarray(rows)
+    around_rows = np.concatenate([row_array - 1, row_array + 1])
+    owner = np.concatenate([row_array, row_array])
+    inside = (around_rows >= 0) & (around_rows < len(table))
+    around_rows, owner = around_rows[inside], owner[inside]
+    same_article = table[around_rows, 0] == table[owner, 0]
+    all_rows = sorted(set(rows) | set(around_rows[same_article].tolist()))
     similarity = dict(zip(all_rows, (store.sentence_vectors[np.asarray(all_rows)] @ query_vector).tolist()))
     query_terms = set(terms(query))
     query_bigrams = _bigrams(query)
@@ -74,9 +79,11 @@ def features(query: str, query_vector: np.ndarray, hits: Sequence[Hit], store: I
     texts: dict[int, str] = {}
     overlap: dict[int, float] = {}
     analysed: dict[int, _Sentence] = {}
-    for row in all_rows:
-        article, start, end = store.sentence_text(row)
-        texts[row] = article.text[start:end]
+    article_of: dict[int, int] = {}
+    articles = store.article_list
+    for row, (article_row, start, end) in zip(all_rows, table[np.asarray(all_rows)].tolist()):
+        article_of[row] = article_row
+        texts[row] = articles[article_row].text[start:end]
         analysed[row] = _analyse(texts[row])
         overlap[row] = sum(idf.get(t, store.default_idf) for t in query_terms & analysed[row].term_set) / mass
     best_similarity = max(similarity[r] for r in rows)
@@ -91,7 +98,7 @@ def features(query: str, query_vector: np.ndarray, hits: Sequence[Hit], store: I
         sentence = analysed[row]
         own_terms = sentence.term_set
         hit = best_hit[row]
-        around = [r for r in (row - 1, row + 1) if r in overlap and article_of[r] == article_of[row]]
+        around = [r for r in (row - 1, row + 1) if article_of.get(r) == article_of[row]]
         matched = query_terms & own_terms
         positions = [j for j, t in enumerate(sentence.terms) if t in query_terms]
         title_terms = set(terms(hit.title))
@@ -102,7 +109,7 @@ def features(query: str, query_vector: np.ndarray, hits: Sequence[Hit], store: I
             1.0,
             similarity[row],
             overlap[row],
-            len(query_bigrams & _bigrams(text)) / len(query_bigrams) if query_bigrams else 0.0,
+            len(query_bigrams & sentence.bigrams) / len(query_bigrams) if query_bigrams else 0.0,
             hit.score,
             hit.dense,
             hit.lexical,
@@ -134,15 +141,17 @@ class _Sentence:
 
     terms: tuple[str, ...]
     term_set: frozenset[str]
+    bigrams: frozenset[tuple[str, str]]
     names: tuple[str, ...]  # capitalised words and numbers, lower-cased
     first_word: str
 
 
-@lru_cache(maxsize=65_536)
+@lru_cache(maxsize=32_768)
 def _analyse(text: str) -> _Sentence:
     sentence_terms = tuple(terms(text))
     first = words(text[:40])[:1]
     return _Sentence(terms=sentence_terms, term_set=frozenset(sentence_terms),
+                     bigrams=frozenset(zip(sentence_terms, sentence_terms[1:])),
                      names=tuple(m.lower() for m in _NAME_OR_NUMBER.findall(text)), first_word=first[0] if first else "")
 
 
@@ -178,11 +187,12 @@ class SentenceExtractor:
         scale, shift = self.weights.calibration
         logits = matrix @ np.asarray(self.weights.coefficients, np.float32)
         probabilities = _sigmoid(scale * logits + shift)
-        scored = []
-        for row, hit, text, probability in zip(rows, row_hits, texts, probabilities.tolist()):
-            article, start, end = self.store.sentence_text(row)
-            scored.append(ScoredSentence(text=text, article_id=article.id, start=start, end=end,
-                                         score=float(probability), hit=hit))
+        articles = self.store.article_list
+        spans = self.store.sentence_table[np.asarray(rows)].tolist()
+        scored = [ScoredSentence(text=text, article_id=articles[article_row].id, start=start, end=end,
+                                 score=probability, hit=hit)
+                  for (article_row, start, end), hit, text, probability
+                  in zip(spans, row_hits, texts, probabilities.tolist())]
         scored.sort(key=lambda s: (-s.score, s.article_id, s.start))
         return scored
 

@@ -103,6 +103,7 @@ class Retriever:
         self.sentence_share = sentence_share
         self.candidates = candidates
         self.rrf_k = rrf_k
+        self._sentence_ranges: np.ndarray | None = None  # (start, end) sentence rows per passage, built on first use
 
     def retrieve(self, query: str, query_vector: np.ndarray, top_k: int, article_id: str | None = None) -> list[Hit]:
         """The top_k passages for the query, optionally only within one article."""
@@ -128,10 +129,7 @@ class Retriever:
             rows.update(lexical)
         ordered = sorted(rows)
         passage_cosine = dict(zip(ordered, store.passage_similarity(query_vector, ordered).tolist()))
-        sentence_cosine = {}
-        for row in ordered:
-            lo, hi = store.passage_rows[row]
-            sentence_cosine[row] = float((store.sentence_vectors[lo:hi] @ query_vector).max()) if hi > lo else 0.0
+        sentence_cosine = dict(zip(ordered, self._best_sentence_cosines(ordered, query_vector).tolist()))
         share = self.sentence_share
         dense = {r: (1 - share) * passage_cosine[r] + share * sentence_cosine[r] for r in ordered}
         fused = native or self._fuse(dense, lexical, ordered)
@@ -141,6 +139,19 @@ class Retriever:
                 score=score, rank=rank, dense=dense[row], lexical=lexical.get(row, 0.0))
             for rank, (row, score) in enumerate(ranked)
         ]
+
+    def _best_sentence_cosines(self, rows: list[int], query_vector: np.ndarray) -> np.ndarray:
+        """For each passage row, the cosine of its best sentence: one gather and one matmul for all."""
+        if self._sentence_ranges is None:
+            self._sentence_ranges = np.asarray(self.store.passage_rows, dtype=np.int64).reshape(-1, 2)
+        ranges = self._sentence_ranges[np.asarray(rows, dtype=np.int64)]
+        lengths = ranges[:, 1] - ranges[:, 0]
+        if not len(rows) or (lengths <= 0).any():  # a passage without sentences: score it 0
+            return np.array([float((self.store.sentence_vectors[lo:hi] @ query_vector).max()) if hi > lo else 0.0
+                             for lo, hi in ranges.tolist()])
+        starts = np.cumsum(lengths) - lengths
+        sentence_rows = np.repeat(ranges[:, 0] - starts, lengths) + np.arange(int(lengths.sum()))
+        return np.maximum.reduceat(self.store.sentence_vectors[sentence_rows] @ query_vector, starts)
 
     def _fuse(self, dense: dict[int, float], lexical: dict[int, float], rows: list[int]) -> dict[int, float]:
         if self.fusion == "dense":

@@ -8,6 +8,7 @@ question's words in the sentence wins. Offsets are character offsets in the arti
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from qa.text import STOP_WORDS, normalise, stem, words
 
@@ -78,36 +79,59 @@ def question_type(question: str) -> str | None:
     return None
 
 
-def _question_terms(question: str) -> set[str]:
-    return {stem(w) for w in words(question)}
+@lru_cache(maxsize=4096)
+def _question_terms(question: str) -> frozenset[str]:
+    """Stems of every word of the question (asked once, used for each candidate sentence)."""
+    return frozenset(stem(w) for w in words(question))
 
 
 def candidates(sentence: str, kind: str, question: str) -> list[tuple[int, int]]:
     """Spans (start, end) in the sentence that could answer, none made only of the question's words."""
     asked = _question_terms(question)
 
-    def new_information(start: int, end: int) -> bool:
-        tokens = [stem(w) for w in words(sentence[start:end])]
-        return any(t not in asked and (t not in STOP_WORDS or t in _COUNTING_STOP_WORDS) for t in tokens)
+    def new_information(span: tuple[int, int]) -> bool:
+        return any(t not in asked and (t not in STOP_WORDS or t in _COUNTING_STOP_WORDS)
+                   for t in _span_stems(sentence, *span))
 
-    if kind == "when":
-        found = [m.span() for pattern in (_DATE, _WEEKDAY, _DAY_MONTH, _PERIOD) for m in pattern.finditer(sentence)]
-        found = [span for span in found if new_information(*span)] or [_phrase(sentence, m) for m in _TIME_PHRASE.finditer(sentence)]
+    strict, loose = _shaped_spans(sentence, kind)
+    if kind in ("when", "where"):  # a date or a named place; else a looser phrase of time or place
+        found = [span for span in strict if new_information(span)] or list(loose)
     elif kind == "how many":
-        found = [m.span() for m in _NUMBER.finditer(sentence) if any(ch.isdigit() for ch in m.group())
-                 or re.match(_NUMBER_WORD, m.group(), re.I)] + [m.span() for m in _QUANTITY.finditer(sentence)]
+        found = [_drop_asked_tail(sentence, s, e, asked) for s, e in strict]
     elif kind == "who":
-        found = [m.span() for m in _NAME.finditer(sentence) if m.start() > 0 or len(m.group().split()) > 1]
-        found = [_trim_name(sentence, s, e) for s, e in found]
-    elif kind == "where":  # a name after a place preposition: "in Yemen", "at the Kremlin", "from Dushanbe"
-        found = [_trim_name(sentence, *m.span(1)) for m in _PLACE.finditer(sentence)]
-        found = [span for span in found if new_information(*span)] or [_phrase(sentence, m) for m in _PLACE_PHRASE.finditer(sentence)]
+        found = list(strict)
     else:  # "what"/"which": names, then the words the question lacks
-        found = [_trim_name(sentence, *m.span()) for m in _NAME.finditer(sentence) if m.start() > 0]
-        found = [span for span in found if new_information(*span)] or _unasked_runs(sentence, asked)
-    if kind == "how many":
-        found = [_drop_asked_tail(sentence, s, e, asked) for s, e in found]
-    return [(s, e) for s, e in found if e > s and new_information(s, e)]
+        found = [span for span in strict if new_information(span)] or _unasked_runs(sentence, asked)
+    return [(s, e) for s, e in found if e > s and new_information((s, e))]
+
+
+@lru_cache(maxsize=32_768)
+def _shaped_spans(sentence: str, kind: str) -> tuple[tuple[tuple[int, int], ...], tuple[tuple[int, int], ...]]:
+    """The spans of the form a kind of question asks for, whatever the question's words: (strict, loose).
+
+    Cached: the same sentences come back question after question, and the patterns are the slow part.
+    """
+    loose: list[tuple[int, int]] = []
+    if kind == "when":
+        strict = [m.span() for pattern in (_DATE, _WEEKDAY, _DAY_MONTH, _PERIOD) for m in pattern.finditer(sentence)]
+        loose = [_phrase(sentence, m) for m in _TIME_PHRASE.finditer(sentence)]
+    elif kind == "how many":
+        strict = [m.span() for m in _NUMBER.finditer(sentence) if any(ch.isdigit() for ch in m.group())
+                  or re.match(_NUMBER_WORD, m.group(), re.I)] + [m.span() for m in _QUANTITY.finditer(sentence)]
+    elif kind == "who":
+        strict = [_trim_name(sentence, *m.span()) for m in _NAME.finditer(sentence)
+                  if m.start() > 0 or len(m.group().split()) > 1]
+    elif kind == "where":  # a name after a place preposition: "in Yemen", "at the Kremlin", "from Dushanbe"
+        strict = [_trim_name(sentence, *m.span(1)) for m in _PLACE.finditer(sentence)]
+        loose = [_phrase(sentence, m) for m in _PLACE_PHRASE.finditer(sentence)]
+    else:
+        strict = [_trim_name(sentence, *m.span()) for m in _NAME.finditer(sentence) if m.start() > 0]
+    return tuple(strict), tuple(loose)
+
+
+@lru_cache(maxsize=65_536)
+def _span_stems(sentence: str, start: int, end: int) -> tuple[str, ...]:
+    return tuple(stem(w) for w in words(sentence[start:end]))
 
 
 def _phrase(sentence: str, match: re.Match) -> tuple[int, int]:
@@ -136,20 +160,29 @@ def _trim_name(sentence: str, start: int, end: int) -> tuple[int, int]:
     return start, start + len(stripped)
 
 
-def _unasked_runs(sentence: str, asked: set[str], longest: int = 5) -> list[tuple[int, int]]:
+def _unasked_runs(sentence: str, asked: frozenset[str], longest: int = 5) -> list[tuple[int, int]]:
     """Maximal runs of words that are neither in the question nor stop words."""
     runs, current = [], []
-    for m in _WORD_SPAN.finditer(sentence):
-        token = normalise(m.group())
-        if stem(token) in asked or token in STOP_WORDS:
+    for span, token, token_stem in _sentence_words(sentence):
+        if token_stem in asked or token in STOP_WORDS:
             if current:
                 runs.append(current)
             current = []
         else:
-            current.append(m.span())
+            current.append(span)
     if current:
         runs.append(current)
     return [(run[0][0], run[min(len(run), longest) - 1][1]) for run in runs]
+
+
+@lru_cache(maxsize=32_768)
+def _sentence_words(sentence: str) -> tuple[tuple[tuple[int, int], str, str], ...]:
+    """Each word of the sentence: its span, its normalised form and its stem."""
+    out = []
+    for m in _WORD_SPAN.finditer(sentence):
+        token = normalise(m.group())
+        out.append((m.span(), token, stem(token)))
+    return tuple(out)
 
 
 TYPED = ("when", "how many", "where")
@@ -171,7 +204,7 @@ def short_answer(sentence: str, question: str) -> tuple[int, int] | None:
     if not spans:
         return None
     asked = _question_terms(question) - STOP_WORDS
-    anchors = [m.span() for m in _WORD_SPAN.finditer(sentence) if stem(normalise(m.group())) in asked]
+    anchors = [span for span, _, token_stem in _sentence_words(sentence) if token_stem in asked]
 
     def distance(span: tuple[int, int]) -> float:
         if not anchors:
