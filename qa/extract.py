@@ -49,8 +49,19 @@ class ExtractWeights:
     untyped_cap: float = 0.3  # confidence ceiling when the best sentence lacks the kind of thing asked for
 
 
+_TYPED_COLUMNS = (FEATURES.index("type_match"), FEATURES.index("typed_spans"))
+_MAX_TYPED_SPANS = 3
+
+
 def features(query: str, query_vector: np.ndarray, hits: Sequence[Hit], store: IndexStore):
     """(sentence rows, their best hit, feature matrix, texts) for every sentence of the hits, each once."""
+    rows, row_hits, matrix, texts, fill_typed = _features(query, query_vector, hits, store)
+    fill_typed(range(len(rows)))
+    return rows, row_hits, matrix, texts
+
+
+def _features(query: str, query_vector: np.ndarray, hits: Sequence[Hit], store: IndexStore):
+    """As ``features``, but the typed-span columns (the slow ones) stay 0 until ``fill_typed(indices)``."""
     best_hit: dict[int, Hit] = {}
     for hit in hits:
         lo, hi = store.passage_rows[store.passage_row[hit.passage.id]]
@@ -58,7 +69,7 @@ def features(query: str, query_vector: np.ndarray, hits: Sequence[Hit], store: I
             best_hit.setdefault(row, hit)  # hits arrive best first
     rows = list(best_hit)
     if not rows:
-        return rows, [], np.zeros((0, len(FEATURES)), np.float32), []
+        return rows, [], np.zeros((0, len(FEATURES)), np.float32), [], lambda indices: None
     query_vector = np.asarray(query_vector, np.float32)
     # Neighbours (same article) lend their overlap and similarity; looked up in bulk, not row by row.
     table = store.sentence_table
@@ -104,7 +115,6 @@ def features(query: str, query_vector: np.ndarray, hits: Sequence[Hit], store: I
         title_terms = set(terms(hit.title))
         new_names = sum(1 for name in sentence.names if name not in asked_words and stem(name) not in query_terms)
         lo = store.passage_rows[store.passage_row[hit.passage.id]][0]
-        typed_spans = len(candidates(text, kind, query)) if kind else 0
         matrix[i] = (
             1.0,
             similarity[row],
@@ -114,7 +124,7 @@ def features(query: str, query_vector: np.ndarray, hits: Sequence[Hit], store: I
             hit.dense,
             hit.lexical,
             1.0 / (1 + hit.rank),
-            1.0 if typed_spans else 0.0,
+            0.0,  # type_match: fill_typed
             1.0 if any(t not in asked for t in own_terms - STOP_WORDS) else 0.0,
             similarity[row] - best_similarity,
             overlap[row] - best_overlap,
@@ -123,7 +133,7 @@ def features(query: str, query_vector: np.ndarray, hits: Sequence[Hit], store: I
             len(matched) / len(query_terms) if query_terms else 0.0,
             len(matched) / len(own_terms) if own_terms else 0.0,
             math.log1p(len(sentence.terms)),
-            min(typed_spans, 3),
+            0.0,  # typed_spans: fill_typed
             min(row - lo, 5),
             1.0 if sentence.first_word in _REFERENCES else 0.0,
             len(title_terms & own_terms) / len(title_terms) if title_terms else 0.0,
@@ -132,7 +142,18 @@ def features(query: str, query_vector: np.ndarray, hits: Sequence[Hit], store: I
             max((term_idf[t] for t in query_terms - own_terms), default=0.0) / top_idf,
             min(similarity_rank[i], 10),
         )
-    return rows, [best_hit[r] for r in rows], matrix, [texts[r] for r in rows]
+    row_texts = [texts[r] for r in rows]
+    type_match, typed_spans = _TYPED_COLUMNS
+
+    def fill_typed(indices) -> None:
+        if kind is None:
+            return
+        for i in indices:
+            spans = len(candidates(row_texts[i], kind, query))
+            matrix[i, type_match] = 1.0 if spans else 0.0
+            matrix[i, typed_spans] = min(spans, _MAX_TYPED_SPANS)
+
+    return rows, [best_hit[r] for r in rows], matrix, row_texts, fill_typed
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,11 +202,13 @@ class SentenceExtractor:
 
     def score(self, query: str, query_vector: np.ndarray, hits: Sequence[Hit]) -> list[ScoredSentence]:
         """Every sentence of the retrieved passages with P(it holds the answer), best first."""
-        rows, row_hits, matrix, texts = features(query, query_vector, hits, self.store)
+        rows, row_hits, matrix, texts, fill_typed = _features(query, query_vector, hits, self.store)
         if not rows:
             return []
+        weights = np.asarray(self.weights.coefficients, np.float32)
+        logits = matrix @ weights
+        self._add_typed(logits, matrix, weights, row_hits, fill_typed)
         scale, shift = self.weights.calibration
-        logits = matrix @ np.asarray(self.weights.coefficients, np.float32)
         probabilities = _sigmoid(scale * logits + shift)
         articles = self.store.article_list
         spans = self.store.sentence_table[np.asarray(rows)].tolist()
@@ -195,6 +218,33 @@ class SentenceExtractor:
                   in zip(spans, row_hits, texts, probabilities.tolist())]
         scored.sort(key=lambda s: (-s.score, s.article_id, s.start))
         return scored
+
+    def _add_typed(self, logits: np.ndarray, matrix: np.ndarray, weights: np.ndarray, row_hits: list[Hit],
+                   fill_typed) -> None:
+        """Add the typed-span features, skipping sentences they could not lift to where they matter.
+
+        Finding dates, numbers or names in every sentence is the slow part of scoring. A sentence
+        needs them only if they could make it its passage's best (which ranks the passages) or bring
+        it within ``keep_margin`` of the best sentence (which decides what is quoted). Sentences are
+        visited best first; one whose score plus the most the typed features can add stays below
+        both keeps its score without them, a lower bound that changes nothing shown.
+        """
+        type_match, typed_spans = _TYPED_COLUMNS
+        most = max(weights[type_match], 0.0) + _MAX_TYPED_SPANS * max(weights[typed_spans], 0.0)
+        scale, shift = self.weights.calibration
+        passage_best: dict[str, float] = {}
+        best = -math.inf
+        for i in np.argsort(-logits, kind="stable").tolist():
+            passage = row_hits[i].passage.id
+            bound = float(logits[i]) + most
+            if (bound <= passage_best.get(passage, -math.inf) and best > -math.inf
+                    and _sigmoid(scale * bound + shift) < _sigmoid(scale * best + shift) - self.weights.keep_margin):
+                continue
+            fill_typed((i,))
+            logits[i] = matrix[i] @ weights
+            passage_best[passage] = max(passage_best.get(passage, -math.inf), float(logits[i]))
+            best = max(best, float(logits[i]))
+        logits[:] = matrix @ weights  # the same arithmetic as scoring every row: no rounding differences
 
     def extract(self, query: str, query_vector: np.ndarray, hits: Sequence[Hit], top_k: int | None = None) -> Extraction:
         """Score every sentence of the hits, keep the top_k passages holding the best sentences, and

@@ -1,3 +1,5 @@
+import pytest
+
 from qa.extract import SentenceExtractor
 from qa.retrieve import Retriever
 
@@ -78,3 +80,20 @@ def test_extraction_keeps_top_k_passages_led_by_the_quoted_sentence(tiny_assista
     assert extraction.hits[0].passage.id == extraction.sentences[0].hit.passage.id
     kept = {h.passage.id for h in extraction.hits}
     assert all(s.hit.passage.id in kept for s in extraction.sentences)
+
+
+@pytest.mark.parametrize("question", [
+    "When did Eyjafjallajökull erupt?", "How many volcanic mountains does Iceland have?",
+    "Which country is the largest coffee producer?", "Who grows the most coffee?", "Where was coffee first grown?",
+])
+def test_skipping_typed_features_changes_nothing_shown(tiny_assistant, fake_embedder, question):
+    class EveryRow(SentenceExtractor):
+        def _add_typed(self, logits, matrix, weights, row_hits, fill_typed):
+            fill_typed(range(len(row_hits)))
+            logits[:] = matrix @ weights
+
+    vector = fake_embedder.encode([question])[0]
+    pool = Retriever(tiny_assistant.store).retrieve(question, vector, 12)
+    fast = SentenceExtractor(tiny_assistant.store, min_confidence=0.0).extract(question, vector, pool, top_k=3)
+    full = EveryRow(tiny_assistant.store, min_confidence=0.0).extract(question, vector, pool, top_k=3)
+    assert fast == full
