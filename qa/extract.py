@@ -27,7 +27,8 @@ FEATURES = ("bias", "similarity", "overlap", "bigram_overlap", "passage_score", 
             "passage_lexical", "reciprocal_rank", "type_match", "new_words", "similarity_gap", "overlap_gap",
             "neighbour_overlap", "neighbour_similarity", "term_coverage", "term_density", "log_length",
             "typed_spans", "position_in_passage", "opens_with_reference", "title_overlap",
-            "match_density", "log_new_names", "missing_rarest", "similarity_rank")
+            "match_density", "log_new_names", "missing_rarest", "similarity_rank", "window_similarity",
+            "window_gain")
 _REFERENCES = frozenset("he she it they this these those that his her its their".split())
 _NAME_OR_NUMBER = re.compile(r"\b[A-Z][\w'’-]*|\b\d[\d,.]*")
 
@@ -39,10 +40,11 @@ class ExtractWeights:
     Platt scaling of the best sentence's score into P(the first quoted sentence holds the answer)."""
 
     coefficients: tuple[float, ...] = (
-        0.0, 3.2466, 0.1424, 1.2031, 4.7545, 3.9547, 2.5291, 0.4353, 1.9828, 5.5669, 4.4689, 0.0695, 0.0864,
-        1.0073, 4.4669, -0.0070, 0.2435, 0.1389, -0.0076, 0.4748, -0.6098, 0.2786, 0.1487, -0.4607, -0.0874,
+        0.0, 3.5673, 0.1171, 1.1861, 4.3030, 3.0241, 2.6538, 0.4337, 1.9644, 5.5181, 4.9104, 0.0571, 0.0667,
+        -3.3981, 4.5331, -0.1050, 0.2240, 0.1374, -0.0067, 0.4733, -0.5993, 0.2876, 0.1476, -0.4655, -0.0897,
+        4.4376, 5.6819,
     )
-    calibration: tuple[float, float] = (0.2838, -5.0043)  # scale, shift
+    calibration: tuple[float, float] = (0.2795, -4.8742)  # scale, shift
     keep_margin: float = 0.15  # further sentences are quoted while their probability is this close
     max_sentences: int = 3
     duplicate_jaccard: float = 0.7
@@ -80,7 +82,21 @@ def _features(query: str, query_vector: np.ndarray, hits: Sequence[Hit], store: 
     around_rows, owner = around_rows[inside], owner[inside]
     same_article = table[around_rows, 0] == table[owner, 0]
     all_rows = sorted(set(rows) | set(around_rows[same_article].tolist()))
-    similarity = dict(zip(all_rows, (store.sentence_vectors[np.asarray(all_rows)] @ query_vector).tolist()))
+    vectors = np.asarray(store.sentence_vectors[np.asarray(all_rows)], np.float32)
+    similarity = dict(zip(all_rows, (vectors @ query_vector).tolist()))
+    # A sentence read with its neighbour ("He died in 1546." after "Luther fell ill."): the cosine of
+    # the question with the normalised sum of the two unit vectors.
+    position = {r: i for i, r in enumerate(all_rows)}
+    pairs = [(int(o), int(a)) for o, a in zip(owner[same_article], around_rows[same_article])]
+    window: dict[int, float] = {}
+    if pairs:
+        left = vectors[[position[o] for o, _ in pairs]]
+        right = vectors[[position[a] for _, a in pairs]]
+        pair_norms = np.sqrt(np.maximum(2.0 + 2.0 * np.einsum("ij,ij->i", left, right), 1e-12)).tolist()
+        for (o, a), norm in zip(pairs, pair_norms):
+            window[o] = max(window.get(o, -1.0), (similarity[o] + similarity[a]) / norm)
+    for row in rows:
+        window.setdefault(row, similarity[row])  # no neighbour in its article: the sentence alone
     query_terms = set(terms(query))
     query_bigrams = _bigrams(query)
     idf = store.idf
@@ -141,6 +157,8 @@ def _features(query: str, query_vector: np.ndarray, hits: Sequence[Hit], store: 
             math.log1p(new_names),
             max((term_idf[t] for t in query_terms - own_terms), default=0.0) / top_idf,
             min(similarity_rank[i], 10),
+            window[row],
+            window[row] - similarity[row],
         )
     row_texts = [texts[r] for r in rows]
     type_match, typed_spans = _TYPED_COLUMNS

@@ -97,3 +97,26 @@ def test_skipping_typed_features_changes_nothing_shown(tiny_assistant, fake_embe
     fast = SentenceExtractor(tiny_assistant.store, min_confidence=0.0).extract(question, vector, pool, top_k=3)
     full = EveryRow(tiny_assistant.store, min_confidence=0.0).extract(question, vector, pool, top_k=3)
     assert fast == full
+
+
+def test_window_similarity_reads_a_sentence_with_its_neighbour(tiny_assistant, fake_embedder):
+    import numpy as np
+
+    from qa.extract import FEATURES, features
+
+    store = tiny_assistant.store
+    question = "When did Eyjafjallajökull erupt?"
+    vector = fake_embedder.encode([question])[0]
+    rows, _, matrix, _ = features(question, vector, Retriever(store).retrieve(question, vector, 12), store)
+    vectors, article = np.asarray(store.sentence_vectors, np.float64), store.sentence_table[:, 0]
+    window, gain = FEATURES.index("window_similarity"), FEATURES.index("window_gain")
+    with_neighbour = 0
+    for i, row in enumerate(rows):
+        own = float(vectors[row] @ vector)
+        sums = [vectors[row] + vectors[n] for n in (row - 1, row + 1)
+                if 0 <= n < len(article) and article[n] == article[row]]
+        expected = max(float(s @ vector / np.linalg.norm(s)) for s in sums) if sums else own
+        with_neighbour += bool(sums)
+        assert matrix[i, window] == pytest.approx(expected, abs=1e-5)
+        assert matrix[i, gain] == pytest.approx(expected - own, abs=1e-5)
+    assert with_neighbour  # the check covered sentences with neighbours
