@@ -128,7 +128,7 @@ def _features(query: str, query_vector: np.ndarray, hits: Sequence[Hit], store: 
         around = [r for r in (row - 1, row + 1) if article_of.get(r) == article_of[row]]
         matched = query_terms & own_terms
         positions = [j for j, t in enumerate(sentence.terms) if t in query_terms]
-        title_terms = set(terms(hit.title))
+        title_terms = _analyse(hit.title).term_set
         new_names = sum(1 for name in sentence.names if name not in asked_words and stem(name) not in query_terms)
         lo = store.passage_rows[store.passage_row[hit.passage.id]][0]
         matrix[i] = (
@@ -196,11 +196,9 @@ def _analyse(text: str) -> _Sentence:
 
 def _ranks(values: list[float]) -> list[int]:
     """0 for the largest value, 1 for the next, ...; ties keep their order."""
-    order = sorted(range(len(values)), key=lambda i: -values[i])
-    ranks = [0] * len(values)
-    for rank, i in enumerate(order):
-        ranks[i] = rank
-    return ranks
+    ranks = np.empty(len(values), dtype=np.int64)
+    ranks[np.argsort(-np.asarray(values, dtype=np.float64), kind="stable")] = np.arange(len(values))
+    return ranks.tolist()
 
 
 def _bigrams(text: str) -> set[tuple[str, str]]:
@@ -217,6 +215,7 @@ class SentenceExtractor:
         self.store = store
         self.min_confidence = min_confidence
         self.weights = weights or ExtractWeights()
+        self._id_rank: np.ndarray | None = None  # article row -> rank of its id, for ties
 
     def score(self, query: str, query_vector: np.ndarray, hits: Sequence[Hit]) -> list[ScoredSentence]:
         """Every sentence of the retrieved passages with P(it holds the answer), best first."""
@@ -229,13 +228,14 @@ class SentenceExtractor:
         scale, shift = self.weights.calibration
         probabilities = _sigmoid(scale * logits + shift)
         articles = self.store.article_list
-        spans = self.store.sentence_table[np.asarray(rows)].tolist()
-        scored = [ScoredSentence(text=text, article_id=articles[article_row].id, start=start, end=end,
-                                 score=probability, hit=hit)
-                  for (article_row, start, end), hit, text, probability
-                  in zip(spans, row_hits, texts, probabilities.tolist())]
-        scored.sort(key=lambda s: (-s.score, s.article_id, s.start))
-        return scored
+        table = self.store.sentence_table[np.asarray(rows)]
+        # best first; ties by article id, then position (the article rows' order by id, computed once)
+        if self._id_rank is None:
+            self._id_rank = np.argsort(np.argsort([a.id for a in articles], kind="stable"))
+        order = np.lexsort((table[:, 1], self._id_rank[table[:, 0]], -probabilities)).tolist()
+        spans, probabilities = table.tolist(), probabilities.tolist()
+        return [ScoredSentence(text=texts[i], article_id=articles[spans[i][0]].id, start=spans[i][1], end=spans[i][2],
+                               score=probabilities[i], hit=row_hits[i]) for i in order]
 
     def _add_typed(self, logits: np.ndarray, matrix: np.ndarray, weights: np.ndarray, row_hits: list[Hit],
                    fill_typed) -> None:
