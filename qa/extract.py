@@ -73,30 +73,10 @@ def _features(query: str, query_vector: np.ndarray, hits: Sequence[Hit], store: 
     if not rows:
         return rows, [], np.zeros((0, len(FEATURES)), np.float32), [], lambda indices: None
     query_vector = np.asarray(query_vector, np.float32)
-    # Neighbours (same article) lend their overlap and similarity; looked up in bulk, not row by row.
-    table = store.sentence_table
-    row_array = np.asarray(rows)
-    around_rows = np.concatenate([row_array - 1, row_array + 1])
-    owner = np.concatenate([row_array, row_array])
-    inside = (around_rows >= 0) & (around_rows < len(table))
-    around_rows, owner = around_rows[inside], owner[inside]
-    same_article = table[around_rows, 0] == table[owner, 0]
-    all_rows = sorted(set(rows) | set(around_rows[same_article].tolist()))
+    all_rows, pairs = _neighbour_pairs(rows, store.sentence_table)
     vectors = np.asarray(store.sentence_vectors[np.asarray(all_rows)], np.float32)
     similarity = dict(zip(all_rows, (vectors @ query_vector).tolist()))
-    # A sentence read with its neighbour ("He died in 1546." after "Luther fell ill."): the cosine of
-    # the question with the normalised sum of the two unit vectors.
-    position = {r: i for i, r in enumerate(all_rows)}
-    pairs = [(int(o), int(a)) for o, a in zip(owner[same_article], around_rows[same_article])]
-    window: dict[int, float] = {}
-    if pairs:
-        left = vectors[[position[o] for o, _ in pairs]]
-        right = vectors[[position[a] for _, a in pairs]]
-        pair_norms = np.sqrt(np.maximum(2.0 + 2.0 * np.einsum("ij,ij->i", left, right), 1e-12)).tolist()
-        for (o, a), norm in zip(pairs, pair_norms):
-            window[o] = max(window.get(o, -1.0), (similarity[o] + similarity[a]) / norm)
-    for row in rows:
-        window.setdefault(row, similarity[row])  # no neighbour in its article: the sentence alone
+    window = _window_similarity(rows, all_rows, pairs, vectors, similarity)
     query_terms = set(terms(query))
     query_bigrams = _bigrams(query)
     idf = store.idf
@@ -108,7 +88,7 @@ def _features(query: str, query_vector: np.ndarray, hits: Sequence[Hit], store: 
     analysed: dict[int, _Sentence] = {}
     article_of: dict[int, int] = {}
     articles = store.article_list
-    for row, (article_row, start, end) in zip(all_rows, table[np.asarray(all_rows)].tolist()):
+    for row, (article_row, start, end) in zip(all_rows, store.sentence_table[np.asarray(all_rows)].tolist()):
         article_of[row] = article_row
         texts[row] = articles[article_row].text[start:end]
         analysed[row] = _analyse(texts[row])
@@ -192,6 +172,38 @@ def _analyse(text: str) -> _Sentence:
     return _Sentence(terms=sentence_terms, term_set=frozenset(sentence_terms),
                      bigrams=frozenset(zip(sentence_terms, sentence_terms[1:])),
                      names=tuple(m.lower() for m in _NAME_OR_NUMBER.findall(text)), first_word=first[0] if first else "")
+
+
+def _neighbour_pairs(rows: list[int], table: np.ndarray) -> tuple[list[int], list[tuple[int, int]]]:
+    """The rows with their neighbours in the same article (sorted), and the (row, neighbour) pairs.
+
+    Neighbours lend their overlap and similarity; found in bulk, not row by row.
+    """
+    row_array = np.asarray(rows)
+    around = np.concatenate([row_array - 1, row_array + 1])
+    owner = np.concatenate([row_array, row_array])
+    inside = (around >= 0) & (around < len(table))
+    around, owner = around[inside], owner[inside]
+    same_article = table[around, 0] == table[owner, 0]
+    around, owner = around[same_article].tolist(), owner[same_article].tolist()
+    return sorted(set(rows) | set(around)), list(zip(owner, around))
+
+
+def _window_similarity(rows: list[int], all_rows: list[int], pairs: list[tuple[int, int]], vectors: np.ndarray,
+                       similarity: dict[int, float]) -> dict[int, float]:
+    """Each row read with its better neighbour ("He died in 1546." after "Luther fell ill."): the cosine
+    of the question with the normalised sum of the two unit vectors; the row alone if it has none."""
+    window: dict[int, float] = {}
+    if pairs:
+        position = {r: i for i, r in enumerate(all_rows)}
+        left = vectors[[position[o] for o, _ in pairs]]
+        right = vectors[[position[a] for _, a in pairs]]
+        norms = np.sqrt(np.maximum(2.0 + 2.0 * np.einsum("ij,ij->i", left, right), 1e-12)).tolist()
+        for (o, a), norm in zip(pairs, norms):
+            window[o] = max(window.get(o, -1.0), (similarity[o] + similarity[a]) / norm)
+    for row in rows:
+        window.setdefault(row, similarity[row])
+    return window
 
 
 def _ranks(values: list[float]) -> list[int]:
