@@ -19,7 +19,7 @@ from functools import lru_cache
 import numpy as np
 
 from qa.index import IndexStore
-from qa.shortanswer import answers_kind, candidates, question_type, short_answer
+from qa.shortanswer import answers_kind, candidates, question_terms, question_type, short_answer
 from qa.text import STOP_WORDS, stem, terms, words
 from qa.types import Extraction, Hit, ScoredSentence, ShortAnswer
 
@@ -65,10 +65,12 @@ def features(query: str, query_vector: np.ndarray, hits: Sequence[Hit], store: I
 def _features(query: str, query_vector: np.ndarray, hits: Sequence[Hit], store: IndexStore):
     """As ``features``, but the typed-span columns (the slow ones) stay 0 until ``fill_typed(indices)``."""
     best_hit: dict[int, Hit] = {}
+    passage_start: dict[int, int] = {}
     for hit in hits:
         lo, hi = store.passage_rows[store.passage_row[hit.passage.id]]
         for row in range(lo, hi):
-            best_hit.setdefault(row, hit)  # hits arrive best first
+            if row not in best_hit:  # hits arrive best first
+                best_hit[row], passage_start[row] = hit, lo
     rows = list(best_hit)
     if not rows:
         return rows, [], np.zeros((0, len(FEATURES)), np.float32), [], lambda indices: None
@@ -82,14 +84,12 @@ def _features(query: str, query_vector: np.ndarray, hits: Sequence[Hit], store: 
     idf = store.idf
     mass = sum(idf.get(t, store.default_idf) for t in query_terms) or 1.0
     kind = question_type(query)
-    asked = {stem(w) for w in words(query)}
+    asked = question_terms(query)
     texts: dict[int, str] = {}
     overlap: dict[int, float] = {}
     analysed: dict[int, _Sentence] = {}
-    article_of: dict[int, int] = {}
     articles = store.article_list
     for row, (article_row, start, end) in zip(all_rows, store.sentence_table[np.asarray(all_rows)].tolist()):
-        article_of[row] = article_row
         texts[row] = articles[article_row].text[start:end]
         analysed[row] = _analyse(texts[row])
         overlap[row] = sum(idf.get(t, store.default_idf) for t in query_terms & analysed[row].term_set) / mass
@@ -99,18 +99,20 @@ def _features(query: str, query_vector: np.ndarray, hits: Sequence[Hit], store: 
     top_idf = max(term_idf.values(), default=0.0) or 1.0
     asked_words = set(words(query))
     similarity_rank = _ranks([similarity[r] for r in rows])
+    neighbours: dict[int, list[int]] = {}
+    for row, neighbour in pairs:
+        neighbours.setdefault(row, []).append(neighbour)
     matrix = np.zeros((len(rows), len(FEATURES)), np.float32)
     for i, row in enumerate(rows):
         text = texts[row]
         sentence = analysed[row]
         own_terms = sentence.term_set
         hit = best_hit[row]
-        around = [r for r in (row - 1, row + 1) if article_of.get(r) == article_of[row]]
+        around = neighbours.get(row, ())
         matched = query_terms & own_terms
         positions = [j for j, t in enumerate(sentence.terms) if t in query_terms]
         title_terms = _analyse(hit.title).term_set
         new_names = sum(1 for name in sentence.names if name not in asked_words and stem(name) not in query_terms)
-        lo = store.passage_rows[store.passage_row[hit.passage.id]][0]
         matrix[i] = (
             1.0,
             similarity[row],
@@ -130,7 +132,7 @@ def _features(query: str, query_vector: np.ndarray, hits: Sequence[Hit], store: 
             len(matched) / len(own_terms) if own_terms else 0.0,
             math.log1p(len(sentence.terms)),
             0.0,  # typed_spans: fill_typed
-            min(row - lo, 5),
+            min(row - passage_start[row], 5),
             1.0 if sentence.first_word in _REFERENCES else 0.0,
             len(title_terms & own_terms) / len(title_terms) if title_terms else 0.0,
             len(positions) / (positions[-1] - positions[0] + 1) if len(positions) >= 2 else 0.0,

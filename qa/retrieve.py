@@ -146,9 +146,8 @@ class Retriever:
             self._sentence_ranges = np.asarray(self.store.passage_rows, dtype=np.int64).reshape(-1, 2)
         ranges = self._sentence_ranges[np.asarray(rows, dtype=np.int64)]
         lengths = ranges[:, 1] - ranges[:, 0]
-        if not len(rows) or (lengths <= 0).any():  # a passage without sentences: score it 0
-            return np.array([float((self.store.sentence_vectors[lo:hi] @ query_vector).max()) if hi > lo else 0.0
-                             for lo, hi in ranges.tolist()])
+        if not len(rows):
+            return np.zeros(0, dtype=np.float32)
         starts = np.cumsum(lengths) - lengths
         sentence_rows = np.repeat(ranges[:, 0] - starts, lengths) + np.arange(int(lengths.sum()))
         return np.maximum.reduceat(self.store.sentence_vectors[sentence_rows] @ query_vector, starts)

@@ -80,14 +80,14 @@ def question_type(question: str) -> str | None:
 
 
 @lru_cache(maxsize=4096)
-def _question_terms(question: str) -> frozenset[str]:
+def question_terms(question: str) -> frozenset[str]:
     """Stems of every word of the question (asked once, used for each candidate sentence)."""
     return frozenset(stem(w) for w in words(question))
 
 
 def candidates(sentence: str, kind: str, question: str) -> list[tuple[int, int]]:
     """Spans (start, end) in the sentence that could answer, none made only of the question's words."""
-    asked = _question_terms(question)
+    asked = question_terms(question)
 
     def new_information(span: tuple[int, int]) -> bool:
         return any(t not in asked and (t not in STOP_WORDS or t in _COUNTING_STOP_WORDS)
@@ -203,7 +203,7 @@ def short_answer(sentence: str, question: str) -> tuple[int, int] | None:
     spans = candidates(sentence, kind, question)
     if not spans:
         return None
-    asked = _question_terms(question) - STOP_WORDS
+    asked = question_terms(question) - STOP_WORDS
     anchors = [span for span, _, token_stem in _sentence_words(sentence) if token_stem in asked]
 
     def distance(span: tuple[int, int]) -> float:
