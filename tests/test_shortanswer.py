@@ -32,6 +32,9 @@ def test_question_types(question, kind):
          "Who is Patrushev's Tajik counterpart?", "Abdurahim Qahhorov"),
         ("Coffee was first cultivated in Yemen in the 15th century.", "Where was coffee first cultivated?", "Yemen"),
         ("The Golden Gate Bridge opened in 1937.", "When did the Golden Gate Bridge open?", "1937"),
+        ("Hekla erupted 20 times, and Katla 5 times.", "How many times did Hekla erupt?", "20"),
+        # a comma inside a number, not after it ("1,200, double" is no number)
+        ("By 1990 the count was 1,200, double the figure of 1950.", "How many were counted by 1990?", "1,200"),
     ],
 )
 def test_short_answer_is_a_span_of_the_sentence(sentence, question, expected):
@@ -116,3 +119,44 @@ def test_loose_phrases_still_need_new_words():
     # "at the meeting" only repeats the question: no place is named
     assert not answers_kind("Their meeting was followed by a joint meeting of experts.", "Where did the meeting take place?")
     assert not answers_kind("He spoke at the meeting.", "Where was the meeting?")
+
+
+@pytest.mark.parametrize(
+    "sentence, question, expected, nearest",
+    [
+        # the name nearest the question's words is not the answer: the one the sentence attributes it to is
+        ("In 1999 the report, which Smith later cited, was written by Jane Doe.", "Who wrote the report?",
+         "Jane Doe", "Smith"),
+        ("The Golden Gate Bridge, which Mayor Rolph championed, was designed by Joseph Strauss.",
+         "Who designed the Golden Gate Bridge?", "Joseph Strauss", "Mayor Rolph"),
+    ],
+)
+def test_the_fitted_span_chooser_reads_more_than_distance(sentence, question, expected, nearest):
+    from qa.shortanswer import SPAN_FEATURES, candidates, span_features
+
+    spans = candidates(sentence, question_type(question), question)
+    texts = [sentence[s:e] for s, e in spans]
+    assert expected in texts and nearest in texts
+    # what the nearest-span rule would have said: the smallest distance in words
+    distance = SPAN_FEATURES.index("log_distance")
+    closest = min(range(len(spans)), key=lambda i: (span_features(sentence, spans, question)[i][distance], spans[i][0]))
+    assert texts[closest] == nearest
+    span = short_answer(sentence, question)
+    assert sentence[span[0] : span[1]] == expected
+
+
+def test_a_capitalised_first_word_is_a_name_unless_it_is_a_common_opener():
+    sentence = "Brazil is the largest coffee producer in the world, ahead of Vietnam."
+    assert short_answer(sentence, "Which country is the largest coffee producer?") == (0, len("Brazil"))
+    spans = short_answer("However, Vietnam grows more robusta.", "Which country grows more robusta?")
+    assert spans is not None and "However, Vietnam grows more robusta."[spans[0] : spans[1]] == "Vietnam"
+
+
+def test_every_question_kind_has_span_weights_for_every_feature():
+    from qa.shortanswer import SPAN_FEATURES, SPAN_WEIGHTS, span_features
+
+    kinds = {question_type(q) for q in ("When?", "How many?", "Who won?", "Where is it?", "Which country won?")}
+    assert kinds == set(SPAN_WEIGHTS)
+    assert all(len(weights) == len(SPAN_FEATURES) for weights in SPAN_WEIGHTS.values())
+    rows = span_features("Smith met Jones in Paris.", [(0, 5), (10, 15)], "Who met whom?")
+    assert [len(row) for row in rows] == [len(SPAN_FEATURES)] * 2
