@@ -2,11 +2,13 @@
 
     python bench/tune_shortanswer.py [--workdir /tmp/qa-squad] [--data ../shared/bench/data/squad/dev-v1.1.json]
 
-For every question the assistant would type (when, who, where, how many, what/which + noun), takes
+For every question the assistant cuts a short answer for (``qa.shortanswer.answer_kind``: when, who,
+where, how many, what/which + noun, "what is the <noun> ..."), takes
 the sentence it would quote first (the index and scorer of ``bench/tune_extract.py``), and, where that
 sentence holds a gold answer, lists the candidate spans ``qa.shortanswer.candidates`` offers with
 their ``span_features``. A listwise logistic model per question type, fitted on whole articles 1–24
-with exact-match labels, is printed to paste into ``SPAN_WEIGHTS``, with exact match and F1 of the
+with exact-match labels (kept where it beats the nearest-span rule in 4-fold cross-validation on 1–24),
+is printed to paste into ``SPAN_WEIGHTS``, with exact match and F1 of the
 chosen span on articles 25–48 for the shipped weights, the nearest-span rule and the new fit.
 No test depends on this script.
 """
@@ -33,7 +35,7 @@ from qa.extract import ExtractWeights, features  # noqa: E402
 from qa.index import load  # noqa: E402
 from qa.pipeline import build_index  # noqa: E402
 from qa.retrieve import Retriever  # noqa: E402
-from qa.shortanswer import SPAN_FEATURES, SPAN_WEIGHTS, candidates, question_type, span_features  # noqa: E402
+from qa.shortanswer import SPAN_FEATURES, SPAN_WEIGHTS, answer_kind, candidates, span_features  # noqa: E402
 
 
 def main() -> int:
@@ -49,7 +51,7 @@ def main() -> int:
     store = load(settings.index)
     retriever = Retriever(store, fusion=settings.fusion, dense_weight=settings.dense_weight)
     weights = np.asarray(ExtractWeights().coefficients)
-    typed = [q for q in questions if question_type(q["question"]) is not None]
+    typed = [q for q in questions if answer_kind(q["question"]) is not None]
     vectors = embedder.encode([q["question"] for q in typed], progress=True, desc="Embedding questions")
 
     # per kind: (span features, exact match, F1, article) for questions whose first sentence is right
@@ -62,7 +64,7 @@ def main() -> int:
         sentence = texts[int(np.argmax(matrix @ weights))]
         if not contains_answer(sentence, q["answers"]):
             continue  # the span cannot be right when the sentence is not
-        kind = question_type(q["question"])
+        kind = answer_kind(q["question"])
         spans = candidates(sentence, kind, q["question"])
         if not spans:
             continue
@@ -80,10 +82,24 @@ def main() -> int:
     nearest[SPAN_FEATURES.index("log_distance")] = -1.0
     print(f"{'type':9s} {'questions':>9s}   exact match / F1 on articles 25-48: nearest span | shipped | new fit")
     fitted, totals = {}, defaultdict(float)
-    for kind, rows in sorted(groups.items()):
+    def fit(rows):
         # fit_conditional_logit expects a bias column first; it is constant within a question
-        tune = [(np.hstack([np.ones((len(x), 1)), x]), em, a) for x, em, f1, a, s in rows if a <= 24]
-        fitted[kind] = fit_conditional_logit(tune, l2=args.l2)[1:]
+        return fit_conditional_logit([(np.hstack([np.ones((len(x), 1)), x]), em, a) for x, em, f1, a, s in rows],
+                                     l2=args.l2)[1:]
+
+    def exact(w, rows):
+        return np.mean([r[1][choose(w, r[0], r[4])] for r in rows]) if rows else 0.0
+
+    for kind, rows in sorted(groups.items()):
+        tune = [r for r in rows if r[3] <= 24]
+        # Keep the fit only if it beats the nearest-span rule in 4-fold cross-validation over the tuning
+        # articles (folds of 6 whole articles); held-out articles never choose.
+        folds = [[r for r in tune if (r[3] - 1) // 6 == f] for f in range(4)]
+        fit_score = np.mean([exact(fit([r for g, fold in enumerate(folds) if g != f for r in fold]), folds[f])
+                             for f in range(4)])
+        rule_score = np.mean([exact(nearest, fold) for fold in folds])
+        fitted[kind] = fit(tune) if fit_score > rule_score else nearest.copy()
+        print(f"  {kind}: cross-validated exact match, fit {fit_score:.3f} / nearest rule {rule_score:.3f}")
         test = [r for r in rows if r[3] > 24]
         line = []
         for name, w in (("nearest", nearest), ("shipped", np.asarray(SPAN_WEIGHTS[kind])), ("new", fitted[kind])):

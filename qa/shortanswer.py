@@ -88,6 +88,20 @@ def question_type(question: str) -> str | None:
     return None
 
 
+# "What is the name of ...?", "What was the main reason ...?", "What type of rock ...?" ask for a span too,
+# though their noun does not follow the wh-word; "What is the CSTO?" asks for a description.
+_WHAT_IS_THE = re.compile(r"^(?:[Ii]n\s+)?[Ww]hat\s+(?:(?:is|was|are|were)\s+(?:the|a|an)\s+[a-z]+|type|kind|sort)\b")
+
+
+def answer_kind(question: str) -> str | None:
+    """The kind of span the short answer is cut as: ``question_type``, or "what is" for the questions
+    above (their span is chosen by weights of their own; the sentence scorer still sees no kind)."""
+    kind = question_type(question)
+    if kind is None and _WHAT_IS_THE.match(question.strip()):
+        return "what is"
+    return kind
+
+
 @lru_cache(maxsize=4096)
 def question_terms(question: str) -> frozenset[str]:
     """Stems of every word of the question (asked once, used for each candidate sentence)."""
@@ -213,7 +227,7 @@ def answers_kind(sentence: str, question: str) -> bool:
 
 def short_answer(sentence: str, question: str) -> tuple[int, int] | None:
     """Offsets (relative to the sentence) of the short answer, or None when the question is open."""
-    kind = question_type(question)
+    kind = answer_kind(question)
     if kind is None:
         return None
     spans = candidates(sentence, kind, question)
@@ -226,7 +240,8 @@ def short_answer(sentence: str, question: str) -> tuple[int, int] | None:
 
 SPAN_FEATURES = ("log_distance", "adjacent", "anchors_left", "anchors_right", "before_anchors", "after_anchors",
                  "log_words", "one_word", "at_start", "after_cue", "after_by", "after_copula", "before_comma",
-                 "after_comma_or_bracket", "at_end", "capitalised", "has_digit", "relative_position", "distance_rank")
+                 "after_comma_or_bracket", "at_end", "capitalised", "has_digit", "relative_position", "distance_rank",
+                 "possessive")
 # Words before a span that often introduce an answer: "designed by X", "known as X", "was X".
 _CUES = frozenset("by of as is was were are called named known in at from to the and than on".split())
 _COPULAS = frozenset("is was were are".split())
@@ -266,19 +281,23 @@ def span_features(sentence: str, spans: list[tuple[int, int]], question: str) ->
                      float(any(ch.isdigit() for ch in text)), first_word / max(len(tokens), 1)])
     order = sorted(range(len(spans)), key=lambda i: (distances[i], i))
     rank = {i: position for position, i in enumerate(order)}
-    return [tuple(row + [min(rank[i], 3)]) for i, row in enumerate(rows)]
+    # a possessive modifies what follows ("Tajikistan's border with Afghanistan"): rarely the answer itself
+    possessive = [float(bool(re.search(r"['’]s?$", sentence[s:e]))) for s, e in spans]
+    return [tuple(row + [min(rank[i], 3), possessive[i]]) for i, row in enumerate(rows)]
 
 
 # Fitted by bench/tune_shortanswer.py (listwise, exact-match labels, articles 1–24); one row per kind.
 SPAN_WEIGHTS: dict[str, tuple[float, ...]] = {
-    "how many": (-0.8084, -1.7221, 0.0909, 0.4538, -0.9249, -0.3242, 0.1944, 0.5963, 0.9042, -0.3973, 0.7960, 0.7736,
-                 -1.1337, -0.5462, -0.2501, -2.1686, 0.2999, 0.2530, -0.2479),
-    "what": (-0.8563, -0.5594, 0.2868, 0.1543, -0.0860, -0.2010, -1.2583, -0.8271, 0.1240, 0.2576, -0.5136, -0.9063,
-             0.1288, -0.2438, 0.3412, 0.3014, 1.2828, 0.1279, -0.0224),
-    "when": (-0.8474, -0.0000, 0.4126, 0.0375, 0.1372, -0.1538, 1.4960, 0.4155, -0.0000, 0.6605, 1.5041, -3.4387,
-             0.9893, -0.8339, 1.1396, -2.3890, 0.4568, 0.0577, -0.3612),
-    "where": (-1.1460, -0.6399, 0.6887, -0.8407, -0.2322, -0.1938, -0.5188, -1.3902, -0.8098, 1.2235, 0.0000, -3.7433,
-              0.2399, 2.7026, -0.2384, 1.0341, -0.7065, 0.6613, 0.4809),
-    "who": (-0.6382, -2.3799, 0.2543, 0.3522, -0.1203, -0.2256, -0.1984, -1.4429, -0.1604, -0.8839, 2.1999, 0.5126,
-            0.0827, 0.0537, 0.6487, 2.7336, -2.5737, -0.5696, 0.0866),
+    "how many": (-0.8084, -1.7221, 0.0909, 0.4538, -0.9249, -0.3242, 0.1944, 0.5963, 0.9042, -0.3973,
+                 0.7960, 0.7736, -1.1337, -0.5462, -0.2501, -2.1686, 0.2999, 0.2530, -0.2479, 0.0000),
+    "what": (-0.8563, -0.5605, 0.2922, 0.1562, -0.0602, -0.1848, -1.2726, -0.8269, 0.0795, 0.2704,
+             -0.5235, -0.7860, 0.1017, -0.2462, 0.3113, 0.3262, 1.3146, 0.1079, -0.0178, -1.5466),
+    "what is": (-1.1839, -0.8259, 0.1504, 0.2628, -0.2648, -0.0724, 0.3421, 0.0396, 1.8065, -0.0411,
+                -0.1521, 0.2529, 0.4839, -0.5310, 1.0502, -0.1610, 1.8575, 0.7157, -0.2273, 1.1282),
+    "when": (-0.8474, 0.0000, 0.4126, 0.0375, 0.1372, -0.1538, 1.4960, 0.4155, 0.0000, 0.6605, 1.5041,
+             -3.4387, 0.9893, -0.8339, 1.1396, -2.3890, 0.4568, 0.0577, -0.3612, 0.0000),
+    "where": (-1.0596, -0.9360, 0.9694, -0.7867, -1.7320, -0.2446, -0.8008, -1.0753, 1.0407, 1.0901,
+              0.0000, -3.7292, 0.5086, 2.8872, -0.0898, 0.9134, -0.9119, 1.7183, 0.1435, -8.4145),
+    "who": (-0.6157, -2.2680, 0.2484, 0.3686, -0.0982, -0.2032, -0.3188, -1.5076, -0.1631, -0.8893,
+            2.1854, 0.8465, 0.0363, 0.0358, 0.6129, 2.7664, -2.6279, -0.5928, 0.0804, -2.0182),
 }

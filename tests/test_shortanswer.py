@@ -129,6 +129,9 @@ def test_loose_phrases_still_need_new_words():
          "Jane Doe", "Smith"),
         ("The Golden Gate Bridge, which Mayor Rolph championed, was designed by Joseph Strauss.",
          "Who designed the Golden Gate Bridge?", "Joseph Strauss", "Mayor Rolph"),
+        # a possessive modifies the noun after it: the border is Afghanistan's, not "Tajikistan’s"
+        ("They called for strengthening of control along Tajikistan’s common border with Afghanistan.",
+         "What border did they want to strengthen?", "Afghanistan", "Tajikistan’s"),
     ],
 )
 def test_the_fitted_span_chooser_reads_more_than_distance(sentence, question, expected, nearest):
@@ -153,10 +156,33 @@ def test_a_capitalised_first_word_is_a_name_unless_it_is_a_common_opener():
 
 
 def test_every_question_kind_has_span_weights_for_every_feature():
-    from qa.shortanswer import SPAN_FEATURES, SPAN_WEIGHTS, span_features
+    from qa.shortanswer import SPAN_FEATURES, SPAN_WEIGHTS, answer_kind, span_features
 
-    kinds = {question_type(q) for q in ("When?", "How many?", "Who won?", "Where is it?", "Which country won?")}
+    kinds = {answer_kind(q) for q in ("When?", "How many?", "Who won?", "Where is it?", "Which country won?",
+                                      "What is the name of the river?")}
     assert kinds == set(SPAN_WEIGHTS)
     assert all(len(weights) == len(SPAN_FEATURES) for weights in SPAN_WEIGHTS.values())
     rows = span_features("Smith met Jones in Paris.", [(0, 5), (10, 15)], "Who met whom?")
     assert [len(row) for row in rows] == [len(SPAN_FEATURES)] * 2
+
+
+@pytest.mark.parametrize(
+    "sentence, question, expected",
+    [
+        ("The longest river in the region is called the Rhine by most maps.", "What is the name of the longest river?",
+         "Rhine"),
+        ("Basalt, an igneous rock, covers most of Iceland.", "What type of rock covers most of Iceland?", "Basalt"),
+    ],
+)
+def test_what_is_the_noun_questions_get_a_short_answer(sentence, question, expected):
+    from qa.shortanswer import answer_kind
+
+    assert question_type(question) is None  # the sentence scorer sees no kind ...
+    assert answer_kind(question) == "what is"  # ... but a span is cut
+    span = short_answer(sentence, question)
+    assert span is not None and sentence[span[0] : span[1]] == expected
+
+
+def test_descriptions_and_open_questions_get_no_short_answer():
+    assert short_answer("The CSTO is a military alliance of six states.", "What is the CSTO?") is None
+    assert short_answer("They discussed border security and trade.", "What did they discuss?") is None
