@@ -126,12 +126,14 @@ class SentenceTransformerEmbedder:
 
             torch.set_num_threads(self.threads)  # process-wide: the embedder owns torch in this process
         try:
-            return SentenceTransformer(self._load_from, device=self.device)
+            model = SentenceTransformer(self._load_from, device=self.device)
         except OSError as error:
             raise ModelNotFound(
                 f"cannot load embedding model {self.name!r} offline: {error}. "
                 "Set QA_MODEL to a local model folder."
             ) from None
+        model.eval()  # once: _forward relies on it (model.encode sets it on every call)
+        return model
 
     @property
     def dimension(self) -> int:
@@ -183,14 +185,30 @@ class SentenceTransformerEmbedder:
     def _encode(self, texts: list[str]) -> np.ndarray:
         model = self.model
         with self._encode_lock:
-            vectors = model.encode(
-                texts,
-                batch_size=self.batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
+            if len(texts) <= self.batch_size:
+                vectors = self._forward(model, texts)
+            else:
+                vectors = model.encode(
+                    texts,
+                    batch_size=self.batch_size,
+                    normalize_embeddings=True,
+                    convert_to_numpy=True,
+                    show_progress_bar=False,
+                )
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    @staticmethod
+    def _forward(model, texts: list[str]) -> np.ndarray:
+        """One batch straight through the model's modules: the vectors ``model.encode`` gives, without
+        its per-call set-up (switching every module to eval mode, sorting, device checks), which cost
+        about 1 ms of the 9 ms a question takes here."""
+        import torch
+
+        features = model.preprocess(texts) if hasattr(model, "preprocess") else model.tokenize(texts)
+        features = {key: value.to(model.device) if hasattr(value, "to") else value for key, value in features.items()}
+        with torch.inference_mode():
+            embedded = model(features)["sentence_embedding"]
+        return torch.nn.functional.normalize(embedded, p=2, dim=1).float().cpu().numpy()
 
 
 def onnx_cache_root() -> Path:

@@ -41,3 +41,14 @@ def test_a_local_model_folder_works_like_the_default(real_embedder):
     local = SentenceTransformerEmbedder(folder)
     assert local.name == folder
     assert np.allclose(local.encode(["same text"]), real_embedder.encode(["same text"]), atol=1e-5)
+
+
+@pytest.mark.model
+def test_short_batches_skip_encode_set_up_but_give_its_vectors(real_embedder):
+    texts = ["When was Patrushev born?", "A much longer sentence about the Tajik-Afghan border and its control.", "Hi"]
+    expected = real_embedder.model.encode(texts, normalize_embeddings=True, convert_to_numpy=True)
+    assert len(texts) <= real_embedder.batch_size  # the direct path
+    np.testing.assert_allclose(real_embedder.encode(texts), expected, atol=1e-6)
+    np.testing.assert_allclose(real_embedder.encode(texts[:1]), expected[:1], atol=1e-6)
+    many = texts * (real_embedder.batch_size // len(texts) + 1)  # more than a batch: model.encode itself
+    np.testing.assert_allclose(real_embedder.encode(many), np.vstack([expected] * (len(many) // 3)), atol=1e-5)
