@@ -79,8 +79,8 @@ def _features(query: str, query_vector: np.ndarray, hits: Sequence[Hit], store: 
     vectors = np.asarray(store.sentence_vectors[np.asarray(all_rows)], np.float32)
     similarity = dict(zip(all_rows, (vectors @ query_vector).tolist()))
     window = _window_similarity(rows, all_rows, pairs, vectors, similarity)
-    query_terms = set(terms(query))
-    query_bigrams = _bigrams(query)
+    question = _analyse(query)
+    query_terms, query_bigrams = question.term_set, question.bigrams
     idf = store.idf
     mass = sum(idf.get(t, store.default_idf) for t in query_terms) or 1.0
     kind = question_type(query)
@@ -215,11 +215,6 @@ def _ranks(values: list[float]) -> list[int]:
     return ranks.tolist()
 
 
-def _bigrams(text: str) -> set[tuple[str, str]]:
-    tokens = terms(text)
-    return set(zip(tokens, tokens[1:]))
-
-
 def _sigmoid(x):
     return 1.0 / (1.0 + np.exp(-x))
 
@@ -295,11 +290,11 @@ class SentenceExtractor:
             # with no place) is a near miss on the topic, not an answer.
             confidence = min(confidence, w.untyped_cap)
         chosen = [best]
-        chosen_terms = [set(terms(best.text))]
+        chosen_terms = [_analyse(best.text).term_set]  # cached when the sentence was scored
         for candidate in ranked[1:]:
             if len(chosen) >= w.max_sentences or candidate.score < best.score - w.keep_margin:
                 break
-            candidate_terms = set(terms(candidate.text))
+            candidate_terms = _analyse(candidate.text).term_set
             if any(_jaccard(candidate_terms, t) >= w.duplicate_jaccard for t in chosen_terms):
                 continue
             chosen.append(candidate)

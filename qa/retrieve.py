@@ -142,12 +142,12 @@ class Retriever:
 
     def _best_sentence_cosines(self, rows: list[int], query_vector: np.ndarray) -> np.ndarray:
         """For each passage row, the cosine of its best sentence: one gather and one matmul for all."""
+        if not rows:
+            return np.zeros(0, dtype=np.float32)
         if self._sentence_ranges is None:
             self._sentence_ranges = np.asarray(self.store.passage_rows, dtype=np.int64).reshape(-1, 2)
         ranges = self._sentence_ranges[np.asarray(rows, dtype=np.int64)]
         lengths = ranges[:, 1] - ranges[:, 0]
-        if not len(rows):
-            return np.zeros(0, dtype=np.float32)
         starts = np.cumsum(lengths) - lengths
         sentence_rows = np.repeat(ranges[:, 0] - starts, lengths) + np.arange(int(lengths.sum()))
         return np.maximum.reduceat(self.store.sentence_vectors[sentence_rows] @ query_vector, starts)
