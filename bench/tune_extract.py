@@ -4,10 +4,11 @@
 
 Builds (or reuses) an index of all 48 articles with the real model, retrieves the passages the
 assistant reads for every question (QA_RERANK_POOL, 12), computes each candidate sentence's features
-(qa.extract.FEATURES), fits a listwise logistic model on the tuning split (articles 1–24; whole
-articles, never single questions), Platt-scales the best sentence's logit into P(hit@1), and prints
-the coefficients to paste into ``ExtractWeights`` with sentence hit@1/hit@3 and the answer-recall@1/5
-of the reranked passages on both splits. No test depends on this script.
+(qa.extract.FEATURES; the token features from the question's token vectors unless --lexical), fits a
+listwise logistic model on the tuning split (articles 1–24; whole articles, never single questions),
+Platt-scales the best sentence's logit into P(hit@1), and prints the coefficients to paste into
+``ExtractWeights`` (``LEXICAL_WEIGHTS`` with --lexical) with sentence hit@1/hit@3 and the
+answer-recall@1/5 of the reranked passages on both splits. No test depends on this script.
 """
 
 from __future__ import annotations
@@ -107,26 +108,26 @@ def main() -> int:
     parser.add_argument("--fusion", default="weighted")
     parser.add_argument("--dense-weight", type=float, default=Settings.dense_weight)
     parser.add_argument("--dump", type=Path, help="also save the feature matrix (npz) for experiments")
+    parser.add_argument("--lexical", action="store_true",
+                        help="fit without the token features (qa.extract.LEXICAL_WEIGHTS, for indexes without tokens)")
     args = parser.parse_args()
     questions = squad_corpus(args.data, args.workdir)
     embedder = SentenceTransformerEmbedder()
     settings = Settings.from_env({}, corpus=args.workdir / "corpus", index=args.workdir / "index")
     print(build_index(settings, embedder).summary(), flush=True)
     store = load(settings.index)
-    vectors_path = args.workdir / "question_vectors.npy"
-    if vectors_path.exists() and len(np.load(vectors_path)) == len(questions):
-        vectors = np.load(vectors_path)
-    else:
-        vectors = embedder.encode([q["question"] for q in questions], progress=True, desc="Embedding questions")
-        np.save(vectors_path, vectors)
+    vectors, question_tokens = embedder.encode_with_tokens([q["question"] for q in questions], progress=True,
+                                                           desc="Embedding questions")
+    if args.lexical:
+        question_tokens = [None] * len(questions)
     retriever = Retriever(store, fusion=args.fusion, dense_weight=args.dense_weight)
 
     started = time.perf_counter()
     pool = max(args.pool, args.top_k)
     groups = []  # per question: (feature matrix, labels, article number, passage rank of each row, gold passages)
-    for q, vector in zip(questions, vectors):
+    for q, vector, tokens in zip(questions, vectors, question_tokens):
         hits = retriever.retrieve(q["question"], vector, pool)
-        _, row_hits, matrix, texts = features(q["question"], vector, hits, store)
+        _, row_hits, matrix, texts = features(q["question"], vector, hits, store, tokens)
         # the same test as `qa eval`: a gold answer on word boundaries ("5" is not in "50")
         labels = np.array([contains_answer(t, q["answers"]) for t in texts], dtype=float)
         gold = np.array([contains_answer(h.passage.text, q["answers"]) for h in hits], dtype=bool)
@@ -187,10 +188,10 @@ def main() -> int:
     inside = np.array([confidence(g[0]) for g in tune])
     inside_hit = top1(tune)[1]
     outside = []
-    for q, vector in zip(questions, vectors):
+    for q, vector, tokens in zip(questions, vectors, question_tokens):
         if q["article"] > 24:
             hits = half_retriever.retrieve(q["question"], vector, pool)
-            outside.append(confidence(features(q["question"], vector, hits, half_store)[2]))
+            outside.append(confidence(features(q["question"], vector, hits, half_store, tokens)[2]))
     outside = np.array(outside)
     print("threshold  in-corpus answered  hit@1 (abstain = miss)  out-of-corpus abstained")
     for threshold in (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5):

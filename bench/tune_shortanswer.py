@@ -52,13 +52,14 @@ def main() -> int:
     retriever = Retriever(store, fusion=settings.fusion, dense_weight=settings.dense_weight)
     weights = np.asarray(ExtractWeights().coefficients)
     typed = [q for q in questions if answer_kind(q["question"]) is not None]
-    vectors = embedder.encode([q["question"] for q in typed], progress=True, desc="Embedding questions")
+    vectors, question_tokens = embedder.encode_with_tokens([q["question"] for q in typed], progress=True,
+                                                           desc="Embedding questions")
 
     # per kind: (span features, exact match, F1, article) for questions whose first sentence is right
     groups: dict[str, list] = defaultdict(list)
-    for q, vector in zip(typed, vectors):
+    for q, vector, tokens in zip(typed, vectors, question_tokens):
         hits = retriever.retrieve(q["question"], vector, max(settings.rerank_pool, 5))
-        _, _, matrix, texts = features(q["question"], vector, hits, store)
+        _, _, matrix, texts = features(q["question"], vector, hits, store, tokens)
         if not texts:
             continue
         sentence = texts[int(np.argmax(matrix @ weights))]

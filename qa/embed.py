@@ -19,6 +19,7 @@ from typing import Protocol
 import numpy as np
 
 from qa.config import DEFAULT_MODEL
+from qa.tokens import TokenVectors
 
 
 class Embedder(Protocol):
@@ -33,6 +34,17 @@ class Embedder(Protocol):
     def count_tokens(self, text: str) -> int: ...
 
     def encode(self, texts: Sequence[str], *, progress: bool = False, desc: str = "") -> np.ndarray: ...
+
+
+class TokenEmbedder(Embedder, Protocol):
+    """An embedder that also hands out each text's contextual token vectors (see ``qa.tokens``)."""
+
+    def encode_with_tokens(self, texts: Sequence[str], skip_chars: Sequence[int] | None = None, *,
+                           progress: bool = False, desc: str = "") -> tuple[np.ndarray, list[TokenVectors]]: ...
+
+
+def has_tokens(embedder: Embedder) -> bool:
+    return callable(getattr(embedder, "encode_with_tokens", None))
 
 
 class ModelNotFound(RuntimeError):
@@ -182,6 +194,58 @@ class SentenceTransformerEmbedder:
                 bar.update(len(texts[i : i + step]))
         return np.vstack(out)
 
+    def encode_with_tokens(self, texts: Sequence[str], skip_chars: Sequence[int] | None = None, *,
+                           progress: bool = False, desc: str = "Embedding") -> tuple[np.ndarray, list[TokenVectors]]:
+        """``encode``'s vectors, and each text's token vectors from the same forward pass.
+
+        Special tokens are left out, and so are tokens starting before ``skip_chars[i]`` (the title
+        that ``qa.chunk.embedding_text`` puts before a sentence: it shapes the sentence's vectors but
+        is not part of what the sentence says).
+        """
+        texts = list(texts)
+        skip = list(skip_chars) if skip_chars is not None else [0] * len(texts)
+        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        tokens: list[TokenVectors | None] = [None] * len(texts)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # similar lengths: little padding
+        bar = None
+        if progress and texts:
+            from tqdm import tqdm
+
+            bar = tqdm(total=len(texts), desc=desc, unit="text", file=sys.stderr, dynamic_ncols=True)
+        try:
+            for start in range(0, len(order), self.batch_size):
+                batch = order[start : start + self.batch_size]
+                with self._encode_lock:
+                    batch_vectors, batch_tokens = self._forward_tokens([texts[i] for i in batch],
+                                                                       [skip[i] for i in batch])
+                vectors[batch] = batch_vectors
+                for i, found in zip(batch, batch_tokens):
+                    tokens[i] = found
+                if bar is not None:
+                    bar.update(len(batch))
+        finally:
+            if bar is not None:
+                bar.close()
+        return vectors, tokens  # type: ignore[return-value]
+
+    def _forward_tokens(self, texts: list[str], skip: list[int]) -> tuple[np.ndarray, list[TokenVectors]]:
+        import torch
+
+        model = self.model
+        encoded = model.tokenizer(texts, padding=True, truncation=True, max_length=model.max_seq_length,
+                                  return_tensors="pt", return_offsets_mapping=True, return_special_tokens_mask=True)
+        offsets = encoded.pop("offset_mapping").numpy()
+        special = encoded.pop("special_tokens_mask").numpy().astype(bool)
+        features = {key: value.to(model.device) for key, value in encoded.items()}
+        with torch.inference_mode():
+            out = model(features)
+        vectors = torch.nn.functional.normalize(out["sentence_embedding"], p=2, dim=1).float().cpu().numpy()
+        hidden = out["token_embeddings"].float().cpu().numpy()
+        ids = encoded["input_ids"].numpy()
+        mask = encoded["attention_mask"].numpy().astype(bool)
+        return vectors, [_token_vectors(hidden[k], ids[k], offsets[k, :, 0], mask[k] & ~special[k], skip[k])
+                         for k in range(len(texts))]
+
     def _encode(self, texts: list[str]) -> np.ndarray:
         model = self.model
         with self._encode_lock:
@@ -209,6 +273,15 @@ class SentenceTransformerEmbedder:
         with torch.inference_mode():
             embedded = model(features)["sentence_embedding"]
         return torch.nn.functional.normalize(embedded, p=2, dim=1).float().cpu().numpy()
+
+
+def _token_vectors(hidden: np.ndarray, ids: np.ndarray, starts: np.ndarray, keep: np.ndarray,
+                   skip: int) -> TokenVectors:
+    keep = keep & (starts >= skip)
+    vectors = np.asarray(hidden[keep], np.float32)
+    vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    return TokenVectors(ids=np.asarray(ids[keep], np.int32), vectors=np.ascontiguousarray(vectors),
+                        starts=np.asarray(starts[keep], np.int32))
 
 
 def onnx_cache_root() -> Path:
@@ -387,6 +460,9 @@ class OnnxInt8Embedder(SentenceTransformerEmbedder):
         with self._encode_lock:
             return model.encode(texts)
 
+    def _forward_tokens(self, texts: list[str], skip: list[int]) -> tuple[np.ndarray, list[TokenVectors]]:
+        return self.model.encode_with_tokens(texts, skip)
+
 
 def _export_quantized(transformer: Path, work: Path, tokenizer_file: Path) -> None:
     """``work/model.onnx`` (float32, from torch) and ``work/model_qint8.onnx`` (int8 MatMul weights)."""
@@ -464,15 +540,24 @@ class _OnnxModel:
         batch at once, so batch neighbours would change a text's vector (cosine 0.989 between a sentence
         alone and in a batch of 32). Alone, a text always gets the same vector, and at the same speed
         (measured at batch sizes 1, 4, 8 and 32)."""
+        return self.encode_with_tokens(texts)[0]
+
+    def encode_with_tokens(self, texts: list[str],
+                           skip: list[int] | None = None) -> tuple[np.ndarray, list[TokenVectors]]:
+        """Vectors, and each text's token vectors (special tokens and those before ``skip[i]`` left out)."""
         texts = [t.lower() for t in texts] if self.lower else texts
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        tokens = []
         for row, encoded in enumerate(self.tokenizer.encode_batch(texts)):
             feed = {"input_ids": np.array([encoded.ids], dtype=np.int64),
                     "attention_mask": np.array([encoded.attention_mask], dtype=np.int64),
                     "token_type_ids": np.array([encoded.type_ids], dtype=np.int64)}
             hidden = self.session.run(None, {n: feed[n] for n in self.inputs})[0]
             out[row] = self._pool(hidden, feed["attention_mask"])[0]
-        return out
+            keep = np.array(encoded.attention_mask, bool) & ~np.array(encoded.special_tokens_mask, bool)
+            tokens.append(_token_vectors(hidden[0], np.array(encoded.ids), np.array([o[0] for o in encoded.offsets]),
+                                         keep, skip[row] if skip else 0))
+        return out, tokens
 
     def _pool(self, hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
         if self.pooling == "cls_token":
@@ -506,6 +591,28 @@ class FakeEmbedder:
 
     def count_tokens(self, text: str) -> int:
         return len(self._token.findall(text)) + 2
+
+    def encode_with_tokens(self, texts: Sequence[str], skip_chars: Sequence[int] | None = None, *,
+                           progress: bool = False, desc: str = "") -> tuple[np.ndarray, list[TokenVectors]]:
+        """``encode``'s vectors; each word a token with its own random vector."""
+        vectors = self.encode(texts)
+        tokens = []
+        for i, text in enumerate(texts):
+            found = [m for m in self._token.finditer(text) if m.start() >= (skip_chars[i] if skip_chars else 0)]
+            words = [m.group().lower() for m in found]
+            tokens.append(TokenVectors(
+                ids=np.array([int.from_bytes(hashlib.md5(w.encode()).digest()[:2], "big") for w in words], np.int32),
+                vectors=self._encode_words(words), starts=np.array([m.start() for m in found], np.int32)))
+        return vectors, tokens
+
+    def _encode_words(self, words: list[str]) -> np.ndarray:
+        """A random unit vector per word, seeded by the word: one word matches itself, others barely."""
+        out = np.zeros((len(words), self._dimension), dtype=np.float32)
+        for row, word in enumerate(words):
+            seed = int.from_bytes(hashlib.md5(word.encode()).digest()[:8], "big")
+            vector = np.random.default_rng(seed).standard_normal(self._dimension)
+            out[row] = vector / np.linalg.norm(vector)
+        return out
 
     def encode(self, texts: Sequence[str], *, progress: bool = False, desc: str = "") -> np.ndarray:
         self.calls += len(texts)

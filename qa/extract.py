@@ -21,6 +21,7 @@ import numpy as np
 from qa.index import IndexStore
 from qa.shortanswer import answers_kind, candidates, question_terms, question_type, short_answer
 from qa.text import STOP_WORDS, stem, terms, words
+from qa.tokens import TokenVectors
 from qa.types import Extraction, Hit, ScoredSentence, ShortAnswer
 
 FEATURES = ("bias", "similarity", "overlap", "bigram_overlap", "passage_score", "passage_dense",
@@ -28,7 +29,7 @@ FEATURES = ("bias", "similarity", "overlap", "bigram_overlap", "passage_score", 
             "neighbour_overlap", "neighbour_similarity", "term_coverage", "term_density", "log_length",
             "typed_spans", "position_in_passage", "opens_with_reference", "title_overlap",
             "match_density", "log_new_names", "missing_rarest", "similarity_rank", "window_similarity",
-            "window_gain")
+            "window_gain", "token_match", "token_window_gain", "wh_token_match")
 _REFERENCES = frozenset("he she it they this these those that his her its their".split())
 _NAME_OR_NUMBER = re.compile(r"\b[A-Z][\w'’-]*|\b\d[\d,.]*")
 
@@ -40,29 +41,44 @@ class ExtractWeights:
     Platt scaling of the best sentence's score into P(the first quoted sentence holds the answer)."""
 
     coefficients: tuple[float, ...] = (
-        0.0, 3.5673, 0.1171, 1.1861, 4.3030, 3.0241, 2.6538, 0.4337, 1.9644, 5.5181, 4.9104, 0.0571, 0.0667,
-        -3.3981, 4.5331, -0.1050, 0.2240, 0.1374, -0.0067, 0.4733, -0.5993, 0.2876, 0.1476, -0.4655, -0.0897,
-        4.4376, 5.6819,
+        0.0, 0.0328, -0.6776, 0.9750, 3.0733, 2.0415, 1.9732, 0.4981, 1.4565, 5.9837, 0.0451, -0.3306, -0.5353,
+        -1.6695, 3.4488, -0.1923, -0.2976, 0.1063, 0.0134, 0.3719, -0.4892, 0.2454, 0.0632, -0.3356, -0.0765,
+        0.3201, 1.7460, 23.9289, 16.4546, 4.1567,
     )
-    calibration: tuple[float, float] = (0.2795, -4.8742)  # scale, shift
+    calibration: tuple[float, float] = (0.2415, -6.9268)  # scale, shift
     keep_margin: float = 0.15  # further sentences are quoted while their probability is this close
     max_sentences: int = 3
     duplicate_jaccard: float = 0.7
     untyped_cap: float = 0.3  # confidence ceiling when the best sentence lacks the kind of thing asked for
 
 
+LEXICAL_WEIGHTS = ExtractWeights(
+    coefficients=(
+        0.0, 3.5673, 0.1171, 1.1861, 4.3030, 3.0241, 2.6538, 0.4337, 1.9644, 5.5181, 4.9104, 0.0571, 0.0667,
+        -3.3981, 4.5331, -0.1050, 0.2240, 0.1374, -0.0067, 0.4733, -0.5993, 0.2876, 0.1476, -0.4655, -0.0897,
+        4.4376, 5.6819, 0.0, 0.0, 0.0,
+    ),
+    calibration=(0.2795, -4.8742),
+)
+"""For an index without token vectors (built by an embedder that gives none, such as ``qa index --ray``):
+the same fit without the three token features."""
+
 _TYPED_COLUMNS = (FEATURES.index("type_match"), FEATURES.index("typed_spans"))
 _MAX_TYPED_SPANS = 3
 
 
-def features(query: str, query_vector: np.ndarray, hits: Sequence[Hit], store: IndexStore):
-    """(sentence rows, their best hit, feature matrix, texts) for every sentence of the hits, each once."""
-    rows, row_hits, matrix, texts, fill_typed = _features(query, query_vector, hits, store)
+def features(query: str, query_vector: np.ndarray, hits: Sequence[Hit], store: IndexStore,
+             query_tokens: TokenVectors | None = None):
+    """(sentence rows, their best hit, feature matrix, texts) for every sentence of the hits, each once.
+
+    The token features stay 0 unless the store has sentence tokens and ``query_tokens`` are given."""
+    rows, row_hits, matrix, texts, fill_typed = _features(query, query_vector, hits, store, query_tokens)
     fill_typed(range(len(rows)))
     return rows, row_hits, matrix, texts
 
 
-def _features(query: str, query_vector: np.ndarray, hits: Sequence[Hit], store: IndexStore):
+def _features(query: str, query_vector: np.ndarray, hits: Sequence[Hit], store: IndexStore,
+              query_tokens: TokenVectors | None = None):
     """As ``features``, but the typed-span columns (the slow ones) stay 0 until ``fill_typed(indices)``."""
     best_hit: dict[int, Hit] = {}
     passage_start: dict[int, int] = {}
@@ -99,6 +115,8 @@ def _features(query: str, query_vector: np.ndarray, hits: Sequence[Hit], store: 
     top_idf = max(term_idf.values(), default=0.0) or 1.0
     asked_words = set(words(query))
     similarity_rank = _ranks([similarity[r] for r in rows])
+    matched_tokens = (store.tokens.features(query, query_tokens, rows, pairs)
+                      if store.tokens is not None and query_tokens is not None else {})
     neighbours: dict[int, list[int]] = {}
     for row, neighbour in pairs:
         neighbours.setdefault(row, []).append(neighbour)
@@ -141,6 +159,7 @@ def _features(query: str, query_vector: np.ndarray, hits: Sequence[Hit], store: 
             min(similarity_rank[i], 10),
             window[row],
             window[row] - similarity[row],
+            *matched_tokens.get(row, (0.0, 0.0, 0.0)),
         )
     row_texts = [texts[r] for r in rows]
     type_match, typed_spans = _TYPED_COLUMNS
@@ -220,21 +239,29 @@ def _sigmoid(x):
 
 
 class SentenceExtractor:
-    def __init__(self, store: IndexStore, min_confidence: float = 0.5, weights: ExtractWeights | None = None):
+    def __init__(self, store: IndexStore, min_confidence: float = 0.5, weights: ExtractWeights | None = None,
+                 lexical_weights: ExtractWeights = LEXICAL_WEIGHTS):
         self.store = store
         self.min_confidence = min_confidence
         self.weights = weights or ExtractWeights()
+        self.lexical_weights = lexical_weights
         self._id_rank: np.ndarray | None = None  # article row -> rank of its id, for ties
 
-    def score(self, query: str, query_vector: np.ndarray, hits: Sequence[Hit]) -> list[ScoredSentence]:
+    def weights_for(self, query_tokens: TokenVectors | None) -> ExtractWeights:
+        """The token-feature weights where token vectors are at hand on both sides, else the lexical ones."""
+        return self.weights if query_tokens is not None and self.store.tokens is not None else self.lexical_weights
+
+    def score(self, query: str, query_vector: np.ndarray, hits: Sequence[Hit],
+              query_tokens: TokenVectors | None = None) -> list[ScoredSentence]:
         """Every sentence of the retrieved passages with P(it holds the answer), best first."""
-        rows, row_hits, matrix, texts, fill_typed = _features(query, query_vector, hits, self.store)
+        rows, row_hits, matrix, texts, fill_typed = _features(query, query_vector, hits, self.store, query_tokens)
         if not rows:
             return []
-        weights = np.asarray(self.weights.coefficients, np.float32)
+        chosen = self.weights_for(query_tokens)
+        weights = np.asarray(chosen.coefficients, np.float32)
         logits = matrix @ weights
-        self._add_typed(logits, matrix, weights, row_hits, fill_typed)
-        scale, shift = self.weights.calibration
+        self._add_typed(logits, matrix, weights, row_hits, fill_typed, chosen)
+        scale, shift = chosen.calibration
         probabilities = _sigmoid(scale * logits + shift)
         articles = self.store.article_list
         table = self.store.sentence_table[np.asarray(rows)]
@@ -247,7 +274,7 @@ class SentenceExtractor:
                                score=probabilities[i], hit=row_hits[i]) for i in order]
 
     def _add_typed(self, logits: np.ndarray, matrix: np.ndarray, weights: np.ndarray, row_hits: list[Hit],
-                   fill_typed) -> None:
+                   fill_typed, chosen: ExtractWeights) -> None:
         """Add the typed-span features, skipping sentences they could not lift to where they matter.
 
         Finding dates, numbers or names in every sentence is the slow part of scoring. A sentence
@@ -258,14 +285,14 @@ class SentenceExtractor:
         """
         type_match, typed_spans = _TYPED_COLUMNS
         most = max(weights[type_match], 0.0) + _MAX_TYPED_SPANS * max(weights[typed_spans], 0.0)
-        scale, shift = self.weights.calibration
+        scale, shift = chosen.calibration
         passage_best: dict[str, float] = {}
         best = -math.inf
         for i in np.argsort(-logits, kind="stable").tolist():
             passage = row_hits[i].passage.id
             bound = float(logits[i]) + most
             if (bound <= passage_best.get(passage, -math.inf) and best > -math.inf
-                    and _sigmoid(scale * bound + shift) < _sigmoid(scale * best + shift) - self.weights.keep_margin):
+                    and _sigmoid(scale * bound + shift) < _sigmoid(scale * best + shift) - chosen.keep_margin):
                 continue
             fill_typed((i,))
             logits[i] = matrix[i] @ weights
@@ -273,11 +300,12 @@ class SentenceExtractor:
             best = max(best, float(logits[i]))
         logits[:] = matrix @ weights  # the same arithmetic as scoring every row: no rounding differences
 
-    def extract(self, query: str, query_vector: np.ndarray, hits: Sequence[Hit], top_k: int | None = None) -> Extraction:
+    def extract(self, query: str, query_vector: np.ndarray, hits: Sequence[Hit], top_k: int | None = None,
+                query_tokens: TokenVectors | None = None) -> Extraction:
         """Score every sentence of the hits, keep the top_k passages holding the best sentences, and
         decide what to quote from them (or to abstain)."""
-        w = self.weights
-        ranked = self.score(query, query_vector, hits)
+        w = self.weights_for(query_tokens)
+        ranked = self.score(query, query_vector, hits, query_tokens)
         kept = rerank(hits, ranked, len(hits) if top_k is None else top_k)
         kept_ids = {h.passage.id for h in kept}
         ranked = [s for s in ranked if s.hit.passage.id in kept_ids]

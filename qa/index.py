@@ -10,6 +10,8 @@ Layout of the index folder (no pickle anywhere; every file's sha256 is in the ma
                           passages.faiss   passage vectors (inner product on unit vectors)
                           sentence_vectors.npy  sentence vectors (float32)
                           bm25/            the BM25 index of the passages (bm25s, numpy + json)
+                          tokens/          sentences' token vectors for token matching (qa.tokens):
+                                           basis.npy, vectors.npy (int8), offsets.npy, ids.npy
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import numpy as np
 
 from qa.chunk import embedding_text
 from qa.text import terms
+from qa.tokens import SentenceTokens, TokenBasis
 from qa.types import Article, Passage, Span
 
 FORMAT_VERSION = 2  # 2: BM25 stored with each version
@@ -71,6 +74,7 @@ class IndexData:
     model: str
     extra_manifest: dict = field(default_factory=dict)
     index_spec: VectorIndexSpec | None = None
+    tokens: SentenceTokens | None = None  # None where the embedder gives no token vectors
 
 
 TRAINED_MIN = 1000
@@ -263,6 +267,7 @@ class IndexStore:
         self.passage_rows = data.passage_rows
         self.sentence_table = data.sentence_table
         self.sentence_vectors = data.sentence_vectors
+        self.tokens = data.tokens
         self.passage_row = {p.id: row for row, p in enumerate(self.passages)}
         # Sentence-level search finds passages whose best sentence matches even when the passage
         # as a whole does not; the vectors are already at hand, so the flat index is cheap.
@@ -334,6 +339,7 @@ class IndexStore:
             passage_vectors=self.passage_vectors(),
             sentence_vectors=self.sentence_vectors,
             model=self.model,
+            tokens=self.tokens,
         )
 
 
@@ -402,6 +408,8 @@ def write_version(root: Path, data: IndexData, milvus=None) -> str:
         )
         np.save(staging / "sentences.npy", np.asarray(data.sentence_table, dtype=np.int64), allow_pickle=False)
         np.save(staging / "sentence_vectors.npy", np.asarray(data.sentence_vectors, dtype=np.float32), allow_pickle=False)
+        if data.tokens is not None:
+            _write_tokens(staging / "tokens", data.tokens)
         if milvus is None:
             passage_search = VectorSearch.build(data.passage_vectors, data.index_spec)
             passage_search.write(staging / "passages.faiss")
@@ -437,8 +445,9 @@ def write_version(root: Path, data: IndexData, milvus=None) -> str:
         }
         (staging / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
         _fsync_file(staging / "manifest.json")
-        if (staging / "bm25").is_dir():
-            _fsync_dir(staging / "bm25")
+        for folder in ("bm25", "tokens"):
+            if (staging / folder).is_dir():
+                _fsync_dir(staging / folder)
         _fsync_dir(staging)
         os.replace(staging, versions / name)
         _fsync_dir(versions)
@@ -571,6 +580,7 @@ def load_version(path: Path, *, verify: bool = True, milvus=None) -> IndexStore:
             rows.append((lo, hi))
         # Memory-mapped: only the rows a question touches are paged in, so serving RSS stays small.
         sentence_vectors = np.load(path / "sentence_vectors.npy", mmap_mode="r", allow_pickle=False)
+        tokens = _read_tokens(path / "tokens", len(sentence_table)) if (path / "tokens").is_dir() else None
         if manifest.get("store", {}).get("type") == "milvus":
             passage_vectors = np.load(path / "passage_vectors.npy", mmap_mode="r", allow_pickle=False)
     except (OSError, ValueError, KeyError, RuntimeError) as error:
@@ -582,7 +592,7 @@ def load_version(path: Path, *, verify: bool = True, milvus=None) -> IndexStore:
         from qa.milvus import MilvusStore
 
         data = IndexData(articles, tuple(passages), tuple(rows), sentence_table, np.zeros((0, 0), np.float32),
-                         sentence_vectors, manifest["model"])
+                         sentence_vectors, manifest["model"], tokens=tokens)
         return MilvusStore(data, manifest, path, milvus, passage_vectors)
     try:
         params = manifest.get("index_type")
@@ -593,8 +603,27 @@ def load_version(path: Path, *, verify: bool = True, milvus=None) -> IndexStore:
     if search.size != len(passages) or search.dimension != manifest["dimension"]:
         raise IndexCorrupt(f"index version {path.name!r} is inconsistent with its manifest")
     data = IndexData(articles, tuple(passages), tuple(rows), sentence_table, np.zeros((0, 0), np.float32),
-                     sentence_vectors, manifest["model"])
+                     sentence_vectors, manifest["model"], tokens=tokens)
     return IndexStore(data, search, manifest, path, lexical)
+
+
+def _write_tokens(folder: Path, tokens: SentenceTokens) -> None:
+    folder.mkdir()
+    np.save(folder / "basis.npy", tokens.basis.to_array(), allow_pickle=False)
+    np.save(folder / "vectors.npy", np.asarray(tokens.vectors, np.int8), allow_pickle=False)
+    np.save(folder / "offsets.npy", np.asarray(tokens.offsets, np.int64), allow_pickle=False)
+    np.save(folder / "ids.npy", np.asarray(tokens.ids, np.int32), allow_pickle=False)
+
+
+def _read_tokens(folder: Path, sentences: int) -> SentenceTokens:
+    tokens = SentenceTokens(TokenBasis.from_array(np.load(folder / "basis.npy", allow_pickle=False)),
+                            np.load(folder / "vectors.npy", mmap_mode="r", allow_pickle=False),
+                            np.load(folder / "offsets.npy", allow_pickle=False),
+                            np.load(folder / "ids.npy", allow_pickle=False))
+    if (len(tokens.offsets) != sentences + 1 or tokens.offsets[-1] != len(tokens.vectors)
+            or len(tokens.ids) != len(tokens.vectors)):
+        raise ValueError("token files disagree in length")
+    return tokens
 
 
 def _read_jsonl(path: Path):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import fcntl
 import os
+import sys
 import time
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
@@ -21,11 +22,12 @@ from qa import index as index_mod
 from qa.chunk import Chunker, content_hash, embedding_text
 from qa.cite import Citer
 from qa.config import Settings
-from qa.embed import Embedder, ModelNotFound, SentenceTransformerEmbedder
+from qa.embed import Embedder, ModelNotFound, SentenceTransformerEmbedder, has_tokens
 from qa.extract import SentenceExtractor, rerank
 from qa.index import IndexData, IndexMismatch, IndexMissing, IndexProblem, IndexStore  # noqa: F401 (re-exported)
 from qa.ingest import CorpusError, Ingestor
 from qa.retrieve import Retriever, Turn, expand_query
+from qa.tokens import DIMENSIONS, SAMPLE_TOKENS, SentenceTokens, TokenBasis, TokenVectors
 from qa.types import Article, Reply, RetrievedPassage
 
 __all__ = ["Assistant", "BuildReport", "CorpusError", "IndexMismatch", "IndexMissing", "IndexProblem",
@@ -143,6 +145,7 @@ def build_index(
         if (previous is not None and not full and live.manifest.get("chunker") == signature
                 and live.manifest.get("store", {}).get("type", "faiss") == settings.store
                 and index_mod.TITLED in live.manifest
+                and (live.tokens is not None or not has_tokens(embedder))  # an index from before token vectors
                 and live.manifest.get("corpus_fingerprint") == index_mod.corpus_fingerprint(articles)
                 and [(a.title, a.source, a.url, a.date) for a in live.article_list]
                 == [(a.title, a.source, a.url, a.date) for a in articles]):
@@ -156,7 +159,13 @@ def build_index(
         titles = {a.id: a.title for a in articles}
         documents = [embedding_text(titles[p.article_id], p.text) for p in passages]
         passage_vectors, p_new, p_reused = cache.vectors(documents, embedder, progress, "Embedding passages")
-        sentence_vectors, s_new, s_reused = cache.vectors(sentence_texts, embedder, progress, "Embedding sentences")
+        if has_tokens(embedder):
+            title_lengths = [len(embedding_text(articles[a].title, "")) for a, _, _ in table]
+            sentence_vectors, tokens, s_new, s_reused = cache.vectors_and_tokens(
+                sentence_texts, title_lengths, embedder, progress, "Embedding sentences")
+        else:
+            sentence_vectors, s_new, s_reused = cache.vectors(sentence_texts, embedder, progress, "Embedding sentences")
+            tokens = None
 
         report = BuildReport(articles=len(articles), passages=len(passages), sentences=len(table),
                              embedded=p_new + s_new, reused=p_reused + s_reused, skipped=dict(ingested.skipped))
@@ -167,7 +176,8 @@ def build_index(
                          index_spec=index_mod.VectorIndexSpec(
                              kind=settings.index_type, flat_max=settings.flat_max, hnsw_m=settings.hnsw_m,
                              ef_search=settings.ef_search, ivf_lists=settings.ivf_lists, nprobe=settings.nprobe,
-                             pq_refine=settings.pq_refine))
+                             pq_refine=settings.pq_refine),
+                         tokens=tokens)
         report.version = index_mod.write_version(index_dir, data, milvus=milvus_target(settings))
     report.seconds = time.perf_counter() - started
     return report
@@ -207,17 +217,22 @@ def milvus_target(settings: Settings):
 
 
 class _VectorCache:
-    """Vectors of texts already embedded by the previous version, keyed by content hash."""
+    """Vectors (and sentences' token vectors) of texts already embedded by the previous version, keyed
+    by content hash."""
 
-    def __init__(self, known: dict[str, np.ndarray]):
+    def __init__(self, known: dict[str, np.ndarray], known_tokens: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
+                 basis: TokenBasis | None = None):
         self.known = known
         self.previous = frozenset(known)
+        self.known_tokens = known_tokens or {}  # hash -> (int8 vectors in ``basis``, ids)
+        self.basis = basis
 
     @classmethod
     def from_store(cls, store: IndexStore | None) -> _VectorCache:
         if store is None:
             return cls({})
-        known = {}
+        known, known_tokens = {}, {}
+        tokens = store.tokens
         titled = index_mod.TITLED in store.manifest  # older versions embedded the text alone
         for passage, vector in zip(store.passages, store.passage_vectors()):
             title = store.articles[passage.article_id].title
@@ -225,8 +240,63 @@ class _VectorCache:
         for row, vector in enumerate(store.sentence_vectors):
             article, start, end = store.sentence_text(row)
             text = article.text[start:end]
-            known[content_hash(embedding_text(article.title, text) if titled else text)] = vector
-        return cls(known)
+            key = content_hash(embedding_text(article.title, text) if titled else text)
+            known[key] = vector
+            if tokens is not None and titled:
+                lo, hi = tokens.offsets[row], tokens.offsets[row + 1]
+                known_tokens[key] = (tokens.vectors[lo:hi], tokens.ids[lo:hi])
+        return cls(known, known_tokens, tokens.basis if tokens is not None else None)
+
+    def vectors_and_tokens(self, texts: list[str], skip_chars: list[int], embedder, progress: bool,
+                           desc: str) -> tuple[np.ndarray, SentenceTokens, int, int]:
+        """As ``vectors``, with each text's token vectors (from the same forward pass), quantised in one
+        basis: the previous version's, or one fitted on an even sample of the texts, embedded first."""
+        hashes = [content_hash(t) for t in texts]
+        missing = sorted({h: i for i, h in enumerate(hashes)
+                          if h not in self.known or h not in self.known_tokens}.values())
+        bar = None
+        if progress and missing:
+            from tqdm import tqdm
+
+            bar = tqdm(total=len(missing), desc=desc, unit="text", file=sys.stderr, dynamic_ncols=True)
+
+        def embed(indices: list[int], fit: bool = False) -> None:
+            vectors, tokens = embedder.encode_with_tokens([texts[i] for i in indices], [skip_chars[i] for i in indices])
+            if fit:
+                sample = np.concatenate([t.vectors for t in tokens] or [np.zeros((0, vectors.shape[1]), np.float32)])
+                self.basis = TokenBasis.fit(sample[:SAMPLE_TOKENS])
+            for i, vector, found in zip(indices, vectors, tokens):
+                self.known[hashes[i]] = vector
+                self.known_tokens[hashes[i]] = (self.basis.quantise(found.vectors), found.ids)
+            if bar is not None:
+                bar.update(len(indices))
+
+        try:
+            rest = missing
+            if self.basis is None and missing:
+                # About 30 tokens a sentence: enough sentences, spread over the corpus, for the sample.
+                step = max(1, len(missing) * 30 // SAMPLE_TOKENS)
+                sample = missing[::step]
+                embed(sample, fit=True)
+                rest = [i for i in missing if hashes[i] not in self.known_tokens]
+            for start in range(0, len(rest), 1024):  # bounded memory: float token vectors live per slice
+                embed(rest[start : start + 1024])
+        finally:
+            if bar is not None:
+                bar.close()
+        reused = sum(1 for h in hashes if h in self.previous) if texts else 0
+        dimension = embedder.dimension
+        vectors = (np.vstack([self.known[h] for h in hashes]).astype(np.float32) if texts
+                   else np.zeros((0, dimension), np.float32))
+        token_parts = [self.known_tokens[h] for h in hashes]
+        lengths = [len(ids) for _, ids in token_parts]
+        basis = self.basis or TokenBasis(np.zeros(dimension, np.float32), np.zeros((dimension, DIMENSIONS), np.float32))
+        tokens = SentenceTokens(
+            basis,
+            np.concatenate([v for v, _ in token_parts]) if token_parts else np.zeros((0, DIMENSIONS), np.int8),
+            np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
+            np.concatenate([ids for _, ids in token_parts]).astype(np.int32) if token_parts else np.zeros(0, np.int32))
+        return vectors, tokens, len(missing), reused
 
     def vectors(self, texts: list[str], embedder: Embedder, progress: bool, desc: str) -> tuple[np.ndarray, int, int]:
         """Vectors for ``texts``, how many were embedded now, how many came from the previous index."""
@@ -324,11 +394,11 @@ class Assistant:
         engine = self._engine  # one reference for the whole request, even if a swap happens meanwhile
         started = time.perf_counter()
         query = expand_query(question, history)
-        query_vector = self.embedder.encode([query])[0]
+        query_vector, query_tokens = self._embed_query(query)
         top_k = top_k or self.settings.top_k
         hits = engine.retriever.retrieve(query, query_vector, max(top_k, self.settings.rerank_pool), article_id)
         retrieved = time.perf_counter()
-        extraction = engine.extractor.extract(query, query_vector, hits, top_k)
+        extraction = engine.extractor.extract(query, query_vector, hits, top_k, query_tokens)
         extracted = time.perf_counter()
         timings = {"retrieve": _ms(retrieved - started), "extract": _ms(extracted - retrieved)}
         reply = engine.citer.cite(question, query, extraction, extraction.hits, timings)
@@ -340,14 +410,21 @@ class Assistant:
         """The passages ``ask`` would show, best first (retrieval and the sentence reranking, no answer)."""
         engine = self._engine
         query = expand_query(question, history)
-        query_vector = self.embedder.encode([query])[0]
+        query_vector, query_tokens = self._embed_query(query)
         candidates = engine.retriever.retrieve(query, query_vector, max(top_k, self.settings.rerank_pool), article_id)
-        hits = rerank(candidates, engine.extractor.score(query, query_vector, candidates), top_k)
+        hits = rerank(candidates, engine.extractor.score(query, query_vector, candidates, query_tokens), top_k)
         return [
             RetrievedPassage(passage_id=h.passage.id, article_id=h.passage.article_id, title=h.title,
                              start=h.passage.start, end=h.passage.end, text=h.passage.text, score=round(h.score, 4))
             for h in hits
         ]
+
+    def _embed_query(self, query: str) -> tuple[np.ndarray, TokenVectors | None]:
+        """The query's vector, and its token vectors from the same forward pass where the embedder gives them."""
+        if has_tokens(self.embedder):
+            vectors, tokens = self.embedder.encode_with_tokens([query])
+            return vectors[0], tokens[0]
+        return self.embedder.encode([query])[0], None
 
     def article(self, article_id: str) -> Article | None:
         return self._engine.store.articles.get(article_id)

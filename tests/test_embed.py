@@ -52,3 +52,28 @@ def test_short_batches_skip_encode_set_up_but_give_its_vectors(real_embedder):
     np.testing.assert_allclose(real_embedder.encode(texts[:1]), expected[:1], atol=1e-6)
     many = texts * (real_embedder.batch_size // len(texts) + 1)  # more than a batch: model.encode itself
     np.testing.assert_allclose(real_embedder.encode(many), np.vstack([expected] * (len(many) // 3)), atol=1e-5)
+
+
+@pytest.mark.model
+def test_token_vectors_come_with_encodes_vectors_without_special_or_title_tokens(real_embedder):
+    texts = ["Russia\nNikolai Patrushev was born on July 11, 1951.", "When was Patrushev born?"]
+    vectors, tokens = real_embedder.encode_with_tokens(texts, [len("Russia\n"), 0])
+    np.testing.assert_allclose(vectors, real_embedder.encode(texts), atol=1e-5)
+    pieces = real_embedder.model.tokenizer.convert_ids_to_tokens(tokens[0].ids.tolist())
+    assert pieces[0] == "nikolai" and "russia" not in pieces and "[CLS]" not in pieces and "[SEP]" not in pieces
+    assert texts[0][tokens[0].starts[0]:].startswith("Nikolai")
+    assert real_embedder.model.tokenizer.convert_ids_to_tokens(tokens[1].ids.tolist())[0] == "when"
+    for found in tokens:
+        assert found.vectors.shape == (len(found.ids), real_embedder.dimension) == (len(found.starts), 384)
+        np.testing.assert_allclose(np.linalg.norm(found.vectors, axis=1), 1.0, atol=1e-5)
+    alone = real_embedder.encode_with_tokens(texts[1:])[1][0]  # batch neighbours change nothing that matters
+    np.testing.assert_allclose(alone.vectors, tokens[1].vectors, atol=1e-4)
+
+
+def test_fake_embedder_tokens_are_its_words():
+    embedder = FakeEmbedder()
+    vectors, tokens = embedder.encode_with_tokens(["Title\nKites fly high.", "kites"], [6, 0])
+    np.testing.assert_allclose(vectors, embedder.encode(["Title\nKites fly high.", "kites"]))
+    assert tokens[0].starts.tolist() == [6, 12, 16]
+    np.testing.assert_array_equal(tokens[0].vectors[0], tokens[1].vectors[0])  # same word, same vector
+    assert tokens[0].ids[0] == tokens[1].ids[0]

@@ -125,3 +125,17 @@ def test_an_index_built_with_onnx_is_refused_by_torch(tmp_path, tiny_corpus, onn
     assert "2010" in reply.answer
     with pytest.raises(IndexMismatch, match=r"qa index"):
         Assistant.load(settings, real_embedder)
+
+
+@needs_onnx
+@pytest.mark.model
+def test_onnx_token_vectors_line_up_with_torchs(onnx_embedder, real_embedder):
+    texts = ["Russia\nNikolai Patrushev was born on July 11, 1951.", "When was Patrushev born?"]
+    vectors, tokens = onnx_embedder.encode_with_tokens(texts, [len("Russia\n"), 0])
+    np.testing.assert_allclose(vectors, onnx_embedder.encode(texts), atol=1e-6)
+    _, reference = real_embedder.encode_with_tokens(texts, [len("Russia\n"), 0])
+    for found, expected in zip(tokens, reference):
+        np.testing.assert_array_equal(found.ids, expected.ids)
+        np.testing.assert_array_equal(found.starts, expected.starts)
+        cosines = (found.vectors * expected.vectors).sum(1)
+        assert cosines.min() > 0.9, cosines  # int8 weights move each token a little, never far

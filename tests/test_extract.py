@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 
 from qa.extract import SentenceExtractor
@@ -88,14 +89,15 @@ def test_extraction_keeps_top_k_passages_led_by_the_quoted_sentence(tiny_assista
 ])
 def test_skipping_typed_features_changes_nothing_shown(tiny_assistant, fake_embedder, question):
     class EveryRow(SentenceExtractor):
-        def _add_typed(self, logits, matrix, weights, row_hits, fill_typed):
+        def _add_typed(self, logits, matrix, weights, row_hits, fill_typed, chosen):
             fill_typed(range(len(row_hits)))
             logits[:] = matrix @ weights
 
-    vector = fake_embedder.encode([question])[0]
+    vectors, tokens = fake_embedder.encode_with_tokens([question])
+    vector = vectors[0]
     pool = Retriever(tiny_assistant.store).retrieve(question, vector, 12)
-    fast = SentenceExtractor(tiny_assistant.store, min_confidence=0.0).extract(question, vector, pool, top_k=3)
-    full = EveryRow(tiny_assistant.store, min_confidence=0.0).extract(question, vector, pool, top_k=3)
+    fast = SentenceExtractor(tiny_assistant.store, min_confidence=0.0).extract(question, vector, pool, 3, tokens[0])
+    full = EveryRow(tiny_assistant.store, min_confidence=0.0).extract(question, vector, pool, 3, tokens[0])
     assert fast == full
 
 
@@ -120,3 +122,21 @@ def test_window_similarity_reads_a_sentence_with_its_neighbour(tiny_assistant, f
         assert matrix[i, window] == pytest.approx(expected, abs=1e-5)
         assert matrix[i, gain] == pytest.approx(expected - own, abs=1e-5)
     assert with_neighbour  # the check covered sentences with neighbours
+
+
+def test_token_features_are_filled_and_pick_the_token_weights(tiny_assistant, fake_embedder):
+    from qa.extract import FEATURES, LEXICAL_WEIGHTS, ExtractWeights, features
+
+    question = "Where do emperor penguins breed?"
+    vectors, tokens = fake_embedder.encode_with_tokens([question])
+    store = tiny_assistant.store
+    pool = Retriever(store).retrieve(question, vectors[0], 12)
+    _, _, with_tokens, texts = features(question, vectors[0], pool, store, tokens[0])
+    _, _, without, _ = features(question, vectors[0], pool, store)
+    columns = [FEATURES.index(f) for f in ("token_match", "token_window_gain", "wh_token_match")]
+    best = texts.index(next(t for t in texts if "breed" in t))
+    assert with_tokens[best, columns[0]] > 0.5 and not without[:, columns].any()
+    np.testing.assert_array_equal(np.delete(with_tokens, columns, axis=1), np.delete(without, columns, axis=1))
+    extractor = SentenceExtractor(store)
+    assert extractor.weights_for(tokens[0]) == ExtractWeights() and extractor.weights_for(None) is LEXICAL_WEIGHTS
+    assert len(ExtractWeights().coefficients) == len(LEXICAL_WEIGHTS.coefficients) == len(FEATURES)

@@ -579,6 +579,10 @@ class SlowEmbedder:
         time.sleep(self.delay)
         return self.inner.encode(texts, **kwargs)
 
+    def encode_with_tokens(self, texts, *args, **kwargs):
+        time.sleep(self.delay)
+        return self.inner.encode_with_tokens(texts, *args, **kwargs)
+
 
 def test_over_the_limit_requests_get_a_quick_503_not_a_timeout(tiny_settings, tiny_assistant, fake_embedder):
     from qa.pipeline import Assistant
@@ -656,6 +660,11 @@ class GatedEmbedder:
         self.entered.set()
         assert self.gate.wait(20), "the gate was never opened"
         return self.inner.encode(texts, **kwargs)
+
+    def encode_with_tokens(self, texts, *args, **kwargs):
+        self.entered.set()
+        assert self.gate.wait(20), "the gate was never opened"
+        return self.inner.encode_with_tokens(texts, *args, **kwargs)
 
 
 @pytest.mark.parametrize("queue_timeout", [0.0, 0.5])

@@ -156,3 +156,18 @@ def test_index_type_is_recorded_and_used_after_loading(tiny_settings, fake_embed
     expected = "flat" if kind == "pq" else kind  # four passages are too few to train codebooks
     assert store.manifest["index_type"]["type"] == expected and store.passage_search.params["type"] == expected
     assert Assistant(store, fake_embedder, settings).ask("Which country is the largest coffee producer?").passages
+
+
+def test_token_files_are_checksummed_read_back_and_checked_for_length(tiny_settings, tiny_assistant):
+    tokens = tiny_assistant.store.tokens
+    version = tiny_settings.index / "versions" / tiny_assistant.store.manifest["version"]
+    files = tiny_assistant.store.manifest["files"]
+    for name in ("basis", "vectors", "offsets", "ids"):
+        assert f"tokens/{name}.npy" in files
+    again = index_mod.load(tiny_settings.index).tokens
+    np.testing.assert_array_equal(again.vectors, tokens.vectors)
+    np.testing.assert_array_equal(again.offsets, tokens.offsets)
+    np.testing.assert_array_equal(again.idf, tokens.idf)
+    np.save(version / "tokens" / "offsets.npy", np.asarray(tokens.offsets)[:-1])  # one sentence short
+    with pytest.raises(IndexCorrupt):
+        index_mod.load_version(version, verify=False)

@@ -155,3 +155,53 @@ def test_rerank_pool_is_validated():
     assert Settings.from_env({"QA_RERANK_POOL": "20"}).rerank_pool == 20
     with pytest.raises(SettingsError, match="QA_RERANK_POOL"):
         Settings.from_env({"QA_RERANK_POOL": "0"})
+
+
+def test_sentence_tokens_are_stored_and_reused_in_the_same_basis(tiny_settings, fake_embedder, tmp_path):
+    import numpy as np
+    from dataclasses import replace
+
+    build_index(tiny_settings, fake_embedder)
+    built = Assistant.load(tiny_settings, fake_embedder).store
+    first = built.tokens
+    assert first is not None and len(first.offsets) == len(built.sentence_table) + 1
+    (tiny_settings.corpus / "new.txt").write_text("Kites were invented in China. They fly on strings.")
+    calls = fake_embedder.calls
+    build_index(tiny_settings, fake_embedder)
+    store = Assistant.load(tiny_settings, fake_embedder).store
+    assert fake_embedder.calls - calls == 3  # the new article's passage and two sentences, nothing else
+    np.testing.assert_array_equal(store.tokens.basis.to_array(), first.basis.to_array())
+    other = replace(tiny_settings, index=tmp_path / "other")
+    build_index(other, fake_embedder, full=True)  # from scratch: the basis is fitted anew, tokens the same words
+    fresh = Assistant.load(other, fake_embedder).store
+    np.testing.assert_array_equal(fresh.tokens.ids, store.tokens.ids)
+    np.testing.assert_array_equal(fresh.tokens.offsets, store.tokens.offsets)
+
+
+def test_an_embedder_without_token_vectors_builds_an_index_answered_with_lexical_weights(tiny_settings):
+    from qa.embed import FakeEmbedder
+    from qa.extract import LEXICAL_WEIGHTS
+
+    class VectorsOnly:  # like the Ray embedder: encode and nothing else
+        def __init__(self):
+            self.inner = FakeEmbedder()
+            self.name, self.dimension, self.max_tokens = self.inner.name, self.inner.dimension, self.inner.max_tokens
+
+        def count_tokens(self, text):
+            return self.inner.count_tokens(text)
+
+        def encode(self, texts, **kwargs):
+            return self.inner.encode(texts, **kwargs)
+
+    build_index(tiny_settings, VectorsOnly())
+    assistant = Assistant.load(tiny_settings, VectorsOnly())
+    assert assistant.store.tokens is None
+    assert assistant._engine.extractor.weights_for(None) is LEXICAL_WEIGHTS
+    reply = assistant.ask("Where do emperor penguins breed?")
+    assert reply.answerable and "Antarctic" in reply.sentences[0].text
+    question_tokens = FakeEmbedder().encode_with_tokens(["x"])[1][0]  # token weights need tokens on both sides
+    assert assistant._engine.extractor.weights_for(question_tokens) is LEXICAL_WEIGHTS
+    upgrade = FakeEmbedder()  # an embedder with token vectors: the same corpus is no longer "up to date"
+    report = build_index(tiny_settings, upgrade)
+    assert not report.up_to_date and upgrade.calls == report.sentences  # sentences again, passages reused
+    assert Assistant.load(tiny_settings, upgrade).store.tokens is not None
