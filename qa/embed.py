@@ -540,11 +540,15 @@ class _OnnxModel:
         batch at once, so batch neighbours would change a text's vector (cosine 0.989 between a sentence
         alone and in a batch of 32). Alone, a text always gets the same vector, and at the same speed
         (measured at batch sizes 1, 4, 8 and 32)."""
-        return self.encode_with_tokens(texts)[0]
+        return self._run(texts, None, with_tokens=False)[0]
 
     def encode_with_tokens(self, texts: list[str],
                            skip: list[int] | None = None) -> tuple[np.ndarray, list[TokenVectors]]:
         """Vectors, and each text's token vectors (special tokens and those before ``skip[i]`` left out)."""
+        return self._run(texts, skip, with_tokens=True)
+
+    def _run(self, texts: list[str], skip: list[int] | None,
+             with_tokens: bool) -> tuple[np.ndarray, list[TokenVectors]]:
         texts = [t.lower() for t in texts] if self.lower else texts
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         tokens = []
@@ -554,6 +558,8 @@ class _OnnxModel:
                     "token_type_ids": np.array([encoded.type_ids], dtype=np.int64)}
             hidden = self.session.run(None, {n: feed[n] for n in self.inputs})[0]
             out[row] = self._pool(hidden, feed["attention_mask"])[0]
+            if not with_tokens:
+                continue
             keep = np.array(encoded.attention_mask, bool) & ~np.array(encoded.special_tokens_mask, bool)
             tokens.append(_token_vectors(hidden[0], np.array(encoded.ids), np.array([o[0] for o in encoded.offsets]),
                                          keep, skip[row] if skip else 0))

@@ -284,7 +284,8 @@ class _VectorCache:
         finally:
             if bar is not None:
                 bar.close()
-        reused = sum(1 for h in hashes if h in self.previous) if texts else 0
+        embedded_now = {hashes[i] for i in missing}  # re-embedded for their tokens: not reused
+        reused = sum(1 for h in hashes if h in self.previous and h not in embedded_now)
         dimension = embedder.dimension
         vectors = (np.vstack([self.known[h] for h in hashes]).astype(np.float32) if texts
                    else np.zeros((0, dimension), np.float32))

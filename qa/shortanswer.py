@@ -30,7 +30,9 @@ _PERIOD = re.compile(r"\b(?:[Dd]uring|[Bb]efore|[Aa]fter|[Uu]ntil|[Ss]ince|[Tt]h
                      r"(?:[Ww]ar|[Rr]evolution|[Rr]eign|[Dd]ynasty|[Ee]ra|[Aa]ge|[Pp]eriod|[Cc]entury|[Oo]ccupation|[Ee]mpire)\b")
 _DATE = re.compile(
     rf"\b(?:{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{3,4}}|\d{{1,2}}\s+{_MONTH}\s+\d{{3,4}}|{_MONTH}\s+\d{{3,4}}"
-    rf"|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?|(?:the\s+)?(?:early\s+|late\s+|mid-?)?\d{{3,4}}s|\d{{1,2}}(?:st|nd|rd|th)\s+century"
+    rf"|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?|(?:the\s+)?(?:early\s+|late\s+|mid-?)?\d{{3,4}}s"
+    rf"|\d{{1,2}}(?:st|nd|rd|th)(?:\s+(?:and|or|to)\s+\d{{1,2}}(?:st|nd|rd|th))?[\s-]+centur(?:y|ies)"
+    rf"|(?<=[Ii]n\s)(?:early\s+|late\s+|mid-?)?{_MONTH}|(?<=[Ee]very\s){_MONTH}|c(?:a)?\.?\s?\d{{3,4}}"
     rf"|\d{{3,4}}(?:\s*(?:–|-|to)\s*\d{{2,4}})?(?:\s+(?:BC|AD|BCE|CE))?)\b"
 )
 _NUMBER = re.compile(

@@ -203,5 +203,6 @@ def test_an_embedder_without_token_vectors_builds_an_index_answered_with_lexical
     assert assistant._engine.extractor.weights_for(question_tokens) is LEXICAL_WEIGHTS
     upgrade = FakeEmbedder()  # an embedder with token vectors: the same corpus is no longer "up to date"
     report = build_index(tiny_settings, upgrade)
-    assert not report.up_to_date and upgrade.calls == report.sentences  # sentences again, passages reused
+    assert not report.up_to_date and upgrade.calls == report.sentences == report.embedded  # sentences again
+    assert report.reused == report.passages  # passages reused, and nothing counted both ways
     assert Assistant.load(tiny_settings, upgrade).store.tokens is not None

@@ -186,3 +186,20 @@ def test_what_is_the_noun_questions_get_a_short_answer(sentence, question, expec
 def test_descriptions_and_open_questions_get_no_short_answer():
     assert short_answer("The CSTO is a military alliance of six states.", "What is the CSTO?") is None
     assert short_answer("They discussed border security and trade.", "What did they discuss?") is None
+
+
+@pytest.mark.parametrize("sentence, question, expected", [
+    ("The Hoppings funfair is held here annually in June.", "When is the funfair held?", "June"),
+    ("It takes place on Newcastle Town Moor every June.", "When does it take place?", "June"),
+    ("The important 13th-century glass beaker is displayed.", "In which century was the beaker made?", "13th-century"),
+    ("They were largely ignored in the 18th and 19th centuries.", "When were they ignored?", "18th and 19th centuries"),
+    ("The Becket Casket dated c1180 holds relics.", "When is the Becket Casket dated?", "c1180"),
+])
+def test_months_centuries_and_circa_years_are_dates(sentence, question, expected):
+    assert answers_kind(sentence, question)
+    start, end = short_answer(sentence, question)
+    assert sentence[start:end] == expected
+
+
+def test_may_the_verb_is_not_a_month():
+    assert not answers_kind("You may go now.", "When may I go?")
