@@ -135,8 +135,12 @@ class SentenceTransformerEmbedder:
 
         if self.threads:
             import torch
+            from threadpoolctl import threadpool_limits
 
             torch.set_num_threads(self.threads)  # process-wide: the embedder owns torch in this process
+            # numpy's BLAS too (token matching multiplies small matrices): its idle threads spin and
+            # took CPU from the next question's encode, doubling /ask's p95 here.
+            threadpool_limits(self.threads, user_api="blas")
         try:
             model = SentenceTransformer(self._load_from, device=self.device)
         except OSError as error:

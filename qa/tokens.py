@@ -112,29 +112,29 @@ class SentenceTokens:
         question = self.basis.project(query_tokens.vectors)
         weights = self.weights(query_tokens.ids)
         wanted = sorted(set(rows) | {n for _, n in pairs})
-        best = self._best_matches(question, wanted)
+        position = {row: i for i, row in enumerate(wanted)}
+        best = self._best_matches(question, wanted)  # (len(wanted), q)
+        match = best @ weights
+        window = match.copy()  # a row without neighbours gains nothing
+        if pairs:
+            owners = np.array([position[r] for r, _ in pairs])
+            neighbours = np.array([position[n] for _, n in pairs])
+            np.maximum.at(window, owners, np.maximum(best[owners], best[neighbours]) @ weights)
         wh = next((i for i, start in enumerate(query_tokens.starts.tolist()) if _WH_WORD.match(query, start)
                    and (start == 0 or not query[start - 1].isalnum())), None)
-        window: dict[int, float] = {}
-        for row, neighbour in pairs:
-            window[row] = max(window.get(row, -math.inf), float(np.maximum(best[row], best[neighbour]) @ weights))
-        out = {}
-        for row in rows:
-            match = float(best[row] @ weights)
-            out[row] = (match, window.get(row, match) - match, float(best[row][wh]) if wh is not None else 0.0)
-        return out
+        wh_match = best[:, wh] if wh is not None else np.zeros(len(wanted), np.float32)
+        return {row: (float(match[position[row]]), float(window[position[row]] - match[position[row]]),
+                      float(wh_match[position[row]])) for row in rows}
 
-    def _best_matches(self, question: np.ndarray, rows: list[int]) -> dict[int, np.ndarray]:
-        """row -> (q,) each question token's best cosine among the row's tokens (0 for a row with none)."""
+    def _best_matches(self, question: np.ndarray, rows: list[int]) -> np.ndarray:
+        """(len(rows), q): each question token's best cosine among each row's tokens (0 for a row with none)."""
         starts, ends = self.offsets[rows], self.offsets[np.asarray(rows) + 1]
         lengths = ends - starts
         present = lengths > 0
-        out = {row: np.zeros(len(question), np.float32) for row, ok in zip(rows, present.tolist()) if not ok}
+        out = np.zeros((len(rows), len(question)), np.float32)
         if present.any():
             starts, lengths = starts[present], lengths[present]
             index = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
-            cosines = question @ (self.vectors[index].astype(np.float32).T / _SCALE)
-            maxima = np.maximum.reduceat(cosines, np.concatenate([[0], np.cumsum(lengths)[:-1]]), axis=1)
-            for column, row in enumerate(np.asarray(rows)[present].tolist()):
-                out[row] = maxima[:, column]
+            cosines = (question / _SCALE) @ self.vectors[index].astype(np.float32).T  # int8 back to cosines
+            out[present] = np.maximum.reduceat(cosines, np.concatenate([[0], np.cumsum(lengths)[:-1]]), axis=1).T
         return out

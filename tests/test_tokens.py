@@ -55,12 +55,13 @@ def test_best_matches_equal_a_brute_force_oracle():
     question = _unit(rng.standard_normal((5, 8)))
     rows = [r for r in range(30) if r % 3]  # not every row, some empty ones among them
     found = store._best_matches(question, rows)
-    for row in rows:
+    assert found.shape == (len(rows), 5)
+    for i, row in enumerate(rows):
         if not sentences[row]:
-            assert not found[row].any()
+            assert not found[i].any()
             continue
         tokens = store.vectors[store.offsets[row]:store.offsets[row + 1]].astype(np.float32) / 127
-        np.testing.assert_allclose(found[row], (question @ tokens.T).max(1), atol=1e-6)
+        np.testing.assert_allclose(found[i], (question @ tokens.T).max(1), atol=1e-6)
 
 
 def test_features_match_window_gain_and_wh_word():
