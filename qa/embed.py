@@ -12,9 +12,10 @@ import tempfile
 import threading
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeGuard
 
 import numpy as np
 
@@ -43,8 +44,20 @@ class TokenEmbedder(Embedder, Protocol):
                            progress: bool = False, desc: str = "") -> tuple[np.ndarray, list[TokenVectors]]: ...
 
 
-def has_tokens(embedder: Embedder) -> bool:
+def has_tokens(embedder: Embedder) -> TypeGuard[TokenEmbedder]:
     return callable(getattr(embedder, "encode_with_tokens", None))
+
+
+@contextmanager
+def progress_bar(total: int, desc: str, enabled: bool = True) -> Iterator[Callable[[int], object]]:
+    """``update(n)`` for a bar on stderr counting texts, with a rate and an ETA; a no-op when disabled."""
+    if not enabled or not total:
+        yield lambda n: None
+        return
+    from tqdm import tqdm
+
+    with tqdm(total=total, desc=desc, unit="text", file=sys.stderr, dynamic_ncols=True) as bar:
+        yield bar.update
 
 
 class ModelNotFound(RuntimeError):
@@ -187,15 +200,13 @@ class SentenceTransformerEmbedder:
             return np.zeros((0, self.dimension), dtype=np.float32)
         if not progress:
             return self._encode(texts)
-        from tqdm import tqdm
-
-        # Encode in slices so the bar advances by texts, with a rate and an ETA.
+        # Encode in slices so the bar advances by texts.
         out = []
         step = self.batch_size * 8
-        with tqdm(total=len(texts), desc=desc, unit="text", file=sys.stderr, dynamic_ncols=True) as bar:
+        with progress_bar(len(texts), desc) as advance:
             for i in range(0, len(texts), step):
                 out.append(self._encode(texts[i : i + step]))
-                bar.update(len(texts[i : i + step]))
+                advance(len(texts[i : i + step]))
         return np.vstack(out)
 
     def encode_with_tokens(self, texts: Sequence[str], skip_chars: Sequence[int] | None = None, *,
@@ -211,12 +222,7 @@ class SentenceTransformerEmbedder:
         vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
         tokens: list[TokenVectors | None] = [None] * len(texts)
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # similar lengths: little padding
-        bar = None
-        if progress and texts:
-            from tqdm import tqdm
-
-            bar = tqdm(total=len(texts), desc=desc, unit="text", file=sys.stderr, dynamic_ncols=True)
-        try:
+        with progress_bar(len(texts), desc, progress) as advance:
             for start in range(0, len(order), self.batch_size):
                 batch = order[start : start + self.batch_size]
                 with self._encode_lock:
@@ -225,11 +231,7 @@ class SentenceTransformerEmbedder:
                 vectors[batch] = batch_vectors
                 for i, found in zip(batch, batch_tokens):
                     tokens[i] = found
-                if bar is not None:
-                    bar.update(len(batch))
-        finally:
-            if bar is not None:
-                bar.close()
+                advance(len(batch))
         return vectors, tokens  # type: ignore[return-value]
 
     def _forward_tokens(self, texts: list[str], skip: list[int]) -> tuple[np.ndarray, list[TokenVectors]]:

@@ -122,7 +122,6 @@ def _features(query: str, query_vector: np.ndarray, hits: Sequence[Hit], store: 
         neighbours.setdefault(row, []).append(neighbour)
     matrix = np.zeros((len(rows), len(FEATURES)), np.float32)
     for i, row in enumerate(rows):
-        text = texts[row]
         sentence = analysed[row]
         own_terms = sentence.term_set
         hit = best_hit[row]

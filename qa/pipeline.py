@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import fcntl
-import os
-import sys
 import time
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
@@ -22,7 +20,7 @@ from qa import index as index_mod
 from qa.chunk import Chunker, content_hash, embedding_text
 from qa.cite import Citer
 from qa.config import Settings
-from qa.embed import Embedder, ModelNotFound, SentenceTransformerEmbedder, has_tokens
+from qa.embed import Embedder, ModelNotFound, SentenceTransformerEmbedder, has_tokens, progress_bar
 from qa.extract import SentenceExtractor, rerank
 from qa.index import IndexData, IndexMismatch, IndexMissing, IndexProblem, IndexStore  # noqa: F401 (re-exported)
 from qa.ingest import CorpusError, Ingestor
@@ -254,13 +252,8 @@ class _VectorCache:
         hashes = [content_hash(t) for t in texts]
         missing = sorted({h: i for i, h in enumerate(hashes)
                           if h not in self.known or h not in self.known_tokens}.values())
-        bar = None
-        if progress and missing:
-            from tqdm import tqdm
 
-            bar = tqdm(total=len(missing), desc=desc, unit="text", file=sys.stderr, dynamic_ncols=True)
-
-        def embed(indices: list[int], fit: bool = False) -> None:
+        def embed(indices: list[int], advance, fit: bool = False) -> None:
             vectors, tokens = embedder.encode_with_tokens([texts[i] for i in indices], [skip_chars[i] for i in indices])
             if fit:
                 sample = np.concatenate([t.vectors for t in tokens] or [np.zeros((0, vectors.shape[1]), np.float32)])
@@ -268,22 +261,18 @@ class _VectorCache:
             for i, vector, found in zip(indices, vectors, tokens):
                 self.known[hashes[i]] = vector
                 self.known_tokens[hashes[i]] = (self.basis.quantise(found.vectors), found.ids)
-            if bar is not None:
-                bar.update(len(indices))
+            advance(len(indices))
 
-        try:
+        with progress_bar(len(missing), desc, progress) as advance:
             rest = missing
             if self.basis is None and missing:
                 # About 30 tokens a sentence: enough sentences, spread over the corpus, for the sample.
                 step = max(1, len(missing) * 30 // SAMPLE_TOKENS)
                 sample = missing[::step]
-                embed(sample, fit=True)
+                embed(sample, advance, fit=True)
                 rest = [i for i in missing if hashes[i] not in self.known_tokens]
             for start in range(0, len(rest), 1024):  # bounded memory: float token vectors live per slice
-                embed(rest[start : start + 1024])
-        finally:
-            if bar is not None:
-                bar.close()
+                embed(rest[start : start + 1024], advance)
         embedded_now = {hashes[i] for i in missing}  # re-embedded for their tokens: not reused
         reused = sum(1 for h in hashes if h in self.previous and h not in embedded_now)
         dimension = embedder.dimension
