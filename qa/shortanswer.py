@@ -21,18 +21,38 @@ _NUMBER_WORD = r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twel
 # Quantities without a numeral ("several lakes", "a single output", "twice a year"), and durations ("after a year").
 _QUANTITY = re.compile(r"\b(?:several|a few|a single|dozens|hundreds|thousands|millions|billions|once|twice|half)\b"
                        r"|\b(?:a|an)\s+(?:second|minute|hour|day|week|fortnight|month|year|decade|century|millennium)\b", re.I)
+# Answers to "how long / often / fast / much" that are no numeral: "annually", "in seconds", "large areas", "free".
+_VAGUE_QUANTITY = re.compile(
+    r"\b(?:annual(?:ly)?|biennial(?:ly)?|daily|weekly|monthly|yearly|hourly|nightly|seasonal(?:ly)?|quickly|rapidly"
+    r"|slowly|gradually|free|little|(?:every|each)\s+(?:year|day|week|month|decade|season|night)"
+    r"|seconds|minutes|hours|days|weeks|months|years|decades|centuries"
+    r"|(?:large|vast|huge|small|tiny|significant|considerable)\s+(?:areas?|amounts?|numbers?|parts?|portions?|quantities|sums?))\b",
+    re.I)
+# Places named by an adverb, not a name: "sought overseas investors", "spend their lives underground".
+_PLACE_ADVERB = re.compile(r"\b(?:overseas|abroad|underground|offshore|onshore|inland|nationwide|worldwide|upstream"
+                           r"|downstream|downtown|outdoors|indoors|uphill|downhill|upriver|ashore)\b", re.I)
 # Stop words (stemmed) that can be the whole answer to "how many": "only a few".
 _COUNTING_STOP_WORDS = frozenset({"few"})
 _WEEKDAY = re.compile(r"\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)s?\b")
 # Dates without a year ("on 27 June") and named periods ("during the Second World War").
 _DAY_MONTH = re.compile(rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}")
-_PERIOD = re.compile(r"\b(?:[Dd]uring|[Bb]efore|[Aa]fter|[Uu]ntil|[Ss]ince|[Tt]hroughout)\s+(?:the\s+)?(?:[A-Z][\w’'-]*\s+)*"
-                     r"(?:[Ww]ar|[Rr]evolution|[Rr]eign|[Dd]ynasty|[Ee]ra|[Aa]ge|[Pp]eriod|[Cc]entury|[Oo]ccupation|[Ee]mpire)\b")
+_PERIOD = re.compile(r"\b(?:[Dd]uring|[Bb]efore|[Aa]fter|[Uu]ntil|[Ss]ince|[Tt]hroughout|[Ee]nd of|[Bb]eginning of|[Ss]tart of)"
+                     r"\s+(?:the\s+)?(?:[A-Z][\w’'-]*\s+)*"
+                     r"(?:[Ww]ar(?:\s+I+)?|[Rr]evolution|[Rr]eign|[Dd]ynasty|[Ee]ra|[Aa]ge|[Pp]eriod|[Cc]entury|[Oo]ccupation|[Ee]mpire)\b"
+                     # a named period of history or geology: "the Pliocene period", "the Lower Paleolithic period"
+                     r"|\b(?:[A-Z][\w’'-]*\s+)+(?:[Pp]eriod|[Ee]ra|[Ee]poch|[Aa]ge|[Dd]ynasty)\b")
+_ORDINAL = (r"(?:\d{1,2}(?:st|nd|rd|th)|(?:[Tt]wenty-)?(?:[Ff]irst|[Ss]econd|[Tt]hird|[Ff]ourth|[Ff]ifth|[Ss]ixth|[Ss]eventh"
+            r"|[Ee]ighth|[Nn]inth|[Tt]enth|[Ee]leventh|[Tt]welfth|[Tt]hirteenth|[Ff]ourteenth|[Ff]ifteenth|[Ss]ixteenth"
+            r"|[Ss]eventeenth|[Ee]ighteenth|[Nn]ineteenth|[Tt]wentieth))")
+# A month alone is a date after a preposition of time ("in June", "between June and September"), not as a name.
+_AFTER_PREPOSITION = "(?:" + "|".join(rf"(?<=\b{p}\s)" for p in (
+    "in", "In", "by", "By", "from", "From", "until", "since", "between", "and", "to", "through", "before", "after",
+    "early", "late", "mid")) + ")"
 _DATE = re.compile(
-    rf"\b(?:{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{3,4}}|\d{{1,2}}\s+{_MONTH}\s+\d{{3,4}}|{_MONTH}\s+\d{{3,4}}"
+    rf"\b(?:(?:[Bb]etween|[Ff]rom)\s+{_MONTH}\s+(?:and|to)\s+{_MONTH}|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{3,4}}|\d{{1,2}}\s+{_MONTH}\s+\d{{3,4}}|{_MONTH}\s+\d{{3,4}}"
     rf"|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?|(?:the\s+)?(?:early\s+|late\s+|mid-?)?\d{{3,4}}s"
-    rf"|\d{{1,2}}(?:st|nd|rd|th)(?:\s+(?:and|or|to)\s+\d{{1,2}}(?:st|nd|rd|th))?[\s-]+centur(?:y|ies)"
-    rf"|(?<=[Ii]n\s)(?:early\s+|late\s+|mid-?)?{_MONTH}|(?<=[Ee]very\s){_MONTH}|c(?:a)?\.?\s?\d{{3,4}}"
+    rf"|{_ORDINAL}(?:\s+(?:and|or|to)\s+{_ORDINAL})?[\s-]+(?:[Cc]entur(?:y|ies)|[Mm]illenni(?:um|a))"
+    rf"|{_AFTER_PREPOSITION}(?:early\s+|late\s+|mid-?)?{_MONTH}|(?<=[Ee]very\s){_MONTH}|c(?:a)?\.?\s?\d{{3,4}}"
     rf"|\d{{3,4}}(?:\s*(?:–|-|to)\s*\d{{2,4}})?(?:\s+(?:BC|AD|BCE|CE))?)\b"
 )
 _NUMBER = re.compile(
@@ -58,10 +78,14 @@ _PLACE_PHRASE = re.compile(
     r"(?:(?:the|a|an|his|her|its|their|our)\s+)?[\w’'-]+(?:\s+(?!(?:and|but|which|who|that|when|while|is|was|are|were)\b)[\w’'-]+){0,4}",
     re.I)
 _TIME_PHRASE = re.compile(
-    r"\b(?:after|before|until|till|since|during|throughout|following|upon|whenever|once|when|while|prior to)\s+"
+    r"\b(?:after|before|until|till|since|during|throughout|following|upon|whenever|once|when|while|prior to|as soon as"
+    r"|as early as|toward(?:s)? the (?:end|beginning|start)|at the (?:end|beginning|start|time|height|close) of)\s+"
     r"(?:the\s+)?[\w’'-]+(?:\s+[\w’'-]+){0,4}|\b(?:in|under)\s+(?:[\w’'-]+\s+){0,3}(?:conditions|light|circumstances)\b",
     re.I)
 
+
+
+_AUXILIARIES = "did|does|do|was|were|is|are|will|would|could|can|should|had|has|have|may|might|must|shall"
 
 
 def question_type(question: str) -> str | None:
@@ -71,6 +95,15 @@ def question_type(question: str) -> str | None:
     clause = re.match(r"^(?:when|while|after|before|if|since|although|as)\b[^,]*,\s*((?:who|whom|whose|what|which|where|when|how)\b.*)$", q)
     if clause:
         return question_type(clause.group(1))
+    # "When rock folds ..., it creates what?", "When the Rhine emerges ... which way does it flow?": a "when"
+    # not followed by a verb opens a clause; the question is what comes after it (open if no wh-word does).
+    opener = re.match(rf"^when\s+(?!(?:\w+ly\s+)?(?:{_AUXILIARIES})\b)(.*)$", q)
+    if opener:
+        later = re.search(r"\b(?:who|whom|whose|what|which|where|when|how)\b.*$", opener.group(1))
+        if later:
+            return question_type(later.group())
+        if "," in opener.group(1):
+            return None
     if re.search(r"\b(what|which) (year|date|day|month|century|decade|time period|period)\b", q) or re.match(r"^when\b", q) \
             or re.search(r"\bwhen (did|was|were|is|do|does|will|had|has)\b", q):
         return "when"
@@ -121,8 +154,8 @@ def candidates(sentence: str, kind: str, question: str) -> list[tuple[int, int]]
     strict, loose = _shaped_spans(sentence, kind)
     if kind in ("when", "where"):  # a date or a named place; else a looser phrase of time or place
         found = [span for span in strict if new_information(span)] or list(loose)
-    elif kind == "how many":
-        found = [_drop_asked_tail(sentence, s, e, asked) for s, e in strict]
+    elif kind == "how many":  # a number; else a quantity or frequency in words, or a span of time
+        found = [_drop_asked_tail(sentence, s, e, asked) for s, e in strict] or list(loose)
     elif kind == "who":
         found = list(strict)
     else:  # "what"/"which": names, then the words the question lacks
@@ -143,11 +176,14 @@ def _shaped_spans(sentence: str, kind: str) -> tuple[tuple[tuple[int, int], ...]
     elif kind == "how many":
         strict = [m.span() for m in _NUMBER.finditer(sentence) if any(ch.isdigit() for ch in m.group())
                   or re.match(_NUMBER_WORD, m.group(), re.I)] + [m.span() for m in _QUANTITY.finditer(sentence)]
+        loose = [m.span() for m in _VAGUE_QUANTITY.finditer(sentence)] + [
+            _phrase(sentence, m) for m in _TIME_PHRASE.finditer(sentence) if m.group().lower().startswith(("until", "since"))]
     elif kind == "who":
         strict = [_trim_name(sentence, *m.span()) for m in _NAME.finditer(sentence) if _could_be_name(m)]
     elif kind == "where":  # a name after a place preposition: "in Yemen", "at the Kremlin", "from Dushanbe"
         strict = [_trim_name(sentence, *m.span(1)) for m in _PLACE.finditer(sentence)]
-        loose = [_phrase(sentence, m) for m in _PLACE_PHRASE.finditer(sentence)]
+        loose = [_phrase(sentence, m) for m in _PLACE_PHRASE.finditer(sentence)] + [
+            m.span() for m in _PLACE_ADVERB.finditer(sentence)]
     else:
         strict = [_trim_name(sentence, *m.span()) for m in _NAME.finditer(sentence) if _could_be_name(m)]
     return tuple(strict), tuple(loose)
