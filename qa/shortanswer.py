@@ -49,7 +49,8 @@ _AFTER_PREPOSITION = "(?:" + "|".join(rf"(?<=\b{p}\s)" for p in (
     "in", "In", "by", "By", "from", "From", "until", "since", "between", "and", "to", "through", "before", "after",
     "early", "late", "mid")) + ")"
 _DATE = re.compile(
-    rf"\b(?:(?:[Bb]etween|[Ff]rom)\s+{_MONTH}\s+(?:and|to)\s+{_MONTH}|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{3,4}}|\d{{1,2}}\s+{_MONTH}\s+\d{{3,4}}|{_MONTH}\s+\d{{3,4}}"
+    rf"\b(?:(?:[Bb]etween|[Ff]rom)\s+{_MONTH}\s+(?:and|to)\s+{_MONTH}"
+    rf"|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{3,4}}|\d{{1,2}}\s+{_MONTH}\s+\d{{3,4}}|{_MONTH}\s+\d{{3,4}}"
     rf"|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?|(?:the\s+)?(?:early\s+|late\s+|mid-?)?\d{{3,4}}s"
     rf"|{_ORDINAL}(?:\s+(?:and|or|to)\s+{_ORDINAL})?[\s-]+(?:[Cc]entur(?:y|ies)|[Mm]illenni(?:um|a))"
     rf"|{_AFTER_PREPOSITION}(?:early\s+|late\s+|mid-?)?{_MONTH}|(?<=[Ee]very\s){_MONTH}|c(?:a)?\.?\s?\d{{3,4}}"
@@ -82,9 +83,6 @@ _TIME_PHRASE = re.compile(
     r"|as early as|toward(?:s)? the (?:end|beginning|start)|at the (?:end|beginning|start|time|height|close) of)\s+"
     r"(?:the\s+)?[\w’'-]+(?:\s+[\w’'-]+){0,4}|\b(?:in|under)\s+(?:[\w’'-]+\s+){0,3}(?:conditions|light|circumstances)\b",
     re.I)
-
-
-
 _AUXILIARIES = "did|does|do|was|were|is|are|will|would|could|can|should|had|has|have|may|might|must|shall"
 
 
