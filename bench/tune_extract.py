@@ -6,9 +6,13 @@ Builds (or reuses) an index of all 48 articles with the real model, retrieves th
 assistant reads for every question (QA_RERANK_POOL, 12), computes each candidate sentence's features
 (qa.extract.FEATURES; the token features from the question's token vectors unless --lexical), fits a
 listwise logistic model on the tuning split (articles 1–24; whole articles, never single questions),
-Platt-scales the best sentence's logit into P(hit@1), and prints the coefficients to paste into
-``ExtractWeights`` (``LEXICAL_WEIGHTS`` with --lexical) with sentence hit@1/hit@3 and the
-answer-recall@1/5 of the reranked passages on both splits. No test depends on this script.
+Platt-scales a sentence's logit into a probability, and fits the confidence model over the best
+sentence (``qa.extract.CONFIDENCE_FEATURES``) with unanswerable questions among its negatives: the
+questions of articles 13–24 asked of an index of articles 1–12. It prints the coefficients to paste
+into ``ExtractWeights`` (``LEXICAL_WEIGHTS`` with --lexical) with sentence hit@1/hit@3 and the
+answer-recall@1/5 of the reranked passages on both splits, and, per threshold, hit@1 and the share
+of out-of-corpus questions (articles 25–48 asked of an index of 1–24) that abstain, for the Platt
+confidence and the confidence model. No test depends on this script.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 from qa.config import Settings  # noqa: E402
 from qa.embed import SentenceTransformerEmbedder  # noqa: E402
 from qa.evaluate import contains_answer  # noqa: E402
-from qa.extract import FEATURES, features  # noqa: E402
+from qa.extract import CONFIDENCE_FEATURES, FEATURES, confidence_features, features  # noqa: E402
 from qa.index import load  # noqa: E402
 from qa.pipeline import build_index  # noqa: E402
 from qa.retrieve import Retriever  # noqa: E402
@@ -47,13 +51,15 @@ def squad_corpus(data_path: Path, workdir: Path) -> list[dict]:
     return questions
 
 
-def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-3, iterations: int = 50) -> np.ndarray:
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-3, iterations: int = 50,
+                 sample_weight: np.ndarray | None = None) -> np.ndarray:
     """Newton's method (IRLS) with a little L2; the first column is the bias."""
     w = np.zeros(x.shape[1])
+    s = np.ones(len(y)) if sample_weight is None else sample_weight
     for _ in range(iterations):
         p = 1 / (1 + np.exp(-(x @ w)))
-        gradient = x.T @ (p - y) + l2 * w
-        hessian = (x * (p * (1 - p))[:, None]).T @ x + l2 * np.eye(x.shape[1])
+        gradient = x.T @ (s * (p - y)) + l2 * w
+        hessian = (x * (s * p * (1 - p))[:, None]).T @ x + l2 * np.eye(x.shape[1])
         step = np.linalg.solve(hessian, gradient)
         w -= step
         if np.abs(step).max() < 1e-8:
@@ -170,34 +176,68 @@ def main() -> int:
     print("coefficients = (" + ", ".join(f"{w:.4f}" for w in weights) + ")  # " + ", ".join(FEATURES))
     print(f"calibration = ({platt[1]:.4f}, {platt[0]:.4f})  # scale, shift of the best sentence's logit")
 
-    # Out-of-corpus questions: index articles 1–24 only and ask the questions of 25–48.
-    half = args.workdir / "half"
-    (half / "corpus").mkdir(parents=True, exist_ok=True)
+    # Questions the corpus does not answer: ask the questions of later articles of an index of earlier
+    # ones. Articles 13–24 asked of 1–12 teach the confidence model (tuning split only); 25–48 asked
+    # of 1–24 measure it.
     lines = (args.workdir / "corpus" / "squad.jsonl").read_text(encoding="utf-8").splitlines()
-    (half / "corpus" / "squad.jsonl").write_text("\n".join(lines[:24]) + "\n", encoding="utf-8")
-    half_settings = Settings.from_env({}, corpus=half / "corpus", index=half / "index")
-    build_index(half_settings, embedder)
-    half_store = load(half_settings.index)
-    half_retriever = Retriever(half_store, fusion=args.fusion, dense_weight=args.dense_weight)
 
-    def confidence(matrix):
-        if not len(matrix):
-            return 0.0
-        return float(1 / (1 + np.exp(-(platt[1] * (matrix @ weights).max() + platt[0]))))
+    def outside_features(name: str, indexed: int, asked: range) -> list[np.ndarray]:
+        folder = args.workdir / name
+        (folder / "corpus").mkdir(parents=True, exist_ok=True)
+        (folder / "corpus" / "squad.jsonl").write_text("\n".join(lines[:indexed]) + "\n", encoding="utf-8")
+        part_settings = Settings.from_env({}, corpus=folder / "corpus", index=folder / "index")
+        build_index(part_settings, embedder)
+        part_store = load(part_settings.index)
+        part_retriever = Retriever(part_store, fusion=args.fusion, dense_weight=args.dense_weight)
+        out = []
+        for q, vector, tokens in zip(questions, vectors, question_tokens):
+            if q["article"] in asked:
+                hits = part_retriever.retrieve(q["question"], vector, pool)
+                out.append(features(q["question"], vector, hits, part_store, tokens)[2].astype(np.float64))
+        return out
 
-    inside = np.array([confidence(g[0]) for g in tune])
-    inside_hit = top1(tune)[1]
-    outside = []
-    for q, vector, tokens in zip(questions, vectors, question_tokens):
-        if q["article"] > 24:
-            hits = half_retriever.retrieve(q["question"], vector, pool)
-            outside.append(confidence(features(q["question"], vector, hits, half_store, tokens)[2]))
-    outside = np.array(outside)
-    print("threshold  in-corpus answered  hit@1 (abstain = miss)  out-of-corpus abstained")
-    for threshold in (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5):
-        answered = inside >= threshold
-        print(f"  {threshold:.2f}      {answered.mean():7.3f}          {(inside_hit * answered).mean():.3f}"
-              f"                  {(outside < threshold).mean():.3f}")
+    def rows(matrices: list[np.ndarray]) -> np.ndarray:
+        return np.array([confidence_features(m, m @ weights) if len(m) else np.zeros(len(CONFIDENCE_FEATURES))
+                         for m in matrices])
+
+    held = [g for g in groups if g[2] > 24]
+    inside_x, inside_hit = rows([g[0] for g in tune]), top1(tune)[1]
+    held_x, held_hit = rows([g[0] for g in held]), top1(held)[1]
+    negatives = rows(outside_features("quarter", 12, range(13, 25)))
+    outside_x = rows(outside_features("half", 24, range(25, 49)))
+    if args.dump:
+        np.savez(args.dump.with_name(args.dump.stem + "-confidence.npz"), inside=inside_x, inside_hit=inside_hit,
+                 held=held_x, held_hit=held_hit, negatives=negatives, outside=outside_x)
+    # First a logistic model that tells answered from unanswerable questions (the negatives weigh 4×
+    # the answerable ones, so the off-topic cases shape it), then Platt scaling on the answerable
+    # questions alone, so a confidence of 0.3 still means "right 30% of the time" on questions the
+    # corpus answers; the two fold into one coefficient vector.
+    x = np.vstack([inside_x, negatives])
+    y = np.concatenate([inside_hit, np.zeros(len(negatives))])
+    sample_weight = np.concatenate([np.ones(len(inside_x)), np.full(len(negatives), 4.0 * len(inside_x) / len(negatives))])
+    spread = x.std(0)
+    spread[0] = spread[spread == 0] = 1.0
+    separating = fit_logistic(x / spread, y, l2=1.0, sample_weight=sample_weight) / spread
+    shift, scale = fit_logistic(np.column_stack([np.ones(len(inside_x)), inside_x @ separating]), inside_hit)
+    fitted = scale * separating
+    fitted[0] += shift
+    print("confidence = (" + ", ".join(f"{w:.4f}" for w in fitted) + ")  # " + ", ".join(CONFIDENCE_FEATURES))
+
+    def platt_confidence(matrix_rows: np.ndarray) -> np.ndarray:
+        return 1 / (1 + np.exp(-(platt[1] * matrix_rows[:, 1] + platt[0])))
+
+    def model_confidence(matrix_rows: np.ndarray) -> np.ndarray:
+        return np.where(matrix_rows[:, 0] > 0, 1 / (1 + np.exp(-(matrix_rows @ fitted))), 0.0)  # no sentence: 0
+
+    print("threshold  | Platt on the best logit: tune answered, hit@1; held-out hit@1; out-of-corpus abstained"
+          " | confidence model: the same")
+    for threshold in (0.1, 0.2, 0.3, 0.4, 0.5):
+        cells = []
+        for confidence in (platt_confidence, model_confidence):
+            answered, held_answered = confidence(inside_x) >= threshold, confidence(held_x) >= threshold
+            cells.append(f"{answered.mean():.3f} {(inside_hit * answered).mean():.4f}  "
+                         f"{(held_hit * held_answered).mean():.4f}  {(confidence(outside_x) < threshold).mean():.3f}")
+        print(f"  {threshold:.2f}     | " + "   |   ".join(cells))
     return 0
 
 

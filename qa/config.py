@@ -39,7 +39,7 @@ class Settings:
     milvus_token: str = ""
     milvus_collection: str = "qa"
     milvus_index_type: str = "FLAT"
-    min_confidence: float = 0.4
+    min_confidence: float = 0.3
     fusion: str = "weighted"
     dense_weight: float = 0.7
     max_file_bytes: int = 20_000_000
@@ -153,7 +153,8 @@ SETTINGS_DOC = {
     "rebuilt) and of the alias that points at the live one",
     "milvus_index_type": "Milvus index over passage vectors: FLAT (exact; default, and what Milvus Lite "
     "supports), HNSW, IVF_FLAT or AUTOINDEX on a cluster",
-    "min_confidence": "answers below this confidence (0..1) abstain with 'no answer'",
+    "min_confidence": "answers below this confidence (0..1; the estimated chance that the first quoted sentence "
+    "answers) abstain with 'no answer'",
     "fusion": "how dense and BM25 retrieval combine: weighted (default), rrf, dense or bm25",
     "dense_weight": "weight of the dense score in weighted fusion (0..1); BM25 gets the rest",
     "max_file_bytes": "corpus files larger than this are skipped",

@@ -4,8 +4,10 @@ Each sentence of the retrieved passages gets a few features (its similarity to t
 the share of the question's rare words it holds, its passage's retrieval scores, whether it holds
 the kind of thing the question asks for); a logistic model fitted on held-out data (see
 ``bench/tune_extract.py``) turns them into the probability that the sentence holds the answer.
-The best sentence's probability, rescaled on held-out data, is the reply's confidence, and the
-passages holding the best sentences are the ones the reply shows (``rerank``).
+The passages holding the best sentences are the ones the reply shows (``rerank``). The reply's
+confidence comes from a second logistic model over the best sentence (its score, its lead over the
+runner-up, its own features), fitted with questions the corpus does not answer among the negatives
+and then calibrated on answerable ones: P(the first quoted sentence holds the answer).
 """
 
 from __future__ import annotations
@@ -37,8 +39,9 @@ _NAME_OR_NUMBER = re.compile(r"\b[A-Z][\w'’-]*|\b\d[\d,.]*")
 @dataclass(frozen=True)
 class ExtractWeights:
     """Fitted on SQuAD v1.1 dev articles 1–24 (whole articles, never single questions) by
-    ``bench/tune_extract.py``: a listwise (conditional logit) fit of the sentence ranking, then
-    Platt scaling of the best sentence's score into P(the first quoted sentence holds the answer)."""
+    ``bench/tune_extract.py``: a listwise (conditional logit) fit of the sentence ranking; Platt scaling
+    of a sentence's score into a probability (which sentences are quoted, which passages shown); and
+    the confidence model over the best sentence (``CONFIDENCE_FEATURES``)."""
 
     coefficients: tuple[float, ...] = (
         0.0, 0.0398, -0.6836, 0.9773, 3.0679, 2.0147, 1.9851, 0.4966, 1.6086, 5.9016, 0.0548, -0.3335, -0.5497,
@@ -49,7 +52,14 @@ class ExtractWeights:
     keep_margin: float = 0.15  # further sentences are quoted while their probability is this close
     max_sentences: int = 3
     duplicate_jaccard: float = 0.7
-    untyped_cap: float = 0.3  # confidence ceiling when the best sentence lacks the kind of thing asked for
+    untyped_cap: float = 0.2  # confidence ceiling when the best sentence lacks the kind of thing asked for
+    # P(the best sentence answers) from CONFIDENCE_FEATURES, fitted with questions the corpus does not
+    # answer among the negatives; None: the Platt-scaled best logit
+    confidence: tuple[float, ...] | None = (
+        -1.9878, -0.3020, 0.2594, 0.7103, 2.3946, 0.4037, 1.3199, 1.1488, 0.6541, 0.1347, 0.3736, -2.7936, -1.2893,
+        -0.5489, -0.4646, -0.2170, -0.1507, 0.0047, -0.0380, 0.0940, -0.0506, 0.0284, -0.4538, 0.2834, -0.0985,
+        0.2301, -0.0077, 0.6796, -0.1406, 13.8264, 10.3760, 0.5063,
+    )
 
 
 LEXICAL_WEIGHTS = ExtractWeights(
@@ -59,9 +69,29 @@ LEXICAL_WEIGHTS = ExtractWeights(
         4.4461, 5.7521, 0.0, 0.0, 0.0,
     ),
     calibration=(0.2671, -4.6047),
+    confidence=(
+        -0.2539, 0.0164, 0.2509, 1.6649, 3.7568, 0.1098, 0.8395, 0.8019, -0.0290, 0.1652, -0.1094, -5.3737,
+        -1.1243, -1.3582, -0.5000, -0.0137, -0.9498, 0.1597, 0.1862, 0.0392, -0.0327, -0.1432, -0.4103, 0.3657,
+        -0.0779, 0.6212, 0.0293, 1.5393, -0.7621, 0.0000, 0.0000, 0.0000,
+    ),
 )
 """For an index without token vectors (built by an embedder that gives none, such as ``qa index --ray``):
 the same fit without the three token features."""
+
+CONFIDENCE_FEATURES = ("bias", "best_logit", "margin", *FEATURES[1:])
+"""What the confidence model reads: the best sentence's ranking score, its lead over the runner-up,
+and the best sentence's own features (how much of the question it covers, by words and by tokens)."""
+_MAX_MARGIN = 10.0
+
+
+def confidence_features(matrix: np.ndarray, logits: np.ndarray, best: int | None = None) -> np.ndarray:
+    """CONFIDENCE_FEATURES of a question's best sentence (row ``best``, else the highest logit), from all
+    its sentences' features and logits."""
+    best = int(np.argmax(logits)) if best is None else best
+    runner_up = np.delete(logits, best)
+    margin = float(logits[best] - runner_up.max()) if len(runner_up) else _MAX_MARGIN
+    return np.concatenate([[1.0, float(logits[best]), min(margin, _MAX_MARGIN)], matrix[best, 1:]])
+
 
 _TYPED_COLUMNS = (FEATURES.index("type_match"), FEATURES.index("typed_spans"))
 _MAX_TYPED_SPANS = 3
@@ -253,9 +283,14 @@ class SentenceExtractor:
     def score(self, query: str, query_vector: np.ndarray, hits: Sequence[Hit],
               query_tokens: TokenVectors | None = None) -> list[ScoredSentence]:
         """Every sentence of the retrieved passages with P(it holds the answer), best first."""
+        return self._score(query, query_vector, hits, query_tokens)[0]
+
+    def _score(self, query: str, query_vector: np.ndarray, hits: Sequence[Hit],
+               query_tokens: TokenVectors | None = None) -> tuple[list[ScoredSentence], float]:
+        """``score``, and the confidence that the best sentence answers (0 without sentences)."""
         rows, row_hits, matrix, texts, fill_typed = _features(query, query_vector, hits, self.store, query_tokens)
         if not rows:
-            return []
+            return [], 0.0
         chosen = self.weights_for(query_tokens)
         weights = np.asarray(chosen.coefficients, np.float32)
         logits = matrix @ weights
@@ -268,9 +303,12 @@ class SentenceExtractor:
         if self._id_rank is None:
             self._id_rank = np.argsort(np.argsort([a.id for a in articles], kind="stable"))
         order = np.lexsort((table[:, 1], self._id_rank[table[:, 0]], -probabilities)).tolist()
+        confidence = float(probabilities[order[0]])
+        if chosen.confidence is not None:
+            confidence = float(_sigmoid(confidence_features(matrix, logits, order[0]) @ np.asarray(chosen.confidence)))
         spans, probabilities = table.tolist(), probabilities.tolist()
         return [ScoredSentence(text=texts[i], article_id=articles[spans[i][0]].id, start=spans[i][1], end=spans[i][2],
-                               score=probabilities[i], hit=row_hits[i]) for i in order]
+                               score=probabilities[i], hit=row_hits[i]) for i in order], confidence
 
     def _add_typed(self, logits: np.ndarray, matrix: np.ndarray, weights: np.ndarray, row_hits: list[Hit],
                    fill_typed, chosen: ExtractWeights) -> None:
@@ -278,25 +316,26 @@ class SentenceExtractor:
 
         Finding dates, numbers or names in every sentence is the slow part of scoring. A sentence
         needs them only if they could make it its passage's best (which ranks the passages) or bring
-        it within ``keep_margin`` of the best sentence (which decides what is quoted). Sentences are
-        visited best first; one whose score plus the most the typed features can add stays below
-        both keeps its score without them, a lower bound that changes nothing shown.
+        it within ``keep_margin`` of the best sentence (which decides what is quoted), or make it the
+        runner-up (whose score the confidence reads). Sentences are visited best first; one whose score
+        plus the most the typed features can add stays below all three keeps its score without them,
+        a lower bound that changes nothing shown.
         """
         type_match, typed_spans = _TYPED_COLUMNS
         most = max(weights[type_match], 0.0) + _MAX_TYPED_SPANS * max(weights[typed_spans], 0.0)
         scale, shift = chosen.calibration
         passage_best: dict[str, float] = {}
-        best = -math.inf
+        best = second = -math.inf
         for i in np.argsort(-logits, kind="stable").tolist():
             passage = row_hits[i].passage.id
             bound = float(logits[i]) + most
-            if (bound <= passage_best.get(passage, -math.inf) and best > -math.inf
+            if (bound <= passage_best.get(passage, -math.inf) and bound <= second
                     and _sigmoid(scale * bound + shift) < _sigmoid(scale * best + shift) - chosen.keep_margin):
                 continue
             fill_typed((i,))
-            logits[i] = matrix[i] @ weights
-            passage_best[passage] = max(passage_best.get(passage, -math.inf), float(logits[i]))
-            best = max(best, float(logits[i]))
+            logits[i] = score = float(matrix[i] @ weights)
+            passage_best[passage] = max(passage_best.get(passage, -math.inf), score)
+            best, second = max(best, score), max(second, min(best, score))
         logits[:] = matrix @ weights  # the same arithmetic as scoring every row: no rounding differences
 
     def extract(self, query: str, query_vector: np.ndarray, hits: Sequence[Hit], top_k: int | None = None,
@@ -304,14 +343,13 @@ class SentenceExtractor:
         """Score every sentence of the hits, keep the top_k passages holding the best sentences, and
         decide what to quote from them (or to abstain)."""
         w = self.weights_for(query_tokens)
-        ranked = self.score(query, query_vector, hits, query_tokens)
+        ranked, confidence = self._score(query, query_vector, hits, query_tokens)
         kept = rerank(hits, ranked, len(hits) if top_k is None else top_k)
         kept_ids = {h.passage.id for h in kept}
         ranked = [s for s in ranked if s.hit.passage.id in kept_ids]
         if not ranked:
             return Extraction(sentences=(), confidence=0.0, answerable=False, hits=tuple(kept))
         best = ranked[0]
-        confidence = best.score
         if not answers_kind(best.text, query):
             # "When ...?" answered by a sentence with no date (or "how many" with no number, "where"
             # with no place) is a near miss on the topic, not an answer.

@@ -98,6 +98,9 @@ def test_paraphrased_questions_get_the_right_fact(client, seed_assistant_on, que
         "Where was Patrushev born?",
         "How many troops guard the border?",
         "Where did the meeting take place?",
+        "How old is Rahmon?",
+        "Which football club does Rahmon support?",
+        "What is the population of Tajikistan?",
     ],
 )
 def test_out_of_corpus_and_unsaid_questions_abstain(client, question):

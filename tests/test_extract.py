@@ -140,3 +140,37 @@ def test_token_features_are_filled_and_pick_the_token_weights(tiny_assistant, fa
     extractor = SentenceExtractor(store)
     assert extractor.weights_for(tokens[0]) == ExtractWeights() and extractor.weights_for(None) is LEXICAL_WEIGHTS
     assert len(ExtractWeights().coefficients) == len(LEXICAL_WEIGHTS.coefficients) == len(FEATURES)
+
+
+def test_confidence_features_read_the_best_sentence_and_its_lead():
+    from qa.extract import CONFIDENCE_FEATURES, FEATURES, confidence_features
+
+    matrix = np.arange(3 * len(FEATURES), dtype=np.float64).reshape(3, len(FEATURES))
+    logits = np.array([1.0, 4.0, 2.5])
+    row = confidence_features(matrix, logits)
+    assert len(row) == len(CONFIDENCE_FEATURES)
+    assert row[:3].tolist() == [1.0, 4.0, 1.5]  # bias, the best logit, its lead over the runner-up
+    np.testing.assert_array_equal(row[3:], matrix[1, 1:])  # the best sentence's own features
+    # a given best row (ties broken elsewhere) and a lone sentence, whose lead is capped
+    assert confidence_features(matrix, np.array([3.0, 3.0, 0.0]), best=1)[2] == 0.0
+    assert confidence_features(matrix[:1], logits[:1])[2] == 10.0
+
+
+def test_the_reply_confidence_is_the_confidence_model_of_the_best_sentence(tiny_assistant, fake_embedder):
+    from qa.extract import CONFIDENCE_FEATURES, ExtractWeights, confidence_features, features
+
+    weights = ExtractWeights()
+    assert weights.confidence is not None and len(weights.confidence) == len(CONFIDENCE_FEATURES)
+    question = "Which country is the largest coffee producer?"  # no date, place or number asked: no cap
+    vectors, tokens = fake_embedder.encode_with_tokens([question])
+    store = tiny_assistant.store
+    pool = Retriever(store).retrieve(question, vectors[0], 12)
+    extractor = SentenceExtractor(store, min_confidence=0.0)
+    extraction = extractor.extract(question, vectors[0], pool, 5, tokens[0])
+    _, _, matrix, texts = features(question, vectors[0], pool, store, tokens[0])
+    logits = matrix @ np.asarray(weights.coefficients, np.float32)
+    best = texts.index(extraction.sentences[0].text)
+    expected = 1 / (1 + np.exp(-(confidence_features(matrix, logits, best) @ np.asarray(weights.confidence))))
+    assert extraction.confidence == pytest.approx(expected, abs=1e-4)
+    # not the Platt-scaled score of the best sentence, which the quoted sentences still carry
+    assert extraction.confidence != pytest.approx(extraction.sentences[0].score, abs=1e-3)
