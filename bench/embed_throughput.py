@@ -9,7 +9,7 @@ the project's chunker with the model's tokenizer, passages then sentences, each 
 timed in interleaved rounds (plain, torch, onnx, plain, ...) so a change of load on a shared machine
 hits all of them; the figures are the median round and the median of the speed-ups within a round. The ONNX export + quantisation is timed on its own,
 into a fresh cache folder. Then ``qa eval --limit N`` runs once per backend (separate workdirs) for
-answer-recall@5. Needs the onnx extra: pip install -e '.[onnx]'.
+answer-recall@5. ONNX Runtime is a default dependency (QA_BACKEND=onnx-int8 is the default).
 Target (issue 6): ONNX int8 ≥ 2× plain encode, recall@5 lower by at most 0.5 points.
 """
 

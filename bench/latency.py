@@ -1,11 +1,16 @@
-"""/ask latency over loopback on the SQuAD v1.1 dev corpus, against the floor of encoding one question.
+"""/ask latency over loopback on the SQuAD v1.1 dev corpus, per embedding backend, against the floor.
 
-    python bench/latency.py [--requests 300] [--concurrent-seconds 60] [--workdir /tmp/qa-bench-squad]
+    python bench/latency.py [--requests 1000] [--concurrent-seconds 30] [--backends onnx-int8 torch]
+                            [--workdir /tmp/qa-bench-squad]
 
-The floor is measured in the same run, before the server starts: plain sentence-transformers
-encoding one question at a time (same model, same questions, same thread settings). Then
-``qa serve`` answers one client (p50/p95/p99) and 8 concurrent clients (requests/s, p99, errors).
-Targets (issue 6): p50 ≤ 2× floor, p99 ≤ 5× floor, 0 errors.
+The floor is measured in the same run, before the servers start: plain sentence-transformers
+encoding one question at a time (same model, same questions, same thread settings). Then one
+``qa serve`` per backend (``QA_BACKEND``; each over its own index of the same corpus, built by
+``qa index``) runs at once: one client asks every sampled question of each server in turn (the order
+alternating), so both see the same load; then 8 concurrent clients per server (requests/s, p99,
+errors). The first quoted sentence of every reply is compared between backends.
+Targets: p50 ≤ 2× floor, p99 ≤ 5× floor, 0 errors (issue 6); onnx-int8 p50 ≥ 30% below torch's
+with the same first sentence on ≥ 99% of the questions (issue 16).
 """
 
 from __future__ import annotations
@@ -36,24 +41,31 @@ def percentile(values: list[float], q: float) -> float:
 _connections = threading.local()
 
 
-def post(port: int, question: str) -> tuple[int, float]:
-    """POST /ask on a kept-alive connection (one per client thread), as a real client would."""
+def post(port: int, question: str) -> tuple[int, float, bytes]:
+    """POST /ask on a kept-alive connection (one per client thread and server), as a real client would."""
     import http.client
 
     body = json.dumps({"question": question}).encode()
     started = time.perf_counter()
+    connections = _connections.__dict__.setdefault("by_port", {})
     try:
-        connection = getattr(_connections, "c", None)
+        connection = connections.get(port)
         if connection is None:
-            connection = _connections.c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            connection = connections[port] = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         connection.request("POST", "/ask", body=body, headers={"Content-Type": "application/json"})
         response = connection.getresponse()
-        response.read()
+        payload = response.read()
         status = response.status
     except (OSError, http.client.HTTPException):
-        _connections.c = None
-        status = 0
-    return status, (time.perf_counter() - started) * 1000
+        connections.pop(port, None)
+        status, payload = 0, b""
+    return status, (time.perf_counter() - started) * 1000, payload
+
+
+def first_sentence(payload: bytes) -> tuple | None:
+    """Where the reply's first quoted sentence is (article, start, end), whether it answered or abstained."""
+    sentences = json.loads(payload).get("sentences") or []
+    return (sentences[0]["article_id"], sentences[0]["start"], sentences[0]["end"]) if sentences else None
 
 
 def floor_ms(questions: list[str], threads: int) -> list[float]:
@@ -75,21 +87,65 @@ def floor_ms(questions: list[str], threads: int) -> list[float]:
     return timings
 
 
+def start_server(env: dict) -> tuple[subprocess.Popen, int]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "qa", "serve", "--port", str(port)], cwd=ROOT,
+                              env={**env, "QA_RELOAD_INTERVAL": "0"}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 300
+    while post(port, "warm up")[0] != 200:
+        if time.monotonic() > deadline or server.poll() is not None:
+            server.kill()
+            sys.exit("qa serve did not start: " + (server.stderr.read().decode() if server.poll() is not None else ""))
+        time.sleep(0.5)
+    return server, port
+
+
+def concurrent(port: int, questions: list[str], clients: int, seconds: float) -> tuple[list[tuple], float]:
+    results: list[tuple] = []
+    lock = threading.Lock()
+    stop_at = time.monotonic() + seconds
+
+    def client(seed: int) -> None:
+        rng = random.Random(seed)
+        while time.monotonic() < stop_at:
+            outcome = post(port, rng.choice(questions))
+            with lock:
+                results.append(outcome)
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results, time.perf_counter() - started
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--requests", type=int, default=1000, help="questions asked of each server by one client")
     parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--concurrent-seconds", type=float, default=60)
+    parser.add_argument("--concurrent-seconds", type=float, default=30, help="per backend")
+    parser.add_argument("--backends", nargs="+", choices=("onnx-int8", "torch"), default=["onnx-int8", "torch"])
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/qa-bench-squad"))
     args = parser.parse_args()
-    corpus, index = args.workdir / "corpus", args.workdir / "index"
+    corpus = args.workdir / "corpus"
     questions = [q["question"] for q in write_markdown_corpus(corpus)]
     random.Random(0).shuffle(questions)
     sample = questions[: args.requests]
-    env = {**os.environ, "QA_CORPUS": str(corpus), "QA_INDEX": str(index)}
-    built = subprocess.run([sys.executable, "-m", "qa", "index", "-q"], cwd=ROOT, env=env, capture_output=True, text=True)
-    if built.returncode:
-        sys.exit(built.stderr)
+    envs, build_seconds = {}, {}
+    for backend in args.backends:
+        # The first backend keeps the old folder name, so an earlier run's index is reused.
+        index = args.workdir / ("index" if backend == "torch" else f"index-{backend}")
+        envs[backend] = {**os.environ, "QA_CORPUS": str(corpus), "QA_INDEX": str(index), "QA_BACKEND": backend}
+        started = time.perf_counter()
+        built = subprocess.run([sys.executable, "-m", "qa", "index", "-q"], cwd=ROOT, env=envs[backend],
+                               capture_output=True, text=True)
+        if built.returncode:
+            sys.exit(built.stderr)
+        build_seconds[backend] = time.perf_counter() - started
 
     import torch
 
@@ -98,65 +154,62 @@ def main() -> int:
     floor = floor_ms(sample, 1)  # the server's setting (QA_TORCH_THREADS=-1: 1 thread per encode)
     floor_p50, floor_p99 = statistics.median(floor), percentile(floor, 99)
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "qa", "serve", "--port", str(port)], cwd=ROOT,
-                              env={**env, "QA_RELOAD_INTERVAL": "0"}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    servers = {}
     try:
-        deadline = time.monotonic() + 180
-        while post(port, "warm up")[0] != 200:
-            if time.monotonic() > deadline or server.poll() is not None:
-                sys.exit("qa serve did not start: " + (server.stderr.read().decode() if server.poll() is not None else ""))
-            time.sleep(0.5)
-        for q in questions[-20:]:
-            post(port, q)
-        single = [post(port, q) for q in sample]
-        single_ms = [ms for status, ms in single if status == 200]
-        single_errors = sum(1 for status, _ in single if status != 200)
-
-        results: list[tuple[int, float]] = []
-        lock = threading.Lock()
-        stop_at = time.monotonic() + args.concurrent_seconds
-
-        def client(seed: int) -> None:
-            rng = random.Random(seed)
-            while time.monotonic() < stop_at:
-                outcome = post(port, rng.choice(questions))
-                with lock:
-                    results.append(outcome)
-
-        started = time.perf_counter()
-        threads = [threading.Thread(target=client, args=(i,)) for i in range(args.clients)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        elapsed = time.perf_counter() - started
+        for backend in args.backends:
+            servers[backend] = start_server(envs[backend])
+        for backend, (_, port) in servers.items():
+            for q in questions[-20:]:
+                post(port, q)
+        single: dict[str, list] = {backend: [] for backend in args.backends}
+        for i, q in enumerate(sample):
+            order = args.backends if i % 2 == 0 else args.backends[::-1]
+            for backend in order:
+                single[backend].append(post(servers[backend][1], q))
+        loaded = {backend: concurrent(servers[backend][1], questions, args.clients, args.concurrent_seconds)
+                  for backend in args.backends}
     finally:
-        server.terminate()
-        server.wait(30)
-    concurrent_ms = [ms for status, ms in results if status == 200]
-    errors = sum(1 for status, _ in results if status != 200)
-    p50, p95, p99 = statistics.median(single_ms), percentile(single_ms, 95), percentile(single_ms, 99)
+        for server, _ in servers.values():
+            server.terminate()
+            server.wait(30)
+
     lines = [
-        f"SQuAD v1.1 dev corpus (48 Markdown articles), top_k 5, {len(sample)} sequential questions, "
-        f"then {args.clients} clients for {args.concurrent_seconds:.0f} s.",
+        f"SQuAD v1.1 dev corpus (48 Markdown articles), top_k 5, one index per backend built by `qa index` "
+        f"(build s: {', '.join(f'{b} {s:.0f}' for b, s in build_seconds.items())}; 0-1 s means it was up to date). "
+        f"{len(sample)} sequential questions asked of each server in turn (order alternating), then "
+        f"{args.clients} clients for {args.concurrent_seconds:.0f} s per server.",
         "",
         "| measure | p50 ms | p95 ms | p99 ms | other |",
         "| --- | --- | --- | --- | --- |",
         f"| floor: encode one question, plain sentence-transformers, 1 thread | {floor_p50:.1f} | {percentile(floor, 95):.1f} | {floor_p99:.1f} | |",
         f"| same with torch's default {default_threads} threads | {statistics.median(floor_default):.1f} | "
         f"{percentile(floor_default, 95):.1f} | {percentile(floor_default, 99):.1f} | |",
-        f"| `/ask`, 1 client | {p50:.1f} | {p95:.1f} | {p99:.1f} | {single_errors} errors |",
-        f"| `/ask`, {args.clients} concurrent clients | {statistics.median(concurrent_ms):.1f} | "
-        f"{percentile(concurrent_ms, 95):.1f} | {percentile(concurrent_ms, 99):.1f} | "
-        f"{len(results) / elapsed:.1f} requests/s, {errors} errors |",
-        "",
-        f"Ratios to the floor's p50: 1-client p50 **{p50 / floor_p50:.2f}×** (target ≤ 2), "
-        f"p99 **{p99 / floor_p50:.2f}×** (target ≤ 5).",
     ]
-    append_results("/ask latency (bench/latency.py)", lines)
+    p50s, ratios = {}, []
+    for backend in args.backends:
+        ok = [ms for status, ms, _ in single[backend] if status == 200]
+        errors = sum(1 for status, _, _ in single[backend] if status != 200)
+        results, elapsed = loaded[backend]
+        loaded_ms = [ms for status, ms, _ in results if status == 200]
+        loaded_errors = sum(1 for status, _, _ in results if status != 200)
+        p50s[backend] = statistics.median(ok)
+        lines += [
+            f"| `/ask` QA_BACKEND={backend}, 1 client | {p50s[backend]:.1f} | {percentile(ok, 95):.1f} | "
+            f"{percentile(ok, 99):.1f} | {errors} errors |",
+            f"| `/ask` QA_BACKEND={backend}, {args.clients} concurrent clients | {statistics.median(loaded_ms):.1f} | "
+            f"{percentile(loaded_ms, 95):.1f} | {percentile(loaded_ms, 99):.1f} | "
+            f"{len(results) / elapsed:.1f} requests/s, {loaded_errors} errors |",
+        ]
+        ratios.append(f"{backend} 1-client p50 **{p50s[backend] / floor_p50:.2f}×**, "
+                      f"p99 **{percentile(ok, 99) / floor_p50:.2f}×**")
+    lines += ["", "Ratios to the floor's p50 (targets ≤ 2 and ≤ 5): " + "; ".join(ratios) + "."]
+    if "torch" in p50s and "onnx-int8" in p50s:
+        both = [(a, b) for a, b in zip(single["onnx-int8"], single["torch"]) if a[0] == b[0] == 200]
+        same = sum(first_sentence(a[2]) == first_sentence(b[2]) for a, b in both)
+        lower = 1 - p50s["onnx-int8"] / p50s["torch"]
+        lines += ["", f"onnx-int8 against torch: 1-client p50 **{lower:.0%} lower** (target ≥ 30%); the same first "
+                  f"quoted sentence on **{same} of {len(both)}** questions ({same / len(both):.1%}; target ≥ 99%)."]
+    append_results("/ask latency by backend (bench/latency.py)", lines)
     return 0
 
 

@@ -117,7 +117,8 @@ def build_qa(workdir: Path, threads: int, reuse: bool):
         seconds, note = None, f"reused the index in {index_dir}"
     else:
         seconds = report.seconds
-        note = f"{report.passages} passages + {report.sentences} sentences embedded ({report.embedded} texts)"
+        note = (f"{report.passages} passages + {report.sentences} sentences embedded ({report.embedded} texts, "
+                f"with their token vectors; QA_BACKEND={settings.backend}, its default)")
     del builder
     assistant = Assistant.load(settings, make_embedder(settings, serving=True))
     store = index_mod.load(index_dir)
@@ -372,7 +373,12 @@ def main() -> int:
         if system.build_note and system.error is None:
             notes.setdefault(system.build_note, []).append(system.name)
     versions = ", ".join(f"{name} {package_version(name)}" for name in (
-        "txtai", "haystack-ai", "sentence-transformers", "transformers", "torch", "faiss-cpu", "bm25s"))
+        "txtai", "haystack-ai", "sentence-transformers", "transformers", "torch", "onnxruntime", "faiss-cpu", "bm25s"))
+    builds = {system.name: system.build_s for system in systems if system.error is None and system.build_s}
+    if builds.get("qa") and builds.get("txtai dense"):
+        lines += ["", f"Full `qa` build (passages, sentences and token vectors) {builds['qa']:.1f} s against txtai's "
+                  f"passage-only build {builds['txtai dense']:.1f} s: **{builds['txtai dense'] / builds['qa']:.2f}×** "
+                  f"as fast (target: faster)."]
     lines += ["", "Builds: " + "; ".join(f"{' and '.join(names)}: {note}" for note, names in notes.items()) + ".", "",
               f"Interpreter {sys.executable} (OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}). "
               f"Versions: {versions}. Load average before {load_before}, when the questions started "

@@ -2,7 +2,7 @@
 
     python bench/soak.py [--minutes 10] [--clients 8] [--corpus DIR] [--warmup-seconds 60]
 
-Starts `qa serve` on a free loopback port over a copy of the repository's seeds/ (or --corpus),
+Starts `qa serve` on a free loopback port over a copy of the bundled sample (qa/seeds/) (or --corpus),
 with its index in a temporary folder. N clients then ask, for the whole run, a rotating mix of
 questions: plain ones, follow-ups carrying the previous answer as history, the chat fragment
 (/chat/turn), the no-JavaScript page (/?q=), article and health reads, and some bad requests that
@@ -181,7 +181,7 @@ def main() -> int:
             corpus = args.corpus.resolve()
         else:
             corpus = workdir / "corpus"
-            shutil.copytree(ROOT / "seeds", corpus)
+            shutil.copytree(ROOT / "qa" / "seeds", corpus)
         return run(args, corpus, workdir, duration, warmup)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

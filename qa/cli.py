@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from qa import __version__
-from qa.config import SETTINGS_DOC, Settings, SettingsError
+from qa.config import SAMPLE_CORPUS, SETTINGS_DOC, Settings, SettingsError
 
 
 def _env_help() -> str:
@@ -32,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
                             description="Build the index from the corpus. Incremental: only new or changed "
                             "text is embedded unless --full. With --ray the embedding runs on a Ray cluster "
                             "(Ray Data), into whatever index the settings choose.")
-    p.add_argument("--corpus", type=Path, help="corpus folder [QA_CORPUS, default seeds/]")
+    p.add_argument("--corpus", type=Path, help="corpus folder [QA_CORPUS, default: the bundled sample article]")
     p.add_argument("--index", type=Path, help="index folder [QA_INDEX, default index/]")
     p.add_argument("--model", help="embedding model [QA_MODEL]")
     p.add_argument("--full", action="store_true", help="re-embed everything instead of reusing vectors")
@@ -58,7 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", help="listen address [QA_HOST, default 127.0.0.1]")
     p.add_argument("--port", type=int, help="port [QA_PORT, default 8000]")
     p.add_argument("--index", type=Path, help="index folder [QA_INDEX, default index/]")
-    p.add_argument("--corpus", type=Path, help="corpus folder used when the index must be built [QA_CORPUS]")
+    p.add_argument("--corpus", type=Path, help="corpus folder: the index is built from it, or updated when it "
+                   "exists (only what changed is embedded) [QA_CORPUS, default: the bundled sample article, "
+                   "used only when there is no index yet]")
     p.add_argument("--model", help="embedding model [QA_MODEL]")
 
     p = commands.add_parser("eval", help="measure the assistant on a SQuAD-format dataset (v1.1 or v2.0)",
@@ -164,10 +166,20 @@ def cmd_ask(settings: Settings, args) -> int:
 def cmd_serve(settings: Settings, args) -> int:
     from qa.pipeline import build_index, index_exists
 
+    corpus_given = args.corpus is not None or bool(os.environ.get("QA_CORPUS"))
     if not index_exists(settings):
         _status(f"No index in {settings.index}/ yet: building it from {settings.corpus}/ …")
+    elif corpus_given:
+        # Incremental: only what changed in the corpus is embedded; nothing changed, nothing is written.
+        _status(f"Updating the index in {settings.index}/ from {settings.corpus}/ …")
+    if not index_exists(settings) or corpus_given:
         report = build_index(settings, progress=sys.stderr.isatty(), on_stage=_status)
         _status(report.summary())
+    if not corpus_given:
+        what = "the sample article bundled with qa" if settings.corpus == SAMPLE_CORPUS else str(settings.corpus)
+        _status(f"Answering from the index in {settings.index}/ ({what}). To use your own articles: "
+                "qa serve --corpus ~/articles (a folder of .txt, .md, .html or .jsonl files; the index goes "
+                "into ./index unless --index)")
     import uvicorn
 
     from qa.app import create_app

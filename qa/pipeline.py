@@ -20,7 +20,7 @@ from qa import index as index_mod
 from qa.chunk import Chunker, content_hash, embedding_text
 from qa.cite import Citer
 from qa.config import Settings
-from qa.embed import Embedder, ModelNotFound, SentenceTransformerEmbedder, has_tokens, progress_bar
+from qa.embed import Embedder, ModelNotFound, has_tokens, make_sentence_embedder, progress_bar
 from qa.extract import SentenceExtractor, rerank
 from qa.index import IndexData, IndexMismatch, IndexMissing, IndexProblem, IndexStore  # noqa: F401 (re-exported)
 from qa.ingest import CorpusError, Ingestor
@@ -38,12 +38,9 @@ class RebuildRunning(RuntimeError):
 
 def make_embedder(settings: Settings, serving: bool = False) -> Embedder:
     """The configured embedder; ``serving`` picks thread settings for many short queries."""
-    if settings.backend != "torch":
-        from qa.embed import make_sentence_embedder
-
-        return make_sentence_embedder(settings.model, batch_size=settings.batch_size, backend=settings.backend)
     threads = settings.torch_threads if settings.torch_threads >= 0 else (1 if serving else 0)
-    return SentenceTransformerEmbedder(settings.model, batch_size=settings.batch_size, threads=threads)
+    return make_sentence_embedder(settings.model, batch_size=settings.batch_size, backend=settings.backend,
+                                  threads=threads)
 
 
 @dataclass

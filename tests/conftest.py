@@ -15,7 +15,7 @@ from qa.config import Settings  # noqa: E402
 from qa.embed import FakeEmbedder  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-SEEDS = ROOT / "seeds"
+SEEDS = ROOT / "qa" / "seeds"
 SHARED = ROOT.parent / "shared"
 
 TINY_ARTICLES = {

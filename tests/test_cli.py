@@ -11,7 +11,7 @@ from qa.cli import main
 from qa.config import Settings
 
 
-SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+SEEDS = Path(__file__).resolve().parent.parent / "qa" / "seeds"
 
 
 def run_qa(*args, env=None, cwd=None):
@@ -78,3 +78,41 @@ def test_every_setting_is_documented_in_help_and_readme():
     for f in fields(Settings):
         assert f.name in SETTINGS_DOC, f.name
         assert f"`QA_{f.name.upper()}`" in readme, f.name
+
+
+def test_serve_builds_or_updates_from_a_given_corpus_and_otherwise_serves_what_is_there(
+        tmp_path, tiny_corpus, fake_embedder, monkeypatch, capsys):
+    import uvicorn
+
+    import qa.pipeline
+
+    served = []
+    monkeypatch.setattr(qa.pipeline, "make_embedder", lambda settings, serving=False: fake_embedder)
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: served.append(options["port"]))
+    monkeypatch.delenv("QA_CORPUS", raising=False)
+    index = str(tmp_path / "index")
+
+    assert main(["serve", "--index", index, "--corpus", str(tiny_corpus), "--port", "8123"]) == 0
+    said = capsys.readouterr().err
+    assert "No index in" in said and "articles: 4 added" in said and "qa serve --corpus" not in said
+
+    (tiny_corpus / "tea.txt").write_text("Tea was first drunk in China. Darjeeling tea grows in India.\n")
+    assert main(["serve", "--index", index, "--corpus", str(tiny_corpus)]) == 0
+    said = capsys.readouterr().err
+    assert "Updating the index" in said and "1 added" in said and "4 unchanged" in said
+
+    assert main(["serve", "--index", index]) == 0  # no corpus given: serve the index as it is
+    said = capsys.readouterr().err
+    assert "Updating" not in said and "No index" not in said
+    assert "To use your own articles: qa serve --corpus" in said and str(tiny_corpus) not in said
+    assert served == [8123, 8000, 8000]
+
+
+def test_the_defaults_come_from_the_package_not_the_current_folder(tmp_path, monkeypatch):
+    from qa.config import PACKAGE_DIR
+
+    monkeypatch.chdir(tmp_path)
+    settings = Settings.from_env({})
+    assert settings.corpus == PACKAGE_DIR / "seeds" and any(settings.corpus.glob("*.txt"))
+    assert (settings.web_dir / "templates" / "chat.html").is_file() and (settings.web_dir / "static" / "app.css").is_file()
+    assert str(settings.index) == "index"  # the index is the user's: relative to where qa runs

@@ -1,12 +1,13 @@
-"""QA_BACKEND=onnx-int8: the bundled model exported locally to ONNX, int8 weights, run by ONNX Runtime.
+"""QA_BACKEND=onnx-int8 (the default): the bundled model exported locally to ONNX, int8 weights, run by ONNX Runtime.
 
-The model tests need the optional extra (pip install -e '.[onnx]', which the test extra includes) and
-are skipped without it; the export (about 5-10 s) goes into a temporary cache folder, once for the module.
+The export (about 5-10 s) goes into a temporary cache folder, once for the module.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import io
 import logging
 
 import numpy as np
@@ -16,8 +17,6 @@ from qa.config import DEFAULT_MODEL, Settings, SettingsError
 from qa.embed import BackendUnavailable, OnnxInt8Embedder, SentenceTransformerEmbedder
 from qa.pipeline import make_embedder
 
-HAVE_ONNX = all(importlib.util.find_spec(name) is not None for name in ("onnxruntime", "onnx"))
-needs_onnx = pytest.mark.skipif(not HAVE_ONNX, reason="the onnx extra is not installed: pip install -e '.[onnx]'")
 
 SENTENCES = [
     "A cat sits on the mat.",
@@ -30,16 +29,24 @@ SENTENCES = [
 
 
 def test_backend_setting_is_checked():
-    assert Settings.from_env({}).backend == "torch"
-    assert Settings.from_env({"QA_BACKEND": "onnx-int8"}).backend == "onnx-int8"
+    assert Settings.from_env({}).backend == "onnx-int8"
+    assert Settings.from_env({"QA_BACKEND": "torch"}).backend == "torch"
     with pytest.raises(SettingsError, match="QA_BACKEND='tensorrt' must be torch or onnx-int8"):
         Settings.from_env({"QA_BACKEND": "tensorrt"})
 
 
-def test_torch_stays_the_default_and_keeps_the_plain_model_name():
-    embedder = make_embedder(Settings.from_env({}))
+def test_onnx_is_the_default_and_torch_keeps_the_plain_model_name():
+    default = make_embedder(Settings.from_env({}))
+    assert type(default) is OnnxInt8Embedder and default.name == f"{DEFAULT_MODEL}+onnx-int8"
+    embedder = make_embedder(Settings.from_env({"QA_BACKEND": "torch"}))
     assert type(embedder) is SentenceTransformerEmbedder
     assert embedder.name == DEFAULT_MODEL
+
+
+def test_serving_gives_onnx_one_thread_per_question_and_builds_every_core():
+    assert make_embedder(Settings.from_env({}), serving=True).threads == 1
+    assert make_embedder(Settings.from_env({})).threads == 0
+    assert make_embedder(Settings.from_env({"QA_TORCH_THREADS": "3"}), serving=True).threads == 3
 
 
 def test_without_the_extra_the_message_names_the_install_command(monkeypatch):
@@ -49,7 +56,7 @@ def test_without_the_extra_the_message_names_the_install_command(monkeypatch):
     with pytest.raises(BackendUnavailable) as caught:
         make_embedder(Settings.from_env({"QA_BACKEND": "onnx-int8"}))
     message = str(caught.value)
-    assert "pip install -e '.[onnx]'" in message and "\n" not in message
+    assert "pip install onnxruntime onnx" in message and "QA_BACKEND=torch" in message and "\n" not in message
 
 
 EXPORT = {}
@@ -62,9 +69,12 @@ def onnx_embedder(tmp_path_factory):
     pytest_handlers = list(root.handlers)
     for handler in pytest_handlers:  # as in `qa index`: a root logger without handlers
         root.removeHandler(handler)
+    said = io.StringIO()
     try:
-        embedder.encode(["warm up"])  # exports and quantises into the temporary cache
+        with contextlib.redirect_stderr(said):
+            embedder.encode(["warm up"])  # exports and quantises into the temporary cache
         EXPORT["new_root_handlers"] = list(root.handlers)
+        EXPORT["said"] = said.getvalue()
     finally:
         for handler in list(root.handlers):
             root.removeHandler(handler)
@@ -73,7 +83,6 @@ def onnx_embedder(tmp_path_factory):
     return embedder
 
 
-@needs_onnx
 @pytest.mark.model
 def test_onnx_vectors_are_unit_length_and_close_to_torch(onnx_embedder, real_embedder):
     onnx_vectors = onnx_embedder.encode(SENTENCES)
@@ -90,7 +99,6 @@ def test_onnx_vectors_are_unit_length_and_close_to_torch(onnx_embedder, real_emb
     assert onnx_embedder.encode([]).shape == (0, 384)
 
 
-@needs_onnx
 @pytest.mark.model
 def test_the_backend_is_part_of_the_model_identity(onnx_embedder, real_embedder):
     assert onnx_embedder.name == f"{DEFAULT_MODEL}+onnx-int8" != real_embedder.name
@@ -100,7 +108,6 @@ def test_the_backend_is_part_of_the_model_identity(onnx_embedder, real_embedder)
     assert onnx_embedder.dimension == 384
 
 
-@needs_onnx
 @pytest.mark.model
 def test_the_export_is_cached_and_reused(onnx_embedder):
     folder = onnx_embedder.cache_path()
@@ -109,12 +116,15 @@ def test_the_export_is_cached_and_reused(onnx_embedder):
     again.encode(["reused"])
     assert again.export_seconds is None  # loaded from the cache, not exported again
     assert onnx_embedder.export_seconds is not None
+    # The first use says what it does and how long it took; a cache hit says nothing.
+    said = EXPORT["said"].splitlines()
+    assert len(said) == 1 and "exporting it with int8 weights" in said[0] and str(folder) in said[0]
+    assert said[0].endswith(f"… done in {onnx_embedder.export_seconds:.1f} s")
     # The quantiser's logging.warning() must not leave a root handler behind (it would print every
     # library's debug lines during `qa index`).
     assert EXPORT["new_root_handlers"] == []
 
 
-@needs_onnx
 @pytest.mark.model
 def test_an_index_built_with_onnx_is_refused_by_torch(tmp_path, tiny_corpus, onnx_embedder, real_embedder):
     from qa.pipeline import Assistant, IndexMismatch, build_index
@@ -123,11 +133,13 @@ def test_an_index_built_with_onnx_is_refused_by_torch(tmp_path, tiny_corpus, onn
     build_index(settings, onnx_embedder)
     reply = Assistant.load(settings, onnx_embedder).ask("When did Eyjafjallajökull erupt?")
     assert "2010" in reply.answer
-    with pytest.raises(IndexMismatch, match=r"qa index"):
+    with pytest.raises(IndexMismatch) as refused:
         Assistant.load(settings, real_embedder)
+    message = str(refused.value)
+    assert "built with QA_BACKEND=onnx-int8" in message and "this qa runs QA_BACKEND=torch" in message
+    assert f"qa index --full --index {settings.index}" in message
 
 
-@needs_onnx
 @pytest.mark.model
 def test_onnx_token_vectors_line_up_with_torchs(onnx_embedder, real_embedder):
     texts = ["Russia\nNikolai Patrushev was born on July 11, 1951.", "When was Patrushev born?"]

@@ -292,5 +292,5 @@ def test_eval_command_with_the_real_model(tiny_squad, tmp_path):
     assert result.returncode == 0, result.stderr
     assert "answer recall@1" in result.stdout and "5 questions" in result.stdout
     results = json.loads((tmp_path / "eval.json").read_text())
-    assert results["config"]["model"] == "all-MiniLM-L6-v2"
+    assert results["config"]["model"] == "all-MiniLM-L6-v2+onnx-int8"  # the default backend
     assert results["metrics"]["recall@10"] == 1.0  # two tiny articles: every answer is retrievable
