@@ -151,3 +151,20 @@ def test_onnx_token_vectors_line_up_with_torchs(onnx_embedder, real_embedder):
         np.testing.assert_array_equal(found.starts, expected.starts)
         cosines = (found.vectors * expected.vectors).sum(1)
         assert cosines.min() > 0.9, cosines  # int8 weights move each token a little, never far
+
+
+@pytest.mark.model
+def test_a_build_runs_texts_on_every_core_with_the_same_vectors(onnx_embedder):
+    import os
+
+    texts = [f"Sentence {i} says the Golden Gate Bridge opened in {1900 + i}." for i in range(40)]
+    building = OnnxInt8Embedder(cache_dir=onnx_embedder.cache_dir, threads=0)
+    serving = OnnxInt8Embedder(cache_dir=onnx_embedder.cache_dir, threads=1)
+    assert building.model.workers == len(os.sched_getaffinity(0)) and serving.model.workers == 1
+    built, built_tokens = building.encode_with_tokens(texts, [0] * len(texts))
+    served, served_tokens = serving.encode_with_tokens(texts, [0] * len(texts))
+    np.testing.assert_array_equal(built, served)  # in input order, each text alone as always
+    for a, b in zip(built_tokens, served_tokens):
+        np.testing.assert_array_equal(a.vectors, b.vectors)
+        np.testing.assert_array_equal(a.ids, b.ids)
+    np.testing.assert_array_equal(building.encode(texts), serving.encode(texts))
