@@ -11,6 +11,7 @@ import hashlib
 import re
 from collections.abc import Callable, Iterator
 
+from qa.blocks import is_markdown, markdown_blocks, section_title
 from qa.types import Article, Passage, Span
 
 _BLOCK_BREAK = re.compile(r"\n[ \t]*\n")
@@ -30,9 +31,10 @@ class SentenceSplitter:
 
         self._segmenter = pysbd.Segmenter(language=language, clean=False)
 
-    def split(self, text: str) -> list[Span]:
+    def split(self, text: str, start: int = 0, end: int | None = None) -> list[Span]:
+        """The sentences of ``text[start:end]`` (the whole text by default), as offsets into ``text``."""
         spans: list[Span] = []
-        for start, end in _paragraphs(text):
+        for start, end in _paragraphs(text, start, len(text) if end is None else end):
             paragraph_first = len(spans)
             # Same-length substitution keeps offsets valid while letting hard-wrapped
             # lines form one sentence.
@@ -70,13 +72,14 @@ def _continues(previous: str, piece: str) -> bool:
     return piece[:1].islower() or (piece[:1].isdigit() and not _UNFINISHED.search(previous)) or bool(_NOTE.match(piece))
 
 
-def _paragraphs(text: str) -> Iterator[tuple[int, int]]:
+def _paragraphs(text: str, start: int = 0, end: int | None = None) -> Iterator[tuple[int, int]]:
     """Paragraph ranges: blank lines separate; so does a line break after a finished line."""
-    pos = 0
-    for block in [*_BLOCK_BREAK.finditer(text), None]:
-        end = block.start() if block else len(text)
-        yield from _split_lines(text, pos, end)
-        pos = block.end() if block else len(text)
+    stop = len(text) if end is None else end
+    pos = start
+    for block in [*_BLOCK_BREAK.finditer(text, start, stop), None]:
+        block_end = block.start() if block else stop
+        yield from _split_lines(text, pos, block_end)
+        pos = block.end() if block else stop
 
 
 def _split_lines(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
@@ -150,14 +153,46 @@ class Chunker:
     def signature(self, model: str) -> dict:
         """What the passages depend on: an index built with the same signature can lend its chunks."""
         return {"splitter": "pysbd-en", "min_words": self.min_words, "max_words": self.max_words,
-                "max_tokens": self.max_tokens, "tokenizer": model, "version": 2}
+                "max_tokens": self.max_tokens, "tokenizer": model, "version": 3}
 
     def split_sentences(self, article: Article) -> list[Span]:
-        """Sentences, with any sentence too long for the model cut at word boundaries."""
+        """Sentences (for Markdown: sentences and whole code blocks, list items and table rows, never
+        headings), with any unit too long for the model cut at word boundaries."""
+        units = self._markdown_units(article.text) if is_markdown(article) else self.splitter.split(article.text)
         out: list[Span] = []
-        for span in self.splitter.split(article.text):
+        for span in units:
             out.extend(self._fit(article.text, span))
         return out
+
+    def _markdown_units(self, text: str) -> list[Span]:
+        """A sentence ending in ':' that leads into a code block or a list is one unit with it (with as
+        many of the list's items as fit the model), so the quote shows what it announces."""
+        units: list[Span] = []
+        after_text = False  # the last unit is the last sentence of a text block
+        joining = None  # the list whose items join the unit that announced it
+        blocks = markdown_blocks(text)
+        for i, block in enumerate(blocks):
+            if block.kind == "heading":
+                after_text, joining = False, None
+                continue
+            if block.kind == "text":
+                units.extend(self.splitter.split(text, block.start, block.end))
+                after_text, joining = True, None
+                continue
+            if block.kind == "item" and block.group == joining and self._fits(text, units[-1].start, block.end):
+                units[-1] = Span(units[-1].start, block.end)
+                continue
+            announced = after_text and units and text[units[-1].start:units[-1].end].endswith(":")
+            opens_list = block.kind == "item" and (i == 0 or blocks[i - 1].kind != "item"
+                                                   or blocks[i - 1].group != block.group)
+            end = max(block.end, block.outer_end)
+            if announced and (block.kind == "code" or opens_list) and self._fits(text, units[-1].start, end):
+                units[-1] = Span(units[-1].start, end)
+                after_text, joining = False, (block.group if block.kind == "item" else None)
+                continue
+            units.append(Span(block.start, block.end))
+            after_text, joining = False, None
+        return units
 
     def chunk(self, article: Article, sentences: list[Span] | None = None) -> list[Passage]:
         text = article.text

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.chunk import embedding_text
+from qa.chunk import embedding_text, section_title
 from qa.text import terms
 from qa.tokens import SentenceTokens, TokenBasis
 from qa.types import Article, Passage, Span
@@ -36,6 +36,7 @@ from qa.types import Article, Passage, Span
 FORMAT_VERSION = 2  # 2: BM25 stored with each version
 POINTER = "CURRENT"
 TITLED = "embedding_text"  # manifest key: texts were embedded with their title (qa.chunk.embedding_text)
+SECTIONED = "section_titles"  # manifest key: ... with their Markdown section path after the title (qa.blocks)
 VERSIONS = "versions"
 
 
@@ -237,8 +238,8 @@ class LexicalIndex:
 
 
 def embedding_texts(data: IndexData) -> list[str]:
-    titles = {a.id: a.title for a in data.articles}
-    return [embedding_text(titles[p.article_id], p.text) for p in data.passages]
+    articles = {a.id: a for a in data.articles}
+    return [embedding_text(section_title(articles[p.article_id], p.start), p.text) for p in data.passages]
 
 
 class IndexStore:
@@ -433,6 +434,7 @@ def write_version(root: Path, data: IndexData, milvus=None) -> str:
             "dimension": int(data.passage_vectors.shape[1]),
             "index_type": index_params,
             TITLED: "article title, newline, text: embedded for passages and sentences, BM25 for passages",
+            SECTIONED: "in Markdown articles the title is followed by the headings above the text (qa.blocks.section_title)",
             "store": store_info,
             "articles": len(data.articles),
             "passages": len(data.passages),

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qa.chunk import embedding_text
+from qa.chunk import embedding_text, section_title
 from qa.index import IndexCorrupt, IndexData, IndexProblem, IndexStore
 
 BATCH = 1000  # rows per insert, upsert, delete or query: Milvus's advice for request sizes
@@ -157,8 +157,9 @@ def write_collection(target: MilvusTarget, data: IndexData, live_collection: str
     if not client.has_collection(name):
         client.create_collection(name, schema=_schema(client, dimension),
                                  index_params=_index_params(client, target.index_type), consistency_level=STRONG)
-    titles = {a.id: a.title for a in data.articles}
-    keys = [passage_key(p, titles[p.article_id]) for p in data.passages]
+    articles = {a.id: a for a in data.articles}
+    titles = [section_title(articles[p.article_id], p.start) for p in data.passages]
+    keys = [passage_key(p, title) for p, title in zip(data.passages, titles)]
     present = set(_all_keys(client, name))
     wanted = set(keys)
     gone = sorted(present - wanted)
@@ -169,9 +170,9 @@ def write_collection(target: MilvusTarget, data: IndexData, live_collection: str
         rows = []
         for i in fresh[start : start + BATCH]:
             p = data.passages[i]
-            rows.append({"key": keys[i], "article_id": p.article_id, "title": _clip(titles[p.article_id], TEXT_MAX),
+            rows.append({"key": keys[i], "article_id": p.article_id, "title": _clip(titles[i], TEXT_MAX),
                          "start": p.start, "end": p.end, "text": _clip(p.text, TEXT_MAX),
-                         "document": _clip(embedding_text(titles[p.article_id], p.text), TEXT_MAX),
+                         "document": _clip(embedding_text(titles[i], p.text), TEXT_MAX),
                          "vector": np.asarray(data.passage_vectors[i], np.float32).tolist()})
         client.upsert(name, rows)
     client.flush(name)
@@ -228,8 +229,8 @@ class MilvusStore(IndexStore):
         self.client = connect(target)
         self.collection = manifest["store"]["collection"]
         self._vectors = passage_vectors
-        titles = {a.id: a.title for a in data.articles}
-        self.keys = [passage_key(p, titles[p.article_id]) for p in data.passages]
+        articles = {a.id: a for a in data.articles}
+        self.keys = [passage_key(p, section_title(articles[p.article_id], p.start)) for p in data.passages]
         self.key_row = {key: row for row, key in enumerate(self.keys)}
         try:
             count = _count(self.client, self.collection)

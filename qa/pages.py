@@ -33,6 +33,15 @@ class Piece:
     first: bool = False  # the first highlighted piece: the anchor to scroll to
 
 
+_LAYOUT = re.compile(r"```|~~~|\n[ \t]*(?:[-*+]|\d{1,9}[.)])[ \t]|\n {4}|^ {4}|\n\|")
+
+
+def laid_out(text: str) -> bool:
+    """A quote whose line breaks carry meaning (code, a list, table rows), shown as written; a sentence
+    that a plain-text file merely wraps flows as one line."""
+    return bool(_LAYOUT.search(text))
+
+
 def pieces(text: str, offset: int, ranges: list[tuple[int, int]]) -> list[Piece]:
     """Cut ``text`` (which starts at ``offset`` in its article) at highlight ranges (article offsets)."""
     spans = sorted((max(s - offset, 0), min(e - offset, len(text))) for s, e in ranges)
@@ -82,7 +91,7 @@ def view_model(reply: Reply) -> dict:
     for s in reply.sentences:
         short = reply.short_answer
         marks = [(short.start, short.end)] if short and short.article_id == s.article_id else []
-        sentences.append({"sentence": s, "pieces": pieces(s.text, s.start, marks)})
+        sentences.append({"sentence": s, "pieces": pieces(s.text, s.start, marks), "laid_out": laid_out(s.text)})
     related = [
         {"passage": p, "link": f"/articles/{p.article_id}?hl={p.start}-{p.end}#hl"} for p in reply.passages[:3]
     ]

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from qa import index as index_mod
-from qa.chunk import Chunker, content_hash, embedding_text
+from qa.chunk import Chunker, content_hash, embedding_text, section_title
 from qa.cite import Citer
 from qa.config import Settings
 from qa.embed import Embedder, ModelNotFound, has_tokens, make_sentence_embedder, progress_bar
@@ -135,11 +135,11 @@ def build_index(
                 passage_rows.append((row_of[passage.sentences[0].start, passage.sentences[0].end],
                                      row_of[passage.sentences[-1].start, passage.sentences[-1].end] + 1))
         sentence_table = np.asarray(table, dtype=np.int64).reshape(-1, 3)
-        sentence_texts = [embedding_text(articles[a].title, articles[a].text[s:e]) for a, s, e in table]
+        sentence_texts = [embedding_text(section_title(articles[a], s), articles[a].text[s:e]) for a, s, e in table]
 
         if (previous is not None and not full and live.manifest.get("chunker") == signature
                 and live.manifest.get("store", {}).get("type", "faiss") == settings.store
-                and index_mod.TITLED in live.manifest
+                and index_mod.TITLED in live.manifest and index_mod.SECTIONED in live.manifest
                 and (live.tokens is not None or not has_tokens(embedder))  # an index from before token vectors
                 and live.manifest.get("corpus_fingerprint") == index_mod.corpus_fingerprint(articles)
                 and [(a.title, a.source, a.url, a.date) for a in live.article_list]
@@ -151,11 +151,11 @@ def build_index(
             report.seconds = time.perf_counter() - started
             return report
         cache = _VectorCache.from_store(previous)
-        titles = {a.id: a.title for a in articles}
-        documents = [embedding_text(titles[p.article_id], p.text) for p in passages]
+        by_id = {a.id: a for a in articles}
+        documents = [embedding_text(section_title(by_id[p.article_id], p.start), p.text) for p in passages]
         passage_vectors, p_new, p_reused = cache.vectors(documents, embedder, progress, "Embedding passages")
         if has_tokens(embedder):
-            title_lengths = [len(embedding_text(articles[a].title, "")) for a, _, _ in table]
+            title_lengths = [len(embedding_text(section_title(articles[a], s), "")) for a, s, _ in table]
             sentence_vectors, tokens, s_new, s_reused = cache.vectors_and_tokens(
                 sentence_texts, title_lengths, embedder, progress, "Embedding sentences")
         else:
@@ -229,13 +229,16 @@ class _VectorCache:
         known, known_tokens = {}, {}
         tokens = store.tokens
         titled = index_mod.TITLED in store.manifest  # older versions embedded the text alone
+        # ... and before section paths, the article's title alone: those vectors are reused for texts
+        # whose section title is the plain title (every text of a non-Markdown article).
+        title_of = section_title if index_mod.SECTIONED in store.manifest else (lambda article, offset: article.title)
         for passage, vector in zip(store.passages, store.passage_vectors()):
-            title = store.articles[passage.article_id].title
+            title = title_of(store.articles[passage.article_id], passage.start)
             known[content_hash(embedding_text(title, passage.text) if titled else passage.text)] = vector
         for row, vector in enumerate(store.sentence_vectors):
             article, start, end = store.sentence_text(row)
             text = article.text[start:end]
-            key = content_hash(embedding_text(article.title, text) if titled else text)
+            key = content_hash(embedding_text(title_of(article, start), text) if titled else text)
             known[key] = vector
             if tokens is not None and titled:
                 lo, hi = tokens.offsets[row], tokens.offsets[row + 1]

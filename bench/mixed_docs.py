@@ -1,0 +1,93 @@
+"""Real documents of other kinds: the project's own questions about ../shared/bench/data/mixed-docs.
+
+    python bench/mixed_docs.py [--workdir /tmp/qa-bench-mixed] [--json out.json] [--no-record]
+
+24 documents (news posts, software docs with code, how-tos, recipes, encyclopedia pages) are indexed
+with ``qa index``'s pipeline and the questions in ``bench/mixed_docs_questions.json`` (written for this
+project: worded close to the text, reworded, follow-ups with their history, and on-topic questions the
+documents do not answer) are asked with the default settings. A reply is right when its first quoted
+sentence holds one of the question's answer strings; an unanswerable question is right when the
+assistant abstains. It prints the figures by kind and appends them to RESULTS.md. These questions
+tune the reader (issue 17); its targets are measured on other questions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import ROOT, append_results  # noqa: E402
+
+sys.path.insert(0, str(ROOT))
+
+CORPUS = ROOT.parent / "shared" / "bench" / "data" / "mixed-docs" / "corpus"
+QUESTIONS = ROOT / "bench" / "mixed_docs_questions.json"
+KINDS = ("close", "reworded", "follow-up", "unanswerable")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/qa-bench-mixed"))
+    parser.add_argument("--json", type=Path, help="write every question's reply summary here")
+    parser.add_argument("--no-record", action="store_true", help="print the table, do not append to RESULTS.md")
+    args = parser.parse_args()
+    if not CORPUS.is_dir():
+        sys.exit(f"benchmark data not found: {CORPUS} (expected ../shared/bench/data beside the repository)")
+
+    from qa.config import Settings
+    from qa.pipeline import Assistant, Turn, build_index
+
+    settings = Settings.from_env(corpus=CORPUS, index=args.workdir / "index")
+    report = build_index(settings)
+    assistant = Assistant.load(settings)
+    questions = json.loads(QUESTIONS.read_text(encoding="utf-8"))
+    right, asked, in_top5, records = Counter(), Counter(), Counter(), []
+    for q in questions:
+        history = [Turn(t["question"], t.get("answer")) for t in q.get("history", [])]
+        reply = assistant.ask(q["question"], history=history, top_k=5)
+        golds = q["answer"] or []
+        first = reply.sentences[0].text if reply.sentences else ""
+        if q["kind"] == "unanswerable":
+            ok = not reply.answerable
+        else:
+            ok = reply.answerable and any(g in first for g in golds)
+            in_top5[q["kind"]] += any(g in p.text for p in reply.passages[:5] for g in golds)
+        asked[q["kind"]] += 1
+        right[q["kind"]] += ok
+        records.append({"id": q["id"], "kind": q["kind"], "question": q["question"], "right": bool(ok),
+                        "answerable": reply.answerable, "confidence": reply.confidence, "first": first})
+    if args.json:
+        args.json.write_text(json.dumps(records, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    answerable = [k for k in KINDS if k != "unanswerable"]
+    lines = [
+        f"`../shared/bench/data/mixed-docs/corpus`: {report.articles} documents, {report.passages} passages, "
+        f"{report.sentences} units (sentences, code blocks, list items, table rows); "
+        f"{sum(asked.values())} questions from `bench/mixed_docs_questions.json`, top_k 5, default settings "
+        f"({settings.backend}, QA_MIN_CONFIDENCE {settings.min_confidence}).",
+        "",
+        "| kind | questions | first quoted sentence right (unanswerable: abstained) | answer in the 5 passages shown |",
+        "| --- | --- | --- | --- |",
+    ]
+    for kind in KINDS:
+        if asked[kind]:
+            top5 = "" if kind == "unanswerable" else f"{in_top5[kind]}/{asked[kind]}"
+            lines.append(f"| {kind} | {asked[kind]} | **{right[kind]}/{asked[kind]}** | {top5} |")
+    total = sum(asked[k] for k in answerable)
+    lines += ["", f"Answerable questions, first sentence right: **{sum(right[k] for k in answerable)}/{total}**; "
+              f"unanswerable that abstain: **{right['unanswerable']}/{asked['unanswerable']}**."]
+    wrong = [r for r in records if not r["right"]]
+    if wrong:
+        lines += ["", "Wrong: " + "; ".join(f"{r['id']} ({r['kind']}, {r['confidence']:.2f})" for r in wrong) + "."]
+    if args.no_record:
+        print("\n".join(lines))
+    else:
+        append_results("Mixed documents, the project's own questions (bench/mixed_docs.py)", lines)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,157 @@
+"""Markdown structure as character ranges of the original text: headings, paragraphs, code, list items, table rows.
+
+Real documents are not SQuAD paragraphs. A heading is structure (the section path of what follows),
+never a sentence to quote; a fenced or indented code block is one unit that keeps its line breaks;
+each list item and each table row is one unit. markdown-it-py (CommonMark, plus tables) finds the
+blocks; every range points into the text as written, so quotes stay verbatim.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from dataclasses import dataclass
+from functools import lru_cache
+
+from qa.types import Article
+
+MARKDOWN_SUFFIXES = (".md", ".markdown")
+SECTION_SEPARATOR = " › "
+
+_ITEM_MARKER = re.compile(r"[ \t]*(?:[-*+]|\d{1,9}[.)])(?:[ \t]+\[[ xX]\])?[ \t]*")
+_QUOTE_MARKER = re.compile(r"(?:>[ \t]?)+[ \t]*")
+_INLINE_MARKUP = re.compile(r"[`*_]+|\[([^\]]*)\]\([^)]*\)")
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """``kind``: heading, text, code, item or row; ``group`` numbers the list an item belongs to;
+    ``outer_end``: where a fenced code block's closing fence ends (a quote that leads into the code
+    takes it along, so the Markdown it shows is balanced)."""
+
+    kind: str
+    start: int
+    end: int
+    level: int = 0
+    heading: str = ""
+    group: int = -1
+    outer_end: int = -1
+
+
+def is_markdown(article: Article) -> bool:
+    return article.source.lower().endswith(MARKDOWN_SUFFIXES)
+
+
+@lru_cache(maxsize=64)  # keyed by the text itself: a str caches its hash, so a repeated lookup is cheap
+def markdown_blocks(text: str) -> tuple[Block, ...]:
+    """The blocks of a Markdown text in reading order, as trimmed, non-empty character ranges."""
+    from markdown_it import MarkdownIt
+
+    tokens = MarkdownIt("commonmark").enable("table").parse(text)
+    line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
+
+    def offsets(first: int, last: int) -> tuple[int, int]:
+        start = line_starts[first] if first < len(line_starts) else len(text)
+        end = line_starts[last] if last < len(line_starts) else len(text)
+        return _trim(text, start, end)
+
+    blocks: list[Block] = []
+    in_item = 0  # inside a list item, everything belongs to that item
+    lists = 0
+    for i, token in enumerate(tokens):
+        if token.type == "list_item_open":
+            if in_item == 0 and token.map:
+                start, end = offsets(*token.map)
+                marker = _ITEM_MARKER.match(text, start, end)
+                start = marker.end() if marker and marker.end() < end else start
+                if start < end:
+                    blocks.append(Block("item", start, end, group=lists))
+            in_item += 1
+        elif token.type == "list_item_close":
+            in_item -= 1
+        elif token.type in ("bullet_list_open", "ordered_list_open") and in_item == 0:
+            lists += 1
+        elif in_item or not token.map:
+            continue
+        elif token.type == "heading_open":
+            start, end = offsets(*token.map)
+            title = _plain(tokens[i + 1].content) if i + 1 < len(tokens) else ""
+            blocks.append(Block("heading", start, end, level=int(token.tag[1:]), heading=title))
+        elif token.type in ("paragraph_open", "html_block"):
+            start, end = offsets(*token.map)
+            quote = _QUOTE_MARKER.match(text, start, end)  # a paragraph in a blockquote starts after its '>'
+            start = quote.end() if quote else start
+            if start < end:
+                blocks.append(Block("text", start, end))
+        elif token.type in ("fence", "code_block"):
+            first, last = token.map
+            outer_end = offsets(first, last)[1]
+            if token.type == "fence":  # the code between the fences, not the ``` lines
+                first += 1
+                closing = text[slice(*offsets(last - 1, last))] if last - 1 >= first else ""
+                if closing.startswith(token.markup):
+                    last -= 1
+            start, end = _code_range(text, *offsets(first, last), line_starts)
+            if start < end:
+                blocks.append(Block("code", start, end, outer_end=max(end, outer_end)))
+        elif token.type == "tr_open":
+            start, end = offsets(*token.map)
+            if start < end:
+                blocks.append(Block("row", start, end))
+    return tuple(blocks)
+
+
+def section_title(article: Article, offset: int) -> str:
+    """The article's title followed by the headings above ``offset`` ("Title › Section › Subsection").
+
+    Used wherever the title stands for what a text is about (what is embedded and BM25-indexed with a
+    passage or sentence). A heading that repeats the title is left out, so an article whose only
+    heading is its title (the SQuAD articles as Markdown) is embedded exactly as before.
+    """
+    if not is_markdown(article):
+        return article.title
+    starts, paths = _sections(article.text, article.title)
+    at = bisect_right(starts, offset) - 1
+    path = paths[at] if at >= 0 else ()
+    return SECTION_SEPARATOR.join((article.title, *path)) if path else article.title
+
+
+@lru_cache(maxsize=64)
+def _sections(text: str, title: str) -> tuple[list[int], list[tuple[str, ...]]]:
+    starts, paths = [], []
+    stack: list[tuple[int, str]] = []
+    same_as_title = _normal(title)
+    for block in markdown_blocks(text):
+        if block.kind != "heading":
+            continue
+        stack = [(level, name) for level, name in stack if level < block.level]
+        if block.heading and _normal(block.heading) != same_as_title:
+            stack.append((block.level, block.heading))
+        starts.append(block.start)
+        paths.append(tuple(name for _, name in stack))
+    return starts, paths
+
+
+def _plain(inline: str) -> str:
+    return " ".join(_INLINE_MARKUP.sub(lambda m: m.group(1) or "", inline).split())
+
+
+def _normal(value: str) -> str:
+    return " ".join(re.sub(r"[^\w\s]", " ", value.lower()).split())
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def _code_range(text: str, start: int, end: int, line_starts: list[int]) -> tuple[int, int]:
+    """Code keeps its first line's indentation: the quote starts where that line does."""
+    line = bisect_right(line_starts, start) - 1
+    line_start = line_starts[line] if line >= 0 else 0
+    if text[line_start:start].strip() == "" and start > line_start:
+        return line_start, end
+    return start, end

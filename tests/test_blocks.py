@@ -1,0 +1,111 @@
+"""Markdown structure: headings are section paths, code blocks, list items and table rows are units."""
+
+from __future__ import annotations
+
+from qa.blocks import markdown_blocks, section_title
+from qa.chunk import Chunker
+from qa.types import Article
+
+GUIDE = """# Installing the tool
+
+Some words about the tool. It is small.
+
+## On Linux
+
+Open a terminal and enter the following command:
+
+```console
+$ curl -sSf https://example.org/install.sh | sh
+$ tool --version
+```
+
+The installer asks for:
+
+- a folder to install into,
+- whether to change your `PATH`.
+
+### Troubleshooting
+
+> Note: the installer needs a network connection.
+
+| Platform | Command |
+| --- | --- |
+| Linux | `sh install.sh` |
+| Windows | `install.ps1` |
+
+## On Windows
+
+1. Download the installer.
+2. Run it.
+
+That is all.
+
+    indented code stays as it is
+    on two lines
+"""
+
+
+def article(text: str = GUIDE, source: str = "guide.md") -> Article:
+    return Article(id="guide", title="Installing the tool", text=text, source=source)
+
+
+def units(text: str = GUIDE, source: str = "guide.md") -> list[str]:
+    return [text[s.start:s.end] for s in Chunker().split_sentences(article(text, source))]
+
+
+def test_headings_are_never_units_and_code_keeps_its_line_breaks():
+    found = units()
+    assert not any(unit.lstrip().startswith("#") for unit in found)
+    assert not any(unit in ("On Linux", "Troubleshooting", "On Windows") for unit in found)
+    code = next(unit for unit in found if "$ curl" in unit)
+    assert "$ curl -sSf https://example.org/install.sh | sh\n$ tool --version" in code
+    assert "    indented code stays as it is\n    on two lines" in found
+
+
+def test_a_sentence_ending_in_a_colon_is_one_unit_with_the_code_or_list_it_announces():
+    found = units()
+    assert ("Open a terminal and enter the following command:\n\n```console\n"
+            "$ curl -sSf https://example.org/install.sh | sh\n$ tool --version\n```") in found
+    assert "The installer asks for:\n\n- a folder to install into,\n- whether to change your `PATH`." in found
+    # A list nobody announced: each item is its own unit, without its marker.
+    assert "Download the installer." in found and "Run it." in found
+
+
+def test_table_rows_are_units_and_blockquotes_start_after_the_marker():
+    found = units()
+    assert "| Linux | `sh install.sh` |" in found and "| Windows | `install.ps1` |" in found
+    assert "Note: the installer needs a network connection." in found
+
+
+def test_every_unit_is_the_text_at_its_offsets():
+    spans = Chunker().split_sentences(article())
+    assert spans == sorted(spans, key=lambda s: s.start)
+    for span in spans:
+        piece = GUIDE[span.start:span.end]
+        assert piece.strip() and piece == piece.rstrip()
+        assert piece == piece.lstrip() or piece.startswith("    indented")  # code keeps its indentation
+
+
+def test_the_section_path_follows_the_headings_and_leaves_out_the_title():
+    text = GUIDE
+    assert section_title(article(), text.index("Some words")) == "Installing the tool"
+    assert section_title(article(), text.index("Open a terminal")) == "Installing the tool › On Linux"
+    assert section_title(article(), text.index("| Linux")) == "Installing the tool › On Linux › Troubleshooting"
+    assert section_title(article(), text.index("Download")) == "Installing the tool › On Windows"
+    # Not Markdown: the title alone, and sentences as before.
+    assert section_title(article(source="guide.txt"), text.index("Download")) == "Installing the tool"
+
+
+def test_plain_text_and_squad_like_markdown_split_as_before():
+    squad = "# Super Bowl 50\n\nSuper Bowl 50 was an American football game. The Broncos won.\n"
+    found = units(squad)
+    assert found == ["Super Bowl 50 was an American football game.", "The Broncos won."]
+    titled = Article(id="sb", title="Super Bowl 50", text=squad, source="Super_Bowl_50.md")
+    assert section_title(titled, squad.index("The Broncos")) == "Super Bowl 50"  # the heading repeats the title
+    assert units("Plain text. Two sentences.\n", source="notes.txt") == ["Plain text.", "Two sentences."]
+
+
+def test_blocks_of_an_empty_or_odd_document():
+    assert markdown_blocks("") == ()
+    assert [b.kind for b in markdown_blocks("```\nunclosed fence\n")] == ["code"]
+    assert units("# Only a heading\n") == []
