@@ -38,6 +38,15 @@ class Block:
     outer_end: int = -1
 
 
+_LAYOUT = re.compile(r"```|~~~|\n[ \t]*(?:[-*+]|\d{1,9}[.)])[ \t]|\n {4}|^ {4}|\n\|")
+
+
+def has_layout(text: str) -> bool:
+    """A quote whose line breaks carry meaning (code, a list, table rows); a sentence that a
+    plain-text file merely wraps does not count."""
+    return bool(_LAYOUT.search(text))
+
+
 def is_markdown(article: Article) -> bool:
     return article.source.lower().endswith(MARKDOWN_SUFFIXES)
 

@@ -21,6 +21,7 @@ from functools import lru_cache
 import numpy as np
 
 from qa.index import IndexStore
+from qa.blocks import has_layout
 from qa.shortanswer import answers_kind, candidates, question_terms, question_type, short_answer
 from qa.text import STOP_WORDS, stem, terms, words
 from qa.tokens import TokenVectors
@@ -365,7 +366,8 @@ class SentenceExtractor:
             chosen.append(candidate)
             chosen_terms.append(candidate_terms)
         short = None
-        span = short_answer(best.text, query)
+        # A quoted code block, list or table is the answer as laid out: no phrase is cut from it.
+        span = None if has_layout(best.text) else short_answer(best.text, query)
         if span is not None:
             short = ShortAnswer(text=best.text[span[0] : span[1]], article_id=best.article_id,
                                 start=best.start + span[0], end=best.start + span[1])

@@ -17,6 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
+from qa.blocks import has_layout
 from qa.config import Settings
 from qa.pipeline import Assistant, Turn, example_questions
 from qa.types import Reply
@@ -31,15 +32,6 @@ class Piece:
     text: str
     marked: bool = False
     first: bool = False  # the first highlighted piece: the anchor to scroll to
-
-
-_LAYOUT = re.compile(r"```|~~~|\n[ \t]*(?:[-*+]|\d{1,9}[.)])[ \t]|\n {4}|^ {4}|\n\|")
-
-
-def laid_out(text: str) -> bool:
-    """A quote whose line breaks carry meaning (code, a list, table rows), shown as written; a sentence
-    that a plain-text file merely wraps flows as one line."""
-    return bool(_LAYOUT.search(text))
 
 
 def pieces(text: str, offset: int, ranges: list[tuple[int, int]]) -> list[Piece]:
@@ -91,7 +83,7 @@ def view_model(reply: Reply) -> dict:
     for s in reply.sentences:
         short = reply.short_answer
         marks = [(short.start, short.end)] if short and short.article_id == s.article_id else []
-        sentences.append({"sentence": s, "pieces": pieces(s.text, s.start, marks), "laid_out": laid_out(s.text)})
+        sentences.append({"sentence": s, "pieces": pieces(s.text, s.start, marks), "laid_out": has_layout(s.text)})
     related = [
         {"passage": p, "link": f"/articles/{p.article_id}?hl={p.start}-{p.end}#hl"} for p in reply.passages[:3]
     ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from qa.blocks import markdown_blocks, section_title
+from qa.blocks import has_layout, markdown_blocks, section_title
 from qa.chunk import Chunker
 from qa.types import Article
 
@@ -109,3 +109,28 @@ def test_blocks_of_an_empty_or_odd_document():
     assert markdown_blocks("") == ()
     assert [b.kind for b in markdown_blocks("```\nunclosed fence\n")] == ["code"]
     assert units("# Only a heading\n") == []
+
+
+def test_quoted_code_lists_and_tables_keep_their_lines_while_wrapped_prose_flows():
+    assert has_layout("Enter the following command:\n\n```console\n$ rustc --version\n```")
+    assert has_layout("The installer asks for:\n\n- a folder,\n- a shell.")
+    assert has_layout("    indented code\n    on two lines")
+    assert has_layout("| Linux | `sh install.sh` |\n| Windows | `install.ps1` |")
+    assert not has_layout("A sentence that a plain-text file wraps\nat seventy-two columns.")
+    assert not has_layout("In 1999 - the year it opened - the bridge cost $5 million.")
+
+
+def test_no_short_answer_is_cut_from_a_quoted_code_block(tmp_path, fake_embedder):
+    from qa.config import Settings
+    from qa.pipeline import Assistant, build_index
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "tool.md").write_text("# The tool\n\nTo check the installed version correctly, open a shell and run:\n\n"
+                                    "```console\n$ tool --version\n```\n", encoding="utf-8")
+    settings = Settings.from_env({}, corpus=corpus, index=tmp_path / "index", model=fake_embedder.name,
+                                 min_confidence=0.0)
+    build_index(settings, fake_embedder)
+    reply = Assistant.load(settings, fake_embedder).ask("Which command checks the installed version?")
+    assert reply.sentences[0].text.endswith("$ tool --version\n```")
+    assert reply.short_answer is None

@@ -83,13 +83,3 @@ def test_hostile_article_text_is_escaped(tmp_path, fake_embedder):
             assert not re.search(r"<script(?![^>]*src=\"/static/chat.js\")", page)
         assert "&lt;script&gt;alert(&#34;pwned&#34;)&lt;/script&gt;" in c.get("/articles/evil").text
 
-
-def test_quoted_code_lists_and_tables_keep_their_lines_while_wrapped_prose_flows():
-    from qa.pages import laid_out
-
-    assert laid_out("Enter the following command:\n\n```console\n$ rustc --version\n```")
-    assert laid_out("The installer asks for:\n\n- a folder,\n- a shell.")
-    assert laid_out("    indented code\n    on two lines")
-    assert laid_out("| Linux | `sh install.sh` |\n| Windows | `install.ps1` |")
-    assert not laid_out("A sentence that a plain-text file wraps\nat seventy-two columns.")
-    assert not laid_out("In 1999 - the year it opened - the bridge cost $5 million.")
