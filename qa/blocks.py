@@ -62,7 +62,7 @@ def markdown_blocks(text: str) -> tuple[Block, ...]:
     def offsets(first: int, last: int) -> tuple[int, int]:
         start = line_starts[first] if first < len(line_starts) else len(text)
         end = line_starts[last] if last < len(line_starts) else len(text)
-        return _trim(text, start, end)
+        return trim_range(text, start, end)
 
     blocks: list[Block] = []
     in_item = 0  # inside a list item, everything belongs to that item
@@ -149,7 +149,8 @@ def _normal(value: str) -> str:
     return " ".join(re.sub(r"[^\w\s]", " ", value.lower()).split())
 
 
-def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+def trim_range(text: str, start: int, end: int) -> tuple[int, int]:
+    """``start, end`` moved inwards past whitespace."""
     while start < end and text[start].isspace():
         start += 1
     while end > start and text[end - 1].isspace():

@@ -11,7 +11,7 @@ import hashlib
 import re
 from collections.abc import Callable, Iterator
 
-from qa.blocks import is_markdown, markdown_blocks, section_title
+from qa.blocks import is_markdown, markdown_blocks, section_title, trim_range
 from qa.types import Article, Passage, Span
 
 _BLOCK_BREAK = re.compile(r"\n[ \t]*\n")
@@ -103,19 +103,11 @@ def _split_lines(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
         )
         if ends_paragraph:
             if text[para_start:newline].strip():
-                yield _trim(text, para_start, newline)
+                yield trim_range(text, para_start, newline)
             para_start = newline + 1
         line_start = newline + 1
     if text[para_start:end].strip():
-        yield _trim(text, para_start, end)
-
-
-def _trim(text: str, start: int, end: int) -> tuple[int, int]:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return start, end
+        yield trim_range(text, para_start, end)
 
 
 def content_hash(text: str) -> str:
