@@ -428,8 +428,11 @@ class Assistant:
 
     def health(self) -> dict:
         manifest = self._engine.store.manifest
+        from qa import __version__
+
         return {
             "status": "ok",
+            "version": __version__,
             "articles": manifest["articles"],
             "passages": manifest["passages"],
             "sentences": manifest["sentences"],

@@ -73,6 +73,7 @@ def test_articles_and_one_article(client):
 def test_health_reports_counts(client):
     body = client.get("/health").json()
     assert body["status"] == "ok" and body["articles"] == 4 and body["passages"] >= 4 and "built_at" in body
+    assert body["version"] == __import__("qa").__version__
 
 
 def test_no_index_is_a_503_naming_the_command(tmp_path, tiny_settings):
