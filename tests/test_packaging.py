@@ -83,12 +83,12 @@ def test_the_wheel_installs_into_a_fresh_venv_and_serves_from_any_folder(tmp_pat
     run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", wheels, ROOT, cwd=tmp_path,
         env=os.environ.copy())
     wheel = next(wheels.glob("qa-*.whl"))
-    venv = tmp_path / "venv"
-    run(sys.executable, "-m", "venv", venv, cwd=tmp_path, env=os.environ.copy())
-    run(venv / "bin" / "pip", "install", "--quiet", wheel, cwd=tmp_path, env=os.environ.copy())
-
-    # A user's environment: no QA_* settings, no path into the checkout, a model cache of its own.
+    # A user's environment: no QA_* settings, no path into the checkout (pip would take the checkout's
+    # metadata for an installed qa), a model cache of its own.
     env = {k: v for k, v in os.environ.items() if not k.startswith("QA_") and k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    venv = tmp_path / "venv"
+    run(sys.executable, "-m", "venv", venv, cwd=tmp_path, env=env)
+    run(venv / "bin" / "pip", "install", "--quiet", wheel, cwd=tmp_path, env=env)
     env.update(XDG_CACHE_HOME=str(tmp_path / "cache"), PATH=f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}")
     qa_command = venv / "bin" / "qa"
     empty = tmp_path / "empty"
