@@ -55,6 +55,14 @@ def machine() -> str:
     return f"{os.cpu_count()} CPUs ({cpu}){memory}, Python {platform.python_version()}"
 
 
+def publish(title: str, lines: list[str], record: bool = True) -> None:
+    """Append the section to RESULTS.md (and print it), or only print the lines with ``--no-record``."""
+    if record:
+        append_results(title, lines)
+    else:
+        print("\n".join(lines))
+
+
 def append_results(title: str, lines: list[str]) -> None:
     """Append a dated section to bench/RESULTS.md and print it."""
     command = "python " + " ".join(shlex.quote(a) for a in [os.path.relpath(sys.argv[0], ROOT), *sys.argv[1:]])

@@ -20,7 +20,7 @@ from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ROOT, append_results  # noqa: E402
+from common import ROOT, publish  # noqa: E402
 
 sys.path.insert(0, str(ROOT))
 
@@ -82,10 +82,7 @@ def main() -> int:
     wrong = [r for r in records if not r["right"]]
     if wrong:
         lines += ["", "Wrong: " + "; ".join(f"{r['id']} ({r['kind']}, {r['confidence']:.2f})" for r in wrong) + "."]
-    if args.no_record:
-        print("\n".join(lines))
-    else:
-        append_results("Mixed documents, the project's own questions (bench/mixed_docs.py)", lines)
+    publish("Mixed documents, the project's own questions (bench/mixed_docs.py)", lines, record=not args.no_record)
     return 0
 
 

@@ -55,7 +55,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ROOT, SQUAD, append_results, require, write_markdown_corpus  # noqa: E402
+from common import ROOT, SQUAD, publish, require, write_markdown_corpus  # noqa: E402
 
 sys.path.insert(0, str(ROOT))
 
@@ -389,10 +389,7 @@ def main() -> int:
             "systems": {s.name: {"error": s.error, "build_s": s.build_s, "ranks": s.ranks,
                                  "latencies_ms": [round(x, 3) for x in s.latencies]} for s in systems},
         }), encoding="utf-8")
-    if args.no_record:
-        print("\n".join(lines))
-    else:
-        append_results("Side by side with peers: qa, txtai, Haystack (bench/peers.py)", lines)
+    publish("Side by side with peers: qa, txtai, Haystack (bench/peers.py)", lines, record=not args.no_record)
     return 0
 
 
