@@ -97,11 +97,11 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as error:
         print(f"qa: {error}", file=sys.stderr)
         return 2
-    from qa.pipeline import CorpusError, IndexProblem, ModelNotFound, RebuildRunning
+    from qa.pipeline import CorpusError, IndexProblem, ModelNotFound, ReaderUnavailable, RebuildRunning
 
     try:
         return {"index": cmd_index, "ask": cmd_ask, "serve": cmd_serve, "eval": cmd_eval}[args.command](settings, args)
-    except (CorpusError, IndexProblem, RebuildRunning, ModelNotFound) as error:
+    except (CorpusError, IndexProblem, RebuildRunning, ModelNotFound, ReaderUnavailable) as error:
         print(f"qa: {error}", file=sys.stderr)
         return 1 if isinstance(error, RebuildRunning) else 2
     except KeyboardInterrupt:

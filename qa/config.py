@@ -44,6 +44,8 @@ class Settings:
     milvus_collection: str = "qa"
     milvus_index_type: str = "FLAT"
     min_confidence: float = 0.3
+    reader: str = "bundled"
+    read_windows: int = 3
     fusion: str = "weighted"
     dense_weight: float = 0.7
     max_file_bytes: int = 20_000_000
@@ -93,6 +95,11 @@ class Settings:
                             "(not starting with a digit)")
         if self.milvus_index_type not in ("FLAT", "HNSW", "IVF_FLAT", "AUTOINDEX"):
             problems.append(f"QA_MILVUS_INDEX_TYPE={self.milvus_index_type!r} must be FLAT, HNSW, IVF_FLAT or AUTOINDEX")
+        if not 0 <= self.read_windows <= 10:
+            problems.append(f"QA_READ_WINDOWS={self.read_windows} must be between 0 and 10")
+        if self.reader not in ("bundled", "off") and not Path(self.reader).is_dir():
+            problems.append(f"QA_READER={self.reader!r} must be bundled, off or a folder written by "
+                            "python -m qa.reader_training")
         if self.batch_size < 1:
             problems.append(f"QA_BATCH_SIZE={self.batch_size} must be at least 1")
         if self.max_body_bytes < 1024:
@@ -160,6 +167,10 @@ SETTINGS_DOC = {
     "supports), HNSW, IVF_FLAT or AUTOINDEX on a cluster",
     "min_confidence": "answers below this confidence (0..1; the estimated chance that the first quoted sentence "
     "answers) abstain with 'no answer'",
+    "reader": "the answer reader: bundled (default: the span reader trained on SQuAD and shipped in the package, "
+    "run with int8 weights exported once into ~/.cache/qa/onnx), off (sentences and short answers by the "
+    "lexical ranking alone), or a folder written by python -m qa.reader_training",
+    "read_windows": "candidate sentences the reader reads per question, each with its neighbours (0: no reader)",
     "fusion": "how dense and BM25 retrieval combine: weighted (default), rrf, dense or bm25",
     "dense_weight": "weight of the dense score in weighted fusion (0..1); BM25 gets the rest",
     "max_file_bytes": "corpus files larger than this are skipped",

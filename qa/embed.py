@@ -511,10 +511,8 @@ class OnnxInt8Embedder(SentenceTransformerEmbedder):
 def _export_quantized(transformer: Path, work: Path, tokenizer_file: Path) -> None:
     """``work/model.onnx`` (float32, from torch) and ``work/model_qint8.onnx`` (int8 MatMul weights)."""
     import inspect
-    import logging
 
     import torch
-    from onnxruntime.quantization import QuantType, quantize_dynamic
     from tokenizers import Tokenizer
     from transformers import AutoModel
     from transformers.utils import logging as hf_logging
@@ -545,6 +543,15 @@ def _export_quantized(transformer: Path, work: Path, tokenizer_file: Path) -> No
         warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation and tracer notes
         torch.onnx.export(LastHiddenState(model), inputs, str(work / "model.onnx"), input_names=names,
                           output_names=["last_hidden_state"], dynamic_axes=axes, opset_version=17, dynamo=False)
+    quantize_int8(work / "model.onnx", work / "model_qint8.onnx")
+
+
+def quantize_int8(source: Path, target: Path) -> None:
+    """Dynamic int8 quantisation of an ONNX file's MatMul weights (``quantization_config``)."""
+    import logging
+
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
     config = quantization_config()
     # The quantiser says "Please consider to run pre-processing before quantization" (measured: not needed)
     # through logging.warning(), which also gives the root logger a handler: every library's debug lines
@@ -553,7 +560,7 @@ def _export_quantized(transformer: Path, work: Path, tokenizer_file: Path) -> No
     quiet, handlers = _DropRecords(), list(root.handlers)
     root.addFilter(quiet)
     try:
-        quantize_dynamic(str(work / "model.onnx"), str(work / "model_qint8.onnx"),
+        quantize_dynamic(str(source), str(target),
                          weight_type=getattr(QuantType, config["weight_type"]), per_channel=config["per_channel"],
                          reduce_range=config["reduce_range"], op_types_to_quantize=config["op_types"],
                          extra_options={"DefaultTensorType": 1})  # onnx.TensorProto.FLOAT

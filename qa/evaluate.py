@@ -343,7 +343,7 @@ def _run(dataset, selected, questions, workdir: Path, top_k, seed, limit, articl
         "articles": f"{span[0]}-{min(span[1], len(dataset.articles))}" if span else f"1-{len(dataset.articles)}",
         "limit": limit, "seed": seed, "top_k": top_k, "model": embedder.name,
         "min_confidence": settings.min_confidence, "workdir": str(workdir) if keep else None,
-        "index_version": health.get("index_version"),
+        "index_version": health.get("index_version"), "reader": health.get("reader"),
     }
     counts = {
         "articles": len(selected), "passages": health.get("passages"), "sentences": health.get("sentences"),
@@ -418,6 +418,8 @@ def compute_metrics(records: Sequence[dict], v2: bool) -> dict:
         "exact_match": _mean([r["em"] for r in records]),
         "f1": _mean([r["f1"] for r in records]),
         "answer_rate": _mean([float(r["answerable"]) for r in records]),
+        "answered_hit@1": _mean([float(r["hit1"]) for r in has if r["answerable"]]),
+        "calibration_error": calibration_error(records),
         "latency_p50_ms": _percentile([r["latency_ms"] for r in records], 0.50),
         "latency_p95_ms": _percentile([r["latency_ms"] for r in records], 0.95),
     }
@@ -461,6 +463,8 @@ def _metric_rows(results: dict) -> list[tuple[str, str, str]]:
         ("short answer", "exact match", _pct(m["exact_match"])),
         ("short answer", "F1", _pct(m["f1"])),
         ("abstention", "answered", _pct(m["answer_rate"])),
+        ("confidence", "hit@1 of the answered", _pct(m.get("answered_hit@1"))),
+        ("confidence", "calibration error (ECE)", _pct(m.get("calibration_error"))),
     ]
     if "no_answer_accuracy" in m:
         rows += [
@@ -483,7 +487,11 @@ def _headline(results: dict) -> str:
     unanswerable = f" ({k['unanswerable']} unanswerable)" if c["squad_v2"] else ""
     return (f"SQuAD v{c['version'].lstrip('vV')} {Path(c['dataset']).name}, articles {c['articles']}: {k['articles']} articles, "
             f"{k['passages']} passages, {k['questions']} questions{unanswerable}{sample}; "
-            f"top-k {c['top_k']}, model {c['model']}")
+            f"top-k {c['top_k']}, model {c['model']}, reader {_reader_name(c.get('reader'))}")
+
+
+def _reader_name(reader: dict | None) -> str:
+    return "off" if not reader else f"{reader['name']} {reader['sha256']} (step {reader.get('step')})"
 
 
 def format_table(results: dict) -> str:
@@ -626,6 +634,16 @@ def calibration_bins(records: Sequence[dict], bins: int = 10) -> list[dict]:
          "confidence": _mean([r["confidence"] for r in g]), "hit_rate": _mean([float(r["hit1"]) for r in g])}
         for b, g in enumerate(grouped)
     ]
+
+
+def calibration_error(records: Sequence[dict], bins: int = 10) -> float | None:
+    """Expected calibration error: the count-weighted mean of |mean confidence - observed hit@1| over the bins
+    (0: a confidence of 0.3 is right 30% of the time, in every bin)."""
+    table = [row for row in calibration_bins(records, bins) if row["count"]]
+    total = sum(row["count"] for row in table)
+    if not total:
+        return None
+    return sum(row["count"] * abs(row["confidence"] - row["hit_rate"]) for row in table) / total
 
 
 def svg_calibration(records: Sequence[dict], bins: int = 10) -> str:

@@ -25,7 +25,8 @@ from qa.blocks import has_layout
 from qa.shortanswer import answers_kind, candidates, question_terms, question_type, short_answer
 from qa.text import STOP_WORDS, stem, terms, words
 from qa.tokens import TokenVectors
-from qa.types import Extraction, Hit, ScoredSentence, ShortAnswer
+from qa.read import Reading
+from qa.types import Extraction, Hit, Ranking, ScoredSentence, ShortAnswer
 
 FEATURES = ("bias", "similarity", "overlap", "bigram_overlap", "passage_score", "passage_dense",
             "passage_lexical", "reciprocal_rank", "type_match", "new_words", "similarity_gap", "overlap_gap",
@@ -268,10 +269,30 @@ def _sigmoid(x):
     return 1.0 / (1.0 + np.exp(-x))
 
 
+@dataclass(frozen=True)
+class ReadWeights:
+    """How the reader's spans join the ranking, fitted on SQuAD dev articles 1–24 by ``bench/tune_reader.py``.
+
+    The first quoted sentence maximises ``ranking * logit(sentence probability) + span score``; the
+    confidence is a logistic model over the ranking's confidence (as a logit), the best "no answer"
+    margin, whether reader and ranking agree on the sentence, and whether the sentence and the span
+    hold the kind of thing asked (a date for "when", a place for "where"...).
+    """
+
+    ranking: float = 5.0
+    bias: float = -3.8629
+    confidence: float = 0.5640
+    margin: float = 0.1508
+    agreement: float = 1.4784
+    typed: float = 2.0266
+    span_typed: float = 0.0
+
+
 class SentenceExtractor:
     def __init__(self, store: IndexStore, min_confidence: float = 0.5, weights: ExtractWeights | None = None,
-                 lexical_weights: ExtractWeights = LEXICAL_WEIGHTS):
+                 lexical_weights: ExtractWeights = LEXICAL_WEIGHTS, read_weights: ReadWeights | None = None):
         self.store = store
+        self.read_weights = read_weights or ReadWeights()
         self.min_confidence = min_confidence
         self.weights = weights or ExtractWeights()
         self.lexical_weights = lexical_weights
@@ -341,38 +362,102 @@ class SentenceExtractor:
 
     def extract(self, query: str, query_vector: np.ndarray, hits: Sequence[Hit], top_k: int | None = None,
                 query_tokens: TokenVectors | None = None) -> Extraction:
-        """Score every sentence of the hits, keep the top_k passages holding the best sentences, and
-        decide what to quote from them (or to abstain)."""
-        w = self.weights_for(query_tokens)
+        """``decide(rank(...))`` without a reader."""
+        return self.decide(query, self.rank(query, query_vector, hits, top_k, query_tokens))
+
+    def rank(self, query: str, query_vector: np.ndarray, hits: Sequence[Hit], top_k: int | None = None,
+             query_tokens: TokenVectors | None = None) -> Ranking:
+        """Score every sentence of the hits and keep the top_k passages holding the best sentences."""
         ranked, confidence = self._score(query, query_vector, hits, query_tokens)
         kept = rerank(hits, ranked, len(hits) if top_k is None else top_k)
         kept_ids = {h.passage.id for h in kept}
         ranked = [s for s in ranked if s.hit.passage.id in kept_ids]
+        lexical = query_tokens is None or self.store.tokens is None
+        return Ranking(sentences=tuple(ranked), confidence=confidence, hits=tuple(kept), lexical=lexical)
+
+    def decide(self, query: str, ranking: Ranking, readings: Sequence[Reading] = ()) -> Extraction:
+        """What to quote (or to abstain), from the ranked sentences and, where given, the reader's spans.
+
+        With readings, the first quoted sentence is the one holding the best span by the reader and the
+        ranking together (``ReadWeights``), the short answer is that span, and the confidence reads the
+        reader's "no answer" margin beside the ranking's confidence.
+        """
+        w = self.lexical_weights if ranking.lexical else self.weights
+        ranked = list(ranking.sentences)
         if not ranked:
-            return Extraction(sentences=(), confidence=0.0, answerable=False, hits=tuple(kept))
+            return Extraction(sentences=(), confidence=0.0, answerable=False, hits=ranking.hits)
+        confidence = ranking.confidence
+        spans = _spans_by_sentence(ranked, readings)
         best = ranked[0]
-        if not answers_kind(best.text, query):
+        short = None
+        if spans:
+            read = self.read_weights
+            best = max(spans, key=lambda s: read.ranking * _logit(s.score) + spans[s].span_score)
+            reading = spans[best]
+            span_text = _article_slice(best, reading.start, reading.end)
+            top = max(spans.values(), key=lambda r: r.margin)
+            confidence = float(_sigmoid(read.bias + read.confidence * _logit(ranking.confidence)
+                                        + read.margin * min(top.margin, _MAX_READ_MARGIN)
+                                        + read.agreement * float(best is ranked[0])
+                                        + read.typed * float(answers_kind(best.text, query))
+                                        + read.span_typed * float(answers_kind(span_text, query))))
+            if not has_layout(best.text):
+                short = ShortAnswer(text=span_text, article_id=best.article_id, start=reading.start, end=reading.end)
+        elif not answers_kind(best.text, query):
             # "When ...?" answered by a sentence with no date (or "how many" with no number, "where"
             # with no place) is a near miss on the topic, not an answer.
             confidence = min(confidence, w.untyped_cap)
         chosen = [best]
         chosen_terms = [_analyse(best.text).term_set]  # cached when the sentence was scored
-        for candidate in ranked[1:]:
-            if len(chosen) >= w.max_sentences or candidate.score < best.score - w.keep_margin:
+        for candidate in ranked:
+            if len(chosen) >= w.max_sentences or candidate.score < ranked[0].score - w.keep_margin:
                 break
+            if candidate is best:
+                continue
             candidate_terms = _analyse(candidate.text).term_set
             if any(_jaccard(candidate_terms, t) >= w.duplicate_jaccard for t in chosen_terms):
                 continue
             chosen.append(candidate)
             chosen_terms.append(candidate_terms)
-        short = None
-        # A quoted code block, list or table is the answer as laid out: no phrase is cut from it.
-        span = None if has_layout(best.text) else short_answer(best.text, query)
-        if span is not None:
-            short = ShortAnswer(text=best.text[span[0] : span[1]], article_id=best.article_id,
-                                start=best.start + span[0], end=best.start + span[1])
+        if short is None and not spans and not has_layout(best.text):
+            # A quoted code block, list or table is the answer as laid out: no phrase is cut from it.
+            span = short_answer(best.text, query)
+            if span is not None:
+                short = ShortAnswer(text=best.text[span[0] : span[1]], article_id=best.article_id,
+                                    start=best.start + span[0], end=best.start + span[1])
         return Extraction(sentences=tuple(chosen), confidence=round(confidence, 4),
-                          answerable=confidence >= self.min_confidence, short_answer=short, hits=tuple(kept))
+                          answerable=confidence >= self.min_confidence, short_answer=short, hits=ranking.hits)
+
+
+_MAX_READ_MARGIN = 20.0
+
+
+def _logit(probability: float) -> float:
+    p = min(max(probability, 1e-6), 1 - 1e-6)
+    return math.log(p / (1 - p))
+
+
+def _spans_by_sentence(ranked: Sequence[ScoredSentence], readings: Sequence[Reading]) -> dict[ScoredSentence, Reading]:
+    """Each ranked sentence that holds the start of a reader span, with its best such span."""
+    by_article: dict[str, list[ScoredSentence]] = {}
+    for sentence in ranked:
+        by_article.setdefault(sentence.article_id, []).append(sentence)
+    out: dict[ScoredSentence, Reading] = {}
+    for reading in readings:
+        if not math.isfinite(reading.span_score):
+            continue
+        for sentence in by_article.get(reading.article_id, ()):
+            if sentence.start <= reading.start < sentence.end:
+                if sentence not in out or reading.span_score > out[sentence].span_score:
+                    out[sentence] = reading
+                break
+    return out
+
+
+def _article_slice(sentence: ScoredSentence, start: int, end: int) -> str:
+    """``article.text[start:end]``, read from the sentence's passage (which is a slice of the article)."""
+    passage = sentence.hit.passage
+    return passage.text[start - passage.start : end - passage.start]
 
 
 def rerank(hits: Sequence[Hit], ranked: Sequence[ScoredSentence], top_k: int) -> list[Hit]:

@@ -24,16 +24,31 @@ from qa.embed import Embedder, ModelNotFound, has_tokens, make_sentence_embedder
 from qa.extract import SentenceExtractor, rerank
 from qa.index import IndexData, IndexMismatch, IndexMissing, IndexProblem, IndexStore  # noqa: F401 (re-exported)
 from qa.ingest import CorpusError, Ingestor
+from qa.read import READER_DIR, ReaderUnavailable, SpanReader, windows_around
 from qa.retrieve import Retriever, Turn, expand_query
 from qa.tokens import DIMENSIONS, SAMPLE_TOKENS, SentenceTokens, TokenBasis, TokenVectors
 from qa.types import Article, Reply, RetrievedPassage
 
 __all__ = ["Assistant", "BuildReport", "CorpusError", "IndexMismatch", "IndexMissing", "IndexProblem",
-           "ModelNotFound", "RebuildRunning", "Reindexer", "Turn", "build_index", "make_embedder"]
+           "ModelNotFound", "ReaderUnavailable", "RebuildRunning", "Reindexer", "Turn", "build_index", "make_embedder",
+           "make_reader"]
 
 
 class RebuildRunning(RuntimeError):
     pass
+
+
+def make_reader(settings: Settings) -> SpanReader | None:
+    """The configured reader (QA_READER), or None when it is off."""
+    if settings.reader == "off" or settings.read_windows == 0:
+        return None
+    return SpanReader(READER_DIR if settings.reader == "bundled" else Path(settings.reader))
+
+
+def reader_identity(settings: Settings) -> dict | None:
+    """What the index manifest records about the reader configured at build time."""
+    reader = make_reader(settings)
+    return reader.identity if reader is not None else None
 
 
 def make_embedder(settings: Settings, serving: bool = False) -> Embedder:
@@ -167,7 +182,7 @@ def build_index(
         _diff_articles(report, live, articles)
         on_stage("Writing the index")
         data = IndexData(tuple(articles), tuple(passages), tuple(passage_rows), sentence_table,
-                         passage_vectors, sentence_vectors, embedder.name, extra_manifest={"chunker": signature},
+                         passage_vectors, sentence_vectors, embedder.name, extra_manifest={"chunker": signature, "reader": reader_identity(settings)},
                          index_spec=index_mod.VectorIndexSpec(
                              kind=settings.index_type, flat_max=settings.flat_max, hnsw_m=settings.hnsw_m,
                              ef_search=settings.ef_search, ivf_lists=settings.ivf_lists, nprobe=settings.nprobe,
@@ -324,7 +339,7 @@ class _Engine:
 class Assistant:
     """Answers questions from a built index. Thread-safe: ``ask`` reads one immutable engine."""
 
-    def __init__(self, store: IndexStore, embedder: Embedder, settings: Settings):
+    def __init__(self, store: IndexStore, embedder: Embedder, settings: Settings, reader: SpanReader | None = None):
         if store.manifest.get("dimension") != embedder.dimension:
             raise IndexMismatch(
                 f"the index has {store.manifest.get('dimension')}-dimensional vectors but the model "
@@ -332,6 +347,7 @@ class Assistant:
             )
         self.settings = settings
         self.embedder = embedder
+        self.reader = reader
         self._engine = self._make_engine(store)
 
     def _make_engine(self, store: IndexStore) -> _Engine:
@@ -346,7 +362,10 @@ class Assistant:
     def load(cls, settings: Settings, embedder: Embedder | None = None) -> Assistant:
         embedder = embedder or make_embedder(settings, serving=True)
         store = index_mod.load(Path(settings.index), model=embedder.name, milvus=milvus_target(settings))
-        return cls(store, embedder, settings)
+        reader = make_reader(settings)
+        if reader is not None:
+            reader.load()  # export once per machine, and open it now rather than on the first question
+        return cls(store, embedder, settings, reader)
 
     @property
     def store(self) -> IndexStore:
@@ -388,9 +407,15 @@ class Assistant:
         top_k = top_k or self.settings.top_k
         hits = engine.retriever.retrieve(query, query_vector, max(top_k, self.settings.rerank_pool), article_id)
         retrieved = time.perf_counter()
-        extraction = engine.extractor.extract(query, query_vector, hits, top_k, query_tokens)
-        extracted = time.perf_counter()
-        timings = {"retrieve": _ms(retrieved - started), "extract": _ms(extracted - retrieved)}
+        ranking = engine.extractor.rank(query, query_vector, hits, top_k, query_tokens)
+        ranked = time.perf_counter()
+        readings = (self.reader.read(query, windows_around(ranking.sentences, self.settings.read_windows))
+                    if self.reader is not None else ())
+        read = time.perf_counter()
+        extraction = engine.extractor.decide(query, ranking, readings)
+        timings = {"retrieve": _ms(retrieved - started), "extract": _ms(ranked - retrieved + time.perf_counter() - read)}
+        if self.reader is not None:
+            timings["read"] = _ms(read - ranked)
         reply = engine.citer.cite(question, query, extraction, extraction.hits, timings)
         timings["total"] = _ms(time.perf_counter() - started)
         return reply
@@ -439,6 +464,7 @@ class Assistant:
             "model": manifest["model"],
             "index_version": manifest["version"],
             "built_at": manifest["built_at"],
+            "reader": self.reader.identity if self.reader is not None else None,
         }
 
 

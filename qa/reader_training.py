@@ -248,20 +248,29 @@ def _save(reader: Reader, args, step: int, total_steps: int, examples_count: int
         "saved_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     (work / "training.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-    (work / "MODEL_CARD.md").write_text(model_card(record), encoding="utf-8")
+    evaluation = args.out / "EVALUATION.md"  # measured in qa by hand, kept across checkpoints
+    if evaluation.exists():
+        shutil.copy2(evaluation, work / "EVALUATION.md")
+    (work / "MODEL_CARD.md").write_text(
+        model_card(record, evaluation.read_text(encoding="utf-8") if evaluation.exists() else ""), encoding="utf-8")
     if args.out.exists():
         shutil.rmtree(args.out)
     os.replace(work, args.out)
 
 
-def model_card(record: dict) -> str:
+def model_card(record: dict, evaluation: str = "") -> str:
+    """The card; ``evaluation`` (the folder's ``EVALUATION.md``: figures measured in ``qa``) is appended."""
+    evaluation = f"\n{evaluation.strip()}\n" if evaluation.strip() else ""
     figures = record.get("eval_gold_paragraph")
     measured = (f"EM {figures['em']:.3f}, F1 {figures['f1']:.3f} on {figures['questions']} SQuAD v1.1 dev questions "
                 "with the gold paragraph given" if figures else "not measured yet")
     return f"""# qa reader (extractive span reader with "no answer")
 
-**Status: a training checkpoint, not yet used by `qa`** (issue 17: the reader is wired into the
-pipeline in a later change). Step {record['step']} of {record['total_steps']} planned
+The reader `qa` answers with (`QA_READER=bundled`, the default): for the few best candidate
+sentences of a question it reads each with its neighbours and gives the answer span (the short
+answer, and which sentence is quoted first) and a "no answer" score (part of the confidence).
+It runs on ONNX Runtime with int8 weights, exported from these fp16 weights once per machine.
+Step {record['step']} of {record['total_steps']} planned
 ({record['epoch_fraction']:.1%} of one epoch, {record['examples_seen']:,} examples seen).
 
 - **Base model**: sentence-transformers all-MiniLM-L6-v2 (Apache-2.0), the copy bundled in the
@@ -275,7 +284,7 @@ pipeline in a later change). Step {record['step']} of {record['total_steps']} pl
 - **Measured**: {measured}. Last training loss {record['recent_loss']}.
 - **Reproduce**: `python -m qa.reader_training --out qa/models/reader` (add `--resume qa/models/reader`
   to continue from this checkpoint).
-"""
+{evaluation}"""
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -65,6 +65,16 @@ class ShortAnswer:
 
 
 @dataclass(frozen=True, slots=True)
+class Ranking:
+    """Every sentence of the passages kept, best first, and P(the best one answers)."""
+
+    sentences: tuple[ScoredSentence, ...]
+    confidence: float
+    hits: tuple[Hit, ...]  # the passages kept, best sentence first
+    lexical: bool = False  # scored without token vectors
+
+
+@dataclass(frozen=True, slots=True)
 class Extraction:
     """What the extract stage decided: the sentences to quote, and whether to answer at all."""
 

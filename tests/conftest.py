@@ -57,8 +57,9 @@ def fake_embedder() -> FakeEmbedder:
 
 @pytest.fixture
 def tiny_settings(tmp_path: Path, tiny_corpus: Path) -> Settings:
+    """The fake embedder's settings; the reader is off here (its own tests and the real-model ones read)."""
     return Settings.from_env({}, corpus=tiny_corpus, index=tmp_path / "index", model="fake-hash-embedder",
-                             min_confidence=0.3)
+                             min_confidence=0.3, reader="off")
 
 
 @pytest.fixture

@@ -130,3 +130,26 @@ def test_both_backends_give_the_same_answers(seed_assistant, milvus_seed):
         first = [[(s["text"], s["start"], s["end"]) for s in r["sentences"][:1]] for r in (a, b)]
         assert first[0] == first[1]
         assert abs(a["confidence"] - b["confidence"]) < 0.1
+
+
+@pytest.mark.parametrize(
+    "question, short",
+    [
+        ("Who is Patrushev's Tajik counterpart?", "Abdurahim Qahhorov"),
+        ("When was Nikolai Patrushev born?", "July 11, 1951"),
+    ],
+)
+def test_the_reader_gives_the_short_answer_at_its_offsets(client, seed_assistant_on, question, short):
+    body = ask(client, question)
+    assert body["answerable"] and body["short_answer"]["text"] == short
+    answer = body["short_answer"]
+    assert seed_assistant_on.article(answer["article_id"]).text[answer["start"]:answer["end"]] == short
+    first = body["sentences"][0]
+    assert first["start"] <= answer["start"] < first["end"]  # cut from the first quoted sentence
+    assert body["timings_ms"]["read"] > 0
+
+
+def test_the_reader_identity_is_in_health_and_the_manifest(client, seed_assistant_on):
+    reader = client.get("/health").json()["reader"]
+    assert reader["name"] == "qa-reader" and reader["backend"] == "onnx-int8"
+    assert seed_assistant_on.store.manifest["reader"] == reader

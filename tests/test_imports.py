@@ -6,11 +6,11 @@ import sys
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "qa"
-STAGES = ["ingest", "chunk", "embed", "index", "retrieve", "extract", "cite"]
+STAGES = ["ingest", "chunk", "embed", "index", "retrieve", "read", "extract", "cite"]
 ADAPTERS = {"app", "api", "pages", "cli"}
 # Where each heavy library may be imported; reader_training is the training command, never imported to serve.
-HEAVY_HOME = {"faiss": {"index"}, "sentence_transformers": {"embed"}, "torch": {"embed", "reader_training"},
-              "transformers": {"embed", "reader_training"}, "pymilvus": {"milvus"}, "milvus_lite": {"milvus"},
+HEAVY_HOME = {"faiss": {"index"}, "sentence_transformers": {"embed"}, "torch": {"embed", "read", "reader_training"},
+              "transformers": {"embed", "read", "reader_training"}, "pymilvus": {"milvus"}, "milvus_lite": {"milvus"},
               "ray": {"distributed"}}
 
 

@@ -1,0 +1,190 @@
+"""Fit how the reader's spans join the sentence ranking (``qa.extract.ReadWeights``) on SQuAD dev articles 1–24.
+
+    python bench/tune_reader.py [--workdir /tmp/qa-bench-squad] [--collect] [--limit N]
+
+Uses the index ``bench/http_quality.py`` builds (the 48 SQuAD v1.1 dev articles as Markdown files;
+built here if missing). For every v1.1 question of articles 1–24 and every unanswerable SQuAD v2.0
+question of the same articles (v2.0's articles are v1.1's, numbered as in v1.1), it ranks the
+sentences, reads the windows ``qa`` reads, and records per candidate sentence the ranking's
+probability, the reader's best span and its scores (``--collect``; saved to ``reader-tuning.json``
+in the workdir). Then it fits:
+
+- ``ranking``: the weight of the ranking's logit against the span score when choosing the first
+  sentence (a grid; sentence hit@1 and short-answer EM/F1 printed for each value);
+- the confidence model (logistic; answerable questions labelled by whether the first sentence
+  holds an answer, the unanswerable ones 0), with hit@1 and "no answer" on the unanswerable per
+  threshold.
+
+It prints the ``ReadWeights`` to paste into ``qa/extract.py``. No test depends on this script.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import ROOT, SQUAD, require, write_markdown_corpus  # noqa: E402
+from tune_extract import fit_logistic  # noqa: E402
+
+sys.path.insert(0, str(ROOT))
+from qa.evaluate import contains_answer, exact_match, f1_score  # noqa: E402
+
+
+def questions_of(dataset: Path, numbers: dict[str, int], unanswerable_only: bool) -> list[dict]:
+    out = []
+    for article in json.loads(dataset.read_text(encoding="utf-8"))["data"]:
+        number = numbers.get(article["title"])
+        for paragraph in article["paragraphs"]:
+            for qa in paragraph["qas"]:
+                answers = [a["text"] for a in qa.get("answers", [])]
+                if unanswerable_only and (answers or not qa.get("is_impossible", not answers)):
+                    continue
+                out.append({"question": qa["question"], "article": number, "answers": answers})
+    return out
+
+
+def collect(workdir: Path, limit: int | None, windows: int) -> list[dict]:
+    from qa.config import Settings
+    from qa.pipeline import Assistant, build_index
+    from qa.read import windows_around
+    from qa.shortanswer import answers_kind
+
+    dataset = require(SQUAD / "dev-v1.1.json")
+    corpus, index = workdir / "corpus", workdir / "index"
+    write_markdown_corpus(corpus, dataset)
+    settings = Settings.from_env(corpus=corpus, index=index, read_windows=windows)
+    print(build_index(settings, progress=True).summary(), file=sys.stderr)  # incremental: a no-op when up to date
+    assistant = Assistant.load(settings)
+    numbers = {a["title"]: n for n, a in enumerate(json.loads(dataset.read_text(encoding="utf-8"))["data"], 1)}
+    asked = [q for q in questions_of(dataset, numbers, False) if q["article"] <= 24]
+    v2 = [q for q in questions_of(require(SQUAD / "dev-v2.0.reconstructed.json"), numbers, True) if q["article"] <= 24]
+    rng = np.random.default_rng(0)
+    if limit:
+        asked = [asked[i] for i in sorted(rng.choice(len(asked), min(limit, len(asked)), replace=False))]
+        v2 = [v2[i] for i in sorted(rng.choice(len(v2), min(limit // 2, len(v2)), replace=False))]
+    records = []
+    started = time.perf_counter()
+    engine = assistant._engine
+    for n, q in enumerate([*asked, *v2]):
+        vector, tokens = assistant._embed_query(q["question"])
+        hits = engine.retriever.retrieve(q["question"], vector, settings.rerank_pool, None)
+        ranking = engine.extractor.rank(q["question"], vector, hits, 5, tokens)
+        readings = assistant.reader.read(q["question"], windows_around(ranking.sentences, windows))
+        sentences = []
+        for rank, s in enumerate(ranking.sentences[:8]):
+            passage = s.hit.passage
+            best = None
+            for r in readings:
+                if r.article_id == s.article_id and s.start <= r.start < s.end and math.isfinite(r.span_score):
+                    if best is None or r.span_score > best.span_score:
+                        best = r
+            span = passage.text[best.start - passage.start: best.end - passage.start] if best else None
+            sentences.append({
+                "rank": rank, "probability": s.score, "right": contains_answer(s.text, q["answers"]),
+                "span": span, "span_score": best.span_score if best else None,
+                "margin": best.margin if best else None,
+                "typed": bool(answers_kind(s.text, q["question"])),
+                "span_typed": bool(span and answers_kind(span, q["question"])),
+            })
+        records.append({"question": q["question"], "article": q["article"], "answers": q["answers"],
+                        "confidence": ranking.confidence,
+                        "top_margin": max((r.margin for r in readings if math.isfinite(r.span_score)), default=None),
+                        "sentences": sentences})
+        if (n + 1) % 500 == 0:
+            print(f"{n + 1} questions, {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
+    return records
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-6), 1 - 1e-6)
+    return math.log(p / (1 - p))
+
+
+def choose(record: dict, weight: float) -> dict | None:
+    read = [s for s in record["sentences"] if s["span_score"] is not None]
+    if not read:
+        return record["sentences"][0] if record["sentences"] else None
+    return max(read, key=lambda s: weight * _logit(s["probability"]) + s["span_score"])
+
+
+def confidence_row(record: dict, chosen: dict) -> list[float]:
+    top = record["top_margin"] if record["top_margin"] is not None else -20.0
+    return [1.0, _logit(record["confidence"]), min(top, 20.0), float(chosen["rank"] == 0), float(chosen["typed"]),
+            float(chosen["span_typed"])]
+
+
+def fit(records: list[dict]) -> None:
+    answerable = [r for r in records if r["answers"]]
+    unanswerable = [r for r in records if not r["answers"]]
+    print(f"{len(answerable)} answerable, {len(unanswerable)} unanswerable questions (articles 1–24)")
+    print("| ranking weight | sentence hit@1 | short EM | short F1 |")
+    best_weight, best_hit = 1.0, -1.0
+    for weight in (0.0, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 5.0, 100.0):
+        hit = em = f1 = 0.0
+        for r in answerable:
+            chosen = choose(r, weight)
+            if chosen is None:
+                continue
+            hit += chosen["right"]
+            if chosen["span"]:
+                em += max(exact_match(chosen["span"], g) for g in r["answers"])
+                f1 += max(f1_score(chosen["span"], g) for g in r["answers"])
+        n = len(answerable)
+        print(f"| {weight} | {hit / n:.4f} | {em / n:.4f} | {f1 / n:.4f} |")
+        if hit / n + em / n > best_hit:
+            best_weight, best_hit = weight, hit / n + em / n
+    chosen = [choose(r, best_weight) for r in records]
+    usable = [(r, c) for r, c in zip(records, chosen) if c is not None]
+    x = np.array([confidence_row(r, c) for r, c in usable])
+    y = np.array([float(bool(r["answers"]) and c["right"]) for r, c in usable])
+    w = fit_logistic(x, y)
+    is_answerable = np.array([bool(r["answers"]) for r, _ in usable])
+    # Platt scaling on the answerable questions alone, so that a confidence of 0.3 means the first sentence
+    # is right 30% of the time on questions the articles answer (what `qa eval`'s calibration plot shows).
+    scale, shift = fit_logistic(np.column_stack([np.ones(is_answerable.sum()), x[is_answerable] @ w]),
+                                y[is_answerable])[::-1]
+    w = w * scale
+    w[0] += shift
+    p = 1 / (1 + np.exp(-(x @ w)))
+    print(f"\nranking weight {best_weight}; confidence weights (bias, confidence logit, margin, agreement, typed, "
+          "span typed): "
+          f"{np.round(w, 4).tolist()}")
+    print("| threshold | answerable: first sentence right and answered | unanswerable: abstained |")
+    for threshold in (0.1, 0.2, 0.3, 0.4, 0.5, 0.6):
+        answered = p >= threshold
+        print(f"| {threshold} | {(answered & (y == 1))[is_answerable].mean():.4f} | "
+              f"{(~answered)[~is_answerable].mean():.4f} |")
+    print("\ncalibration on the answerable questions (confidence bin: share right):")
+    for lo in np.arange(0, 1, 0.1):
+        inside = is_answerable & (p >= lo) & (p < lo + 0.1)
+        if inside.sum():
+            print(f"  {lo:.1f}–{lo + 0.1:.1f}: {y[inside].mean():.3f} of {int(inside.sum())}")
+    print(f"\nReadWeights(ranking={best_weight}, bias={w[0]:.4f}, confidence={w[1]:.4f}, margin={w[2]:.4f}, "
+          f"agreement={w[3]:.4f}, typed={w[4]:.4f}, span_typed={w[5]:.4f})")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/qa-bench-squad"))
+    parser.add_argument("--collect", action="store_true", help="read the questions again (else reuse the saved file)")
+    parser.add_argument("--limit", type=int, help="a random sample of N answerable (and N/2 unanswerable) questions")
+    parser.add_argument("--windows", type=int, default=3, help="candidate sentences read per question")
+    args = parser.parse_args()
+    saved = args.workdir / "reader-tuning.json"
+    if args.collect or not saved.exists():
+        records = collect(args.workdir, args.limit, args.windows)
+        saved.write_text(json.dumps(records), encoding="utf-8")
+    records = json.loads(saved.read_text(encoding="utf-8"))
+    fit(records)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,295 @@
+"""Question + windows of article text -> the answer span in each window, and how sure the reader is there is one.
+
+The reader is all-MiniLM-L6-v2 fine-tuned on SQuAD v1.1 train as a span reader with "no answer"
+(``python -m qa.reader_training``; weights and model card in ``qa/models/reader``). It runs on ONNX
+Runtime with int8 weights, exported from the shipped weights once per machine into
+``onnx_cache_root()``, as the embedder does. Windows are short (a candidate sentence and its
+neighbours), so reading the few best candidates costs a few milliseconds, not a paragraph each.
+Spans map back to the article through the tokenizer's character offsets: every span is a slice of
+the article text, never rebuilt from tokens.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import sys
+import tempfile
+import threading
+import time
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+from qa.config import PACKAGE_DIR
+from qa.types import ScoredSentence
+
+READER_DIR = PACKAGE_DIR / "models" / "reader"
+"""The reader shipped in the package (fp16 safetensors, its tokenizer, training record and model card)."""
+
+
+class ReaderUnavailable(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """Text the reader reads: ``text`` is ``article.text[start:start + len(text)]``.
+
+    ``units`` are the sentences inside it (article offsets): the reader gives the best span of each, so
+    sentences read together in one window still compete one by one. Empty: the whole window is one unit.
+    """
+
+    article_id: str
+    start: int
+    text: str
+    units: tuple[tuple[int, int], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """The best span of one unit of a window (a sentence), in article offsets, with its logits.
+
+    ``span_score`` is the start plus end logit of the span, ``null_score`` that of "no answer"
+    (the [CLS] token): ``margin`` above 0 means the reader would rather answer from this window.
+    """
+
+    window: int
+    article_id: str
+    start: int
+    end: int
+    span_score: float
+    null_score: float
+
+    @property
+    def margin(self) -> float:
+        return self.span_score - self.null_score
+
+
+def best_spans(start_logits: np.ndarray, end_logits: np.ndarray, allowed: np.ndarray,
+               max_answer_tokens: int = 30) -> tuple[int, int, float]:
+    """The best (start token, end token, start + end logit) among ``allowed`` tokens, end >= start,
+    at most ``max_answer_tokens`` long; (-1, -1, -inf) when no token is allowed."""
+    n = len(start_logits)
+    if not allowed.any():
+        return -1, -1, float("-inf")
+    start = np.where(allowed, start_logits, -np.inf)
+    end = np.where(allowed, end_logits, -np.inf)
+    scores = start[:, None] + end[None, :]
+    offsets = np.arange(n)
+    band = (offsets[None, :] >= offsets[:, None]) & (offsets[None, :] < offsets[:, None] + max_answer_tokens)
+    scores = np.where(band, scores, -np.inf)
+    flat = int(np.argmax(scores))
+    first, last = divmod(flat, n)
+    return first, last, float(scores[first, last])
+
+
+def windows_around(sentences: Sequence[ScoredSentence], count: int = 3, neighbours: int = 1) -> list[Window]:
+    """Windows for the ``count`` best sentences: each with ``neighbours`` sentences either side in its
+    passage ("He died in 1546." needs the sentence naming him), overlapping windows merged."""
+    spans: dict[str, list[tuple[int, int, ScoredSentence]]] = {}
+    for sentence in sentences[:count]:
+        passage = sentence.hit.passage
+        position = next((i for i, s in enumerate(passage.sentences) if s.start == sentence.start), None)
+        if position is None:
+            lo, hi = sentence.start, sentence.end
+        else:
+            lo = passage.sentences[max(0, position - neighbours)].start
+            hi = passage.sentences[min(len(passage.sentences) - 1, position + neighbours)].end
+        spans.setdefault(passage.id, []).append((lo, hi, sentence))
+    windows = []
+    for parts in spans.values():
+        parts.sort(key=lambda part: part[0])
+        merged: list[list] = []
+        for lo, hi, sentence in parts:
+            if merged and lo <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], hi)
+            else:
+                merged.append([lo, hi, sentence])
+        for lo, hi, sentence in merged:
+            passage = sentence.hit.passage
+            units = tuple((s.start, s.end) for s in passage.sentences if lo <= s.start and s.end <= hi) or ((lo, hi),)
+            windows.append(Window(sentence.article_id, lo, passage.text[lo - passage.start : hi - passage.start], units))
+    return windows
+
+
+class SpanReader:
+    """Reads windows for a question with the trained reader on ONNX Runtime (int8). Thread-safe."""
+
+    def __init__(self, folder: str | Path = READER_DIR, threads: int = 1, cache_dir: str | Path | None = None,
+                 max_tokens: int = 256, max_answer_tokens: int = 30):
+        self.folder = Path(folder)
+        if not (self.folder / "model.safetensors").exists() or not (self.folder / "reader_head.safetensors").exists():
+            raise ReaderUnavailable(f"no reader weights in {self.folder} (model.safetensors and "
+                                    "reader_head.safetensors); retrain with `python -m qa.reader_training --out "
+                                    f"{self.folder}` or set QA_READER=off")
+        from qa.embed import onnx_cache_root
+
+        self.cache_dir = Path(cache_dir) if cache_dir else onnx_cache_root()
+        self.threads = max(1, threads)
+        self.max_tokens = max_tokens
+        self.max_answer_tokens = max_answer_tokens
+        self.export_seconds: float | None = None
+        self._lock = threading.Lock()
+        self._session = None
+        self._tokenizer = None
+
+    @cached_property
+    def identity(self) -> dict:
+        """What names these weights: recorded in the index manifest and shown by /health."""
+        digest = hashlib.sha256()
+        for name in ("model.safetensors", "reader_head.safetensors"):
+            with open(self.folder / name, "rb") as handle:
+                for block in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(block)
+        record = {}
+        if (self.folder / "training.json").exists():
+            record = json.loads((self.folder / "training.json").read_text(encoding="utf-8"))
+        return {"name": "qa-reader", "sha256": digest.hexdigest()[:16], "step": record.get("step"),
+                "base_model": record.get("base_model"), "backend": "onnx-int8"}
+
+    def cache_path(self) -> Path:
+        from qa.embed import quantization_config
+
+        key = json.dumps({"weights": self.identity["sha256"], "quantization": quantization_config()}, sort_keys=True)
+        return self.cache_dir / f"qa-reader-{hashlib.sha256(key.encode()).hexdigest()[:12]}"
+
+    def load(self) -> None:
+        """Export (once per machine) and open the model; ``read`` calls it when needed."""
+        with self._lock:
+            if self._session is None:
+                self._session, self._tokenizer = self._open()
+
+    def read(self, question: str, windows: Sequence[Window]) -> list[Reading]:
+        """The best span of each unit of each window (windows in order, units in order), in one batch."""
+        if not windows:
+            return []
+        if self._session is None:
+            self.load()
+        encodings = [self._tokenizer.encode(question, w.text) for w in windows]
+        width = max(len(e.ids) for e in encodings)
+        ids = np.zeros((len(windows), width), np.int64)
+        mask = np.zeros_like(ids)
+        types = np.zeros_like(ids)
+        for row, e in enumerate(encodings):
+            ids[row, : len(e.ids)] = e.ids
+            mask[row, : len(e.ids)] = e.attention_mask
+            types[row, : len(e.ids)] = e.type_ids
+        start_logits, end_logits = self._session.run(None, {"input_ids": ids, "attention_mask": mask,
+                                                            "token_type_ids": types})
+        readings = []
+        for row, (window, e) in enumerate(zip(windows, encodings)):
+            padding = [False] * (width - len(e.ids))
+            context = np.array([s == 1 for s in e.sequence_ids] + padding)
+            token_start = np.array([o[0] for o in e.offsets] + [0] * len(padding)) + window.start
+            token_end = np.array([o[1] for o in e.offsets] + [0] * len(padding)) + window.start
+            null = float(start_logits[row, 0] + end_logits[row, 0])
+            for lo, hi in window.units or ((window.start, window.start + len(window.text)),):
+                allowed = context & (token_start >= lo) & (token_end <= hi)
+                first, last, score = best_spans(start_logits[row], end_logits[row], allowed, self.max_answer_tokens)
+                if first < 0:  # the unit was cut off by the token limit
+                    readings.append(Reading(row, window.article_id, lo, lo, float("-inf"), null))
+                    continue
+                readings.append(Reading(row, window.article_id, int(token_start[first]), int(token_end[last]),
+                                        score, null))
+        return readings
+
+    # -- export once, then load ---------------------------------------------------------------------------------
+
+    def _open(self):
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        folder = self.cache_path()
+        onnx_file = folder / "reader_qint8.onnx"
+        if not onnx_file.exists():
+            print(f"qa: first use of the reader: exporting it with int8 weights into {folder} (once) …", end="",
+                  file=sys.stderr, flush=True)
+            started = time.perf_counter()
+            try:
+                self._export(folder)
+            except BaseException:
+                print(" failed", file=sys.stderr, flush=True)
+                raise
+            self.export_seconds = time.perf_counter() - started
+            print(f" done in {self.export_seconds:.1f} s", file=sys.stderr, flush=True)
+        options = ort.SessionOptions()
+        options.log_severity_level = 3
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.intra_op_num_threads = self.threads
+        options.inter_op_num_threads = 1
+        session = ort.InferenceSession(str(onnx_file), options, providers=["CPUExecutionProvider"])
+        tokenizer = Tokenizer.from_file(str(self.folder / "tokenizer.json"))
+        tokenizer.enable_truncation(max_length=self.max_tokens, strategy="only_second")
+        tokenizer.no_padding()
+        return session, tokenizer
+
+    def _export(self, folder: Path) -> None:
+        import fcntl
+
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.cache_dir / ".lock", "a+") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # a second process waits, then finds the export done
+            try:
+                if (folder / "reader_qint8.onnx").exists():
+                    return
+                work = Path(tempfile.mkdtemp(prefix=".export-", dir=self.cache_dir))
+                try:
+                    _export_reader(self.folder, work)
+                    (work / "meta.json").write_text(json.dumps(self.identity, indent=2), encoding="utf-8")
+                    if folder.exists():
+                        shutil.rmtree(folder)
+                    os.replace(work, folder)
+                finally:
+                    shutil.rmtree(work, ignore_errors=True)
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _export_reader(weights: Path, work: Path) -> None:
+    """``work/reader_qint8.onnx``: the encoder and its start/end head, int8 MatMul weights."""
+    import torch
+    from safetensors.torch import load_file
+    from transformers import AutoModel
+    from transformers.utils import logging as hf_logging
+
+    from qa.embed import quantize_int8
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    encoder = AutoModel.from_pretrained(str(weights), attn_implementation="eager").float().eval()
+    head = torch.nn.Linear(encoder.config.hidden_size, 2)
+    head.load_state_dict({k: v.float() for k, v in load_file(str(weights / "reader_head.safetensors")).items()})
+
+    class SpanLogits(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.encoder, self.head = encoder, head
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask,
+                                  token_type_ids=token_type_ids).last_hidden_state
+            start, end = self.head(hidden).unbind(-1)
+            padding = attention_mask == 0
+            return start.masked_fill(padding, -1e4), end.masked_fill(padding, -1e4)
+
+    sample = torch.ones((2, 12), dtype=torch.long)
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    axes = {n: {0: "batch", 1: "sequence"} for n in [*names, "start_logits", "end_logits"]}
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation and tracer notes
+        torch.onnx.export(SpanLogits().eval(), (sample, sample, torch.zeros_like(sample)), str(work / "reader.onnx"),
+                          input_names=names, output_names=["start_logits", "end_logits"], dynamic_axes=axes,
+                          opset_version=17, dynamo=False)
+    quantize_int8(work / "reader.onnx", work / "reader_qint8.onnx")
+    (work / "reader.onnx").unlink()
+
+

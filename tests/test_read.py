@@ -1,0 +1,122 @@
+"""The read stage: span decoding, windows, "no answer", and how the spans drive what is quoted."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from qa.extract import SentenceExtractor
+from qa.read import Reading, SpanReader, Window, best_spans, windows_around
+from qa.types import Hit, Passage, Ranking, ScoredSentence, Span
+
+ARTICLE = ("Iceland has about 130 volcanic mountains. Hekla is one of the most active volcanoes in the country. "
+           "Eyjafjallajökull erupted in 2010 and disrupted air travel across Europe for six days. "
+           "Scientists at the University of Iceland monitor seismic activity around the clock.")
+
+
+def sentence_spans(text: str) -> tuple[Span, ...]:
+    spans, start = [], 0
+    for part in text.split(". "):
+        end = start + len(part) + (1 if not part.endswith(".") else 0)
+        spans.append(Span(start, end))
+        start = end + 1
+    return tuple(spans)
+
+
+def ranked_sentences(order: list[int], offset: int = 0) -> list[ScoredSentence]:
+    spans = sentence_spans(ARTICLE)
+    passage = Passage(id="p0", article_id="volcanoes", start=offset, end=offset + len(ARTICLE), text=ARTICLE,
+                      sentences=tuple(Span(s.start + offset, s.end + offset) for s in spans), hash="h")
+    hit = Hit(passage=passage, title="Volcanoes", score=1.0, rank=0)
+    return [ScoredSentence(text=ARTICLE[spans[i].start : spans[i].end], article_id="volcanoes",
+                           start=spans[i].start + offset, end=spans[i].end + offset, score=0.9 - 0.2 * rank, hit=hit)
+            for rank, i in enumerate(order)]
+
+
+def test_best_span_is_the_highest_start_plus_end_inside_the_allowed_tokens():
+    start = np.array([9.0, 1.0, 5.0, 0.0, 2.0])
+    end = np.array([9.0, 0.0, 1.0, 4.0, 3.0])
+    allowed = np.array([False, True, True, True, True])  # token 0 ([CLS]) is never an answer
+    assert best_spans(start, end, allowed) == (2, 3, 9.0)
+    assert best_spans(start, end, allowed, max_answer_tokens=1) == (2, 2, 6.0)  # one token at most
+    assert best_spans(start, end, np.zeros(5, bool))[:2] == (-1, -1)
+
+
+def test_end_never_precedes_start():
+    start = np.array([0.0, 0.0, 8.0])
+    end = np.array([0.0, 7.0, 0.0])
+    first, last, _ = best_spans(start, end, np.array([False, True, True]))
+    assert first <= last
+
+
+def test_windows_take_each_candidate_with_its_neighbours_and_merge_overlaps():
+    offset = 1000  # the passage sits further into its article: windows keep article offsets
+    windows = windows_around(ranked_sentences([2, 3, 0], offset), count=2)
+    assert len(windows) == 1  # sentence 2 ± 1 and sentence 3 ± 1 overlap: one window, sentences 1..3
+    spans = sentence_spans(ARTICLE)
+    assert windows[0].start == spans[1].start + offset
+    assert windows[0].text == ARTICLE[spans[1].start : spans[3].end]
+    apart = windows_around(ranked_sentences([0, 3]), count=2, neighbours=0)
+    assert [w.text for w in apart] == [ARTICLE[spans[0].start : spans[0].end], ARTICLE[spans[3].start : spans[3].end]]
+
+
+def test_decide_quotes_the_sentence_holding_the_span_and_cuts_the_short_answer_there(tiny_assistant):
+    ranked = ranked_sentences([0, 2, 1, 3])
+    at = ARTICLE.index("2010")
+    reading = Reading(window=0, article_id="volcanoes", start=at, end=at + 4, span_score=12.0, null_score=-3.0)
+    weak = Reading(window=1, article_id="volcanoes", start=ARTICLE.index("130"), end=ARTICLE.index("130") + 3,
+                   span_score=1.0, null_score=4.0)
+    extractor = SentenceExtractor(tiny_assistant.store, min_confidence=0.3)
+    ranking = Ranking(sentences=tuple(ranked), confidence=0.6, hits=(ranked[0].hit,))
+    extraction = extractor.decide("When did Eyjafjallajökull erupt?", ranking, [weak, reading])
+    assert extraction.sentences[0].text.startswith("Eyjafjallajökull erupted in 2010")
+    assert extraction.short_answer.text == "2010"
+    assert (extraction.short_answer.start, extraction.short_answer.end) == (at, at + 4)
+    without = extractor.decide("When did Eyjafjallajökull erupt?", ranking)
+    assert without.sentences[0].text.startswith("Iceland has about 130")  # the ranking alone
+
+
+def test_no_answer_margin_lowers_the_confidence(tiny_assistant):
+    ranked = ranked_sentences([2, 0])
+    at = ARTICLE.index("2010")
+    extractor = SentenceExtractor(tiny_assistant.store, min_confidence=0.3)
+    ranking = Ranking(sentences=tuple(ranked), confidence=0.5, hits=(ranked[0].hit,))
+    sure = extractor.decide("When did Eyjafjallajökull erupt?", ranking,
+                            [Reading(0, "volcanoes", at, at + 4, 12.0, -4.0)])
+    unsure = extractor.decide("When did Eyjafjallajökull erupt?", ranking,
+                              [Reading(0, "volcanoes", at, at + 4, 2.0, 9.0)])
+    assert sure.confidence > unsure.confidence
+    assert sure.answerable and not unsure.answerable
+
+
+@pytest.fixture(scope="module")
+def reader() -> SpanReader:
+    return SpanReader()
+
+
+@pytest.mark.model
+def test_spans_map_back_into_the_article_text_exactly(reader):
+    article = "Intro line.\n\n" + ARTICLE  # the window starts past the article's start, and holds 'ö'
+    lo = article.index("Eyjafjallajökull")
+    window = Window("volcanoes", lo, article[lo : article.index("six days.") + len("six days.")])
+    questions = {"When did Eyjafjallajökull erupt?": "2010", "For how long was air travel disrupted?": "six days"}
+    for question, expected in questions.items():
+        (reading,) = reader.read(question, [window])
+        assert article[reading.start : reading.end] == expected
+        assert lo <= reading.start < reading.end <= lo + len(window.text)
+        assert reading.margin > 0
+
+
+@pytest.mark.model
+def test_a_window_that_does_not_say_reads_as_no_answer(reader):
+    window = Window("volcanoes", 0, ARTICLE)
+    (unsaid,) = reader.read("Who painted the Mona Lisa?", [window])
+    (said,) = reader.read("How many volcanic mountains does Iceland have?", [window])
+    assert said.margin > 0 > unsaid.margin
+    assert reader.read("anything", []) == []
+
+
+@pytest.mark.model
+def test_identity_names_the_weights(reader):
+    identity = reader.identity
+    assert identity["name"] == "qa-reader" and len(identity["sha256"]) == 16 and identity["step"] > 0
