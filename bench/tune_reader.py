@@ -126,7 +126,7 @@ def fit(records: list[dict]) -> None:
     print(f"{len(answerable)} answerable, {len(unanswerable)} unanswerable questions (articles 1–24)")
     print("| ranking weight | sentence hit@1 | short EM | short F1 |")
     best_weight, best_hit = 1.0, -1.0
-    for weight in (0.0, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 5.0, 100.0):
+    for weight in (0.0, 0.5, 1.0, 2.0, 3.0, 4.0, 5.0, 7.0, 10.0, 15.0, 100.0):
         hit = em = f1 = 0.0
         for r in answerable:
             chosen = choose(r, weight)

@@ -280,12 +280,12 @@ class ReadWeights:
     """
 
     ranking: float = 5.0
-    bias: float = -3.8629
-    confidence: float = 0.5640
-    margin: float = 0.1508
-    agreement: float = 1.4784
-    typed: float = 2.0266
-    span_typed: float = 0.0
+    bias: float = -3.7642
+    confidence: float = 0.6303
+    margin: float = 0.1441
+    agreement: float = 1.0194
+    typed: float = 2.0928
+    span_typed: float = 0.2601
 
 
 class SentenceExtractor:
@@ -403,7 +403,7 @@ class SentenceExtractor:
                                         + read.span_typed * float(answers_kind(span_text, query))))
             if not has_layout(best.text):
                 short = ShortAnswer(text=span_text, article_id=best.article_id, start=reading.start, end=reading.end)
-        elif not answers_kind(best.text, query):
+        if not answers_kind(best.text, query):
             # "When ...?" answered by a sentence with no date (or "how many" with no number, "where"
             # with no place) is a near miss on the topic, not an answer.
             confidence = min(confidence, w.untyped_cap)

@@ -56,6 +56,7 @@ def test_windows_take_each_candidate_with_its_neighbours_and_merge_overlaps():
     spans = sentence_spans(ARTICLE)
     assert windows[0].start == spans[1].start + offset
     assert windows[0].text == ARTICLE[spans[1].start : spans[3].end]
+    assert windows[0].units == tuple((s.start + offset, s.end + offset) for s in spans[1:4])  # read one by one
     apart = windows_around(ranked_sentences([0, 3]), count=2, neighbours=0)
     assert [w.text for w in apart] == [ARTICLE[spans[0].start : spans[0].end], ARTICLE[spans[3].start : spans[3].end]]
 
@@ -105,6 +106,18 @@ def test_spans_map_back_into_the_article_text_exactly(reader):
         assert article[reading.start : reading.end] == expected
         assert lo <= reading.start < reading.end <= lo + len(window.text)
         assert reading.margin > 0
+
+
+@pytest.mark.model
+def test_each_sentence_of_a_window_gets_its_own_span(reader):
+    spans = sentence_spans(ARTICLE)
+    window = Window("volcanoes", 0, ARTICLE, tuple((s.start, s.end) for s in spans))
+    readings = reader.read("When did Eyjafjallajökull erupt?", [window])
+    assert len(readings) == len(spans)
+    for reading, unit in zip(readings, spans):
+        assert unit.start <= reading.start < reading.end <= unit.end
+    best = max(readings, key=lambda r: r.span_score)
+    assert ARTICLE[best.start : best.end] == "2010"
 
 
 @pytest.mark.model
