@@ -163,6 +163,8 @@ def main() -> int:
     errors = sum(1 for r in replies if r is None or "status" in r)
     parts = [("all 48", questions), ("tuning 1–24", [q for q in questions if q["article"] <= 24]),
              ("held-out 25–48", [q for q in questions if q["article"] > 24])]
+    if args.articles != "1-48":  # one split asked: its own row says it all
+        parts = parts[1:]
     index_of = {id(q): i for i, q in enumerate(questions)}
     which = "SQuAD v2.0 dev questions" if args.v2 else "SQuAD v1.1 dev questions"
     lines = [f"SQuAD v1.1 dev as 48 Markdown articles, `qa index` then `qa serve`, `POST /ask` top_k 5 for "
