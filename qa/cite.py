@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Sequence
+from dataclasses import replace
 
 from qa.types import Citation, Extraction, Hit, QuotedSentence, Reply, RetrievedPassage
 
@@ -10,8 +12,14 @@ NO_ANSWER = "I could not find an answer to that in the articles."
 
 
 class Citer:
-    def __init__(self, sources: dict[str, str]):
+    def __init__(self, sources: dict[str, str], pages: dict[str, tuple[int, ...]] | None = None):
         self.sources = sources  # article id -> source path
+        self.pages = pages or {}  # article id -> where each page starts (paged documents only)
+
+    def page(self, article_id: str, offset: int) -> int | None:
+        """The 1-based page of an offset in a paged document, else None."""
+        starts = self.pages.get(article_id)
+        return max(1, bisect_right(starts, offset)) if starts else None
 
     def cite(self, question: str, query: str, extraction: Extraction, hits: Sequence[Hit],
              timings_ms: dict[str, float]) -> Reply:
@@ -19,6 +27,7 @@ class Citer:
             RetrievedPassage(
                 passage_id=h.passage.id, article_id=h.passage.article_id, title=h.title,
                 start=h.passage.start, end=h.passage.end, text=h.passage.text, score=round(h.score, 4),
+                page=self.page(h.passage.article_id, h.passage.start),
             )
             for h in hits
         )
@@ -37,12 +46,17 @@ class Citer:
                     id=numbers[passage.id], article_id=passage.article_id, title=sentence.hit.title,
                     source=self.sources.get(passage.article_id, ""), passage_id=passage.id,
                     start=passage.start, end=passage.end, text=passage.text, score=round(sentence.hit.score, 4),
+                    page=self.page(passage.article_id, passage.start),
                 ))
             quoted.append(QuotedSentence(
                 text=sentence.text, citation=numbers[passage.id], article_id=sentence.article_id,
                 start=sentence.start, end=sentence.end, score=round(sentence.score, 4),
+                page=self.page(sentence.article_id, sentence.start),
             ))
         answer = " ".join(f"{q.text} [{q.citation}]" for q in quoted)
+        short = extraction.short_answer
+        if short is not None:
+            short = replace(short, page=self.page(short.article_id, short.start))
         return Reply(question=question, query=query, answer=answer, answerable=True,
                      confidence=extraction.confidence, sentences=tuple(quoted), citations=tuple(citations),
-                     passages=passages, timings_ms=timings_ms, short_answer=extraction.short_answer)
+                     passages=passages, timings_ms=timings_ms, short_answer=short)

@@ -178,7 +178,7 @@ def cmd_serve(settings: Settings, args) -> int:
     if not corpus_given:
         what = "the sample article bundled with qa" if settings.corpus == SAMPLE_CORPUS else str(settings.corpus)
         _status(f"Answering from the index in {settings.index}/ ({what}). To use your own articles: "
-                "qa serve --corpus ~/articles (a folder of .txt, .md, .html or .jsonl files; the index goes "
+                "qa serve --corpus ~/articles (a folder of .txt, .md, .html, .jsonl, .pdf or .docx files; the index goes "
                 "into ./index unless --index)")
     import uvicorn
 

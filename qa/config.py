@@ -141,7 +141,7 @@ class Settings:
 
 
 SETTINGS_DOC = {
-    "corpus": "folder of articles to index (.txt, .md, .html, .jsonl), read recursively (default: the sample "
+    "corpus": "folder of articles to index (.txt, .md, .html, .jsonl, .pdf, .docx), read recursively (default: the sample "
     "article bundled in the package)",
     "index": "folder holding the built index, relative to the current folder (generated; versions inside, one live)",
     "model": "embedding model: a local folder or a sentence-transformers name "

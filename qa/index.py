@@ -399,7 +399,8 @@ def write_version(root: Path, data: IndexData, milvus=None) -> str:
     try:
         _write_jsonl(
             staging / "articles.jsonl",
-            ({"id": a.id, "title": a.title, "source": a.source, "url": a.url, "date": a.date, "text": a.text}
+            ({"id": a.id, "title": a.title, "source": a.source, "url": a.url, "date": a.date, "text": a.text,
+              **({"pages": list(a.pages)} if a.pages else {})}
              for a in data.articles),
         )
         _write_jsonl(
@@ -578,7 +579,8 @@ def load_version(path: Path, *, verify: bool = True, milvus=None) -> IndexStore:
                 raise IndexCorrupt(f"index file {path.name}/{file} is missing or damaged (checksum mismatch)")
     try:
         articles = tuple(
-            Article(id=r["id"], title=r["title"], text=r["text"], source=r["source"], url=r.get("url"), date=r.get("date"))
+            Article(id=r["id"], title=r["title"], text=r["text"], source=r["source"], url=r.get("url"), date=r.get("date"),
+                    pages=tuple(r["pages"]) if r.get("pages") else None)
             for r in _read_jsonl(path / "articles.jsonl")
         )
         by_id = {a.id: a for a in articles}

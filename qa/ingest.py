@@ -1,4 +1,4 @@
-"""Read a corpus folder into Articles: .txt, .md, .html/.htm and .jsonl, recursively."""
+"""Read a corpus folder into Articles: .txt, .md, .html/.htm, .jsonl, .pdf and .docx, recursively."""
 
 from __future__ import annotations
 
@@ -12,17 +12,20 @@ from dataclasses import dataclass, field, replace
 from html.parser import HTMLParser
 from pathlib import Path
 
+from qa.documents import DOCUMENT_SUFFIXES, DocumentError, DocumentReader
 from qa.types import Article
 
 log = logging.getLogger(__name__)
 
-SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm", ".jsonl"}
+SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm", ".jsonl", *DOCUMENT_SUFFIXES}
 
 
 @dataclass
 class IngestReport:
     articles: list[Article] = field(default_factory=list)
     skipped: Counter = field(default_factory=Counter)  # reason -> count
+    problems: list[tuple[str, str]] = field(default_factory=list)  # (file, reason) for documents that yield nothing
+    parsed: int = 0  # PDF and DOCX files parsed (the others came from the cache)
 
     @property
     def skipped_total(self) -> int:
@@ -42,8 +45,9 @@ def slugify(value: str) -> str:
 class Ingestor:
     """Reads every supported file under a folder; ids come from paths (or a record's ``id``)."""
 
-    def __init__(self, max_file_bytes: int = 20_000_000):
+    def __init__(self, max_file_bytes: int = 20_000_000, document_cache: Path | None = None):
         self.max_file_bytes = max_file_bytes
+        self.documents = DocumentReader(document_cache)
 
     def read(self, corpus: Path) -> IngestReport:
         corpus = Path(corpus)
@@ -75,6 +79,13 @@ class Ingestor:
             raw = self._read_regular(path, report)
             if raw is None:
                 continue
+            if suffix in DOCUMENT_SUFFIXES:
+                article = self._document(rel, suffix, raw, report)
+                if article is not None:
+                    article = _unique(_sanitized(article), seen)
+                    seen.add(article.id)
+                    report.articles.append(article)
+                continue
             if raw.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 with a byte order mark
                 try:
                     raw = raw.decode("utf-16").encode("utf-8")
@@ -95,6 +106,23 @@ class Ingestor:
         for reason, count in sorted(report.skipped.items()):
             log.warning("skipped %d file(s): %s", count, reason)
         return report
+
+    def _document(self, rel: str, suffix: str, raw: bytes, report: IngestReport) -> Article | None:
+        """A PDF or DOCX as an Article, or None with its reason counted (and listed) in the report."""
+        before = self.documents.parsed
+        try:
+            document = self.documents.read(raw, suffix)
+        except DocumentError as error:
+            report.skipped[str(error)] += 1
+            report.problems.append((rel, str(error)))
+            return None
+        finally:
+            report.parsed += self.documents.parsed - before
+        if not document.text.strip():
+            report.skipped["empty"] += 1
+            return None
+        return Article(id=slugify(rel.rsplit(".", 1)[0]), title=document.title or Path(rel).stem, text=document.text,
+                       source=rel, pages=document.pages)
 
     def _read_regular(self, path: Path, report: IngestReport) -> bytes | None:
         """The file's bytes, or None (counted in the report) for anything but a readable regular file.

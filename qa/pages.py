@@ -74,8 +74,11 @@ def view_model(reply: Reply) -> dict:
     for citation in reply.citations:
         quoted = [(s.start, s.end) for s in reply.sentences if s.citation == citation.id]
         short = reply.short_answer
+        # the page of the first sentence quoted from it, where the reader will look; else where the passage starts
+        page = next((s.page for s in reply.sentences if s.citation == citation.id and s.page), citation.page)
         sources.append({
             "citation": citation,
+            "page": page,
             "pieces": pieces(citation.text, citation.start, quoted),
             "link": f"/articles/{citation.article_id}?hl={_highlight_param(quoted)}#hl",
         })
@@ -89,7 +92,11 @@ def view_model(reply: Reply) -> dict:
     ]
     plain = reply.answer
     if reply.citations:
-        plain += "\n\n" + "\n".join(f"[{c.id}] {c.title} ({c.source})" for c in reply.citations)
+        lines = []
+        for source in sources:
+            c, page = source["citation"], source["page"]
+            lines.append(f"[{c.id}] {c.title} ({c.source}{f', p. {page}' if page else ''})")
+        plain += "\n\n" + "\n".join(lines)
     return {"reply": reply, "sentences": sentences, "sources": sources, "related": related, "plain": plain}
 
 
@@ -182,5 +189,21 @@ def article_view(request: Request, article_id: str, hl: str | None = Query(None,
     url = article.url if article.url and article.url.lower().startswith(("http://", "https://")) else None
     return templates().TemplateResponse(
         request, "article.html",
-        {"article": article, "url": url, "pieces": pieces(article.text, 0, ranges), "highlighted": bool(ranges)},
+        {"article": article, "url": url, "pages": paged_pieces(article, ranges), "highlighted": bool(ranges)},
     )
+
+
+def paged_pieces(article, ranges: list[tuple[int, int]]) -> list[dict]:
+    """The article's text cut into its pages (one part, page None, when it has none), each cut at highlights."""
+    from dataclasses import replace
+
+    starts = list(article.pages or (0,))
+    ends = [*starts[1:], len(article.text)]
+    parts, anchored = [], False
+    for number, (lo, hi) in enumerate(zip(starts, ends), 1):
+        cut = pieces(article.text[lo:hi], lo, ranges)
+        if anchored:  # one scroll anchor for the whole article
+            cut = [replace(piece, first=False) for piece in cut]
+        anchored = anchored or any(piece.first for piece in cut)
+        parts.append({"number": number if article.pages else None, "pieces": cut})
+    return parts

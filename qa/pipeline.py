@@ -73,6 +73,8 @@ class BuildReport:
     seconds: float = 0.0
     skipped: dict[str, int] = field(default_factory=dict)
     up_to_date: bool = False
+    parsed: int = 0  # PDF and DOCX files parsed; the others' text came from the cache
+    problems: list[tuple[str, str]] = field(default_factory=list)  # (file, why it was skipped) for documents
 
     def summary(self) -> str:
         if self.up_to_date:
@@ -83,6 +85,8 @@ class BuildReport:
             f"  articles: {self.added} added, {self.changed} changed, {self.removed} removed, {self.unchanged} unchanged",
             f"  texts embedded: {self.embedded}, reused from the previous index: {self.reused}",
         ]
+        if self.parsed:
+            lines.append(f"  PDF/DOCX files parsed: {self.parsed} (unchanged ones are read from the cache)")
         if self.skipped:
             lines.append("  skipped files: " + ", ".join(f"{n} {why}" for why, n in sorted(self.skipped.items())))
         lines.append(f"  took {self.seconds:.1f} s")
@@ -121,11 +125,13 @@ def build_index(
     index_dir = Path(settings.index)
     with rebuild_lock(index_dir, wait=wait):
         on_stage(f"Reading {settings.corpus}")
-        ingested = Ingestor(max_file_bytes=settings.max_file_bytes).read(Path(settings.corpus))
+        # PDF and DOCX text is cached by content hash beside the versions: an unchanged document is not parsed again.
+        ingested = Ingestor(max_file_bytes=settings.max_file_bytes,
+                            document_cache=index_dir / "documents").read(Path(settings.corpus))
         articles = ingested.articles
         if not articles:
             skipped = f" ({ingested.skipped_total} files skipped)" if ingested.skipped_total else ""
-            raise CorpusError(f"no articles found in {str(settings.corpus)!r}{skipped}: add .txt, .md, .html or .jsonl files")
+            raise CorpusError(f"no articles found in {str(settings.corpus)!r}{skipped}: add .txt, .md, .html, .jsonl, .pdf or .docx files")
         live = _live_store(index_dir, settings)
         previous = live if live is not None and live.model == embedder.name and not full else None
 
@@ -157,12 +163,13 @@ def build_index(
                 and index_mod.TITLED in live.manifest and index_mod.SECTIONED in live.manifest
                 and (live.tokens is not None or not has_tokens(embedder))  # an index from before token vectors
                 and live.manifest.get("corpus_fingerprint") == index_mod.corpus_fingerprint(articles)
-                and [(a.title, a.source, a.url, a.date) for a in live.article_list]
-                == [(a.title, a.source, a.url, a.date) for a in articles]):
+                and [(a.title, a.source, a.url, a.date, a.pages) for a in live.article_list]
+                == [(a.title, a.source, a.url, a.date, a.pages) for a in articles]):
             # Nothing changed: keep serving the live version rather than writing an identical one.
             report = BuildReport(version=live.manifest["version"], articles=len(articles), passages=len(passages),
                                  sentences=len(table), unchanged=len(articles), reused=len(passages) + len(table),
-                                 skipped=dict(ingested.skipped), up_to_date=True)
+                                 skipped=dict(ingested.skipped), up_to_date=True,
+                                 parsed=ingested.parsed, problems=list(ingested.problems))
             report.seconds = time.perf_counter() - started
             return report
         cache = _VectorCache.from_store(previous)
@@ -178,7 +185,8 @@ def build_index(
             tokens = None
 
         report = BuildReport(articles=len(articles), passages=len(passages), sentences=len(table),
-                             embedded=p_new + s_new, reused=p_reused + s_reused, skipped=dict(ingested.skipped))
+                             embedded=p_new + s_new, reused=p_reused + s_reused, skipped=dict(ingested.skipped),
+                             parsed=ingested.parsed, problems=list(ingested.problems))
         _diff_articles(report, live, articles)
         on_stage("Writing the index")
         data = IndexData(tuple(articles), tuple(passages), tuple(passage_rows), sentence_table,
@@ -355,7 +363,8 @@ class Assistant:
             store=store,
             retriever=Retriever(store, fusion=self.settings.fusion, dense_weight=self.settings.dense_weight),
             extractor=SentenceExtractor(store, min_confidence=self.settings.min_confidence),
-            citer=Citer({a.id: a.source for a in store.article_list}),
+            citer=Citer({a.id: a.source for a in store.article_list},
+                        {a.id: a.pages for a in store.article_list if a.pages}),
         )
 
     @classmethod
@@ -430,7 +439,8 @@ class Assistant:
         hits = rerank(candidates, engine.extractor.score(query, query_vector, candidates, query_tokens), top_k)
         return [
             RetrievedPassage(passage_id=h.passage.id, article_id=h.passage.article_id, title=h.title,
-                             start=h.passage.start, end=h.passage.end, text=h.passage.text, score=round(h.score, 4))
+                             start=h.passage.start, end=h.passage.end, text=h.passage.text, score=round(h.score, 4),
+                             page=engine.citer.page(h.passage.article_id, h.passage.start))
             for h in hits
         ]
 

@@ -13,6 +13,15 @@ class Article:
     source: str  # path relative to the corpus folder (with "#line" for jsonl records)
     url: str | None = None
     date: str | None = None
+    pages: tuple[int, ...] | None = None  # where each page starts in ``text`` (PDF); None: no pages
+
+    def page_at(self, offset: int) -> int | None:
+        """The 1-based page holding ``offset``, or None for a document without pages."""
+        if not self.pages:
+            return None
+        from bisect import bisect_right
+
+        return max(1, bisect_right(self.pages, offset))
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +71,7 @@ class ShortAnswer:
     article_id: str
     start: int
     end: int
+    page: int | None = None  # 1-based, for paged documents (PDF)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +106,7 @@ class Citation:
     end: int
     text: str
     score: float
+    page: int | None = None  # 1-based, for paged documents (PDF)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +117,7 @@ class QuotedSentence:
     start: int
     end: int
     score: float
+    page: int | None = None  # 1-based, for paged documents (PDF)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +129,7 @@ class RetrievedPassage:
     end: int
     text: str
     score: float
+    page: int | None = None  # 1-based, for paged documents (PDF)
 
 
 @dataclass(frozen=True, slots=True)

@@ -442,7 +442,7 @@ def test_empty_corpus_is_a_clear_message(tmp_path, fake_embedder):
     corpus = tmp_path / "empty"
     corpus.mkdir()
     (corpus / "notes.pdf").write_bytes(b"%PDF")
-    with pytest.raises(CorpusError, match=r"no articles found .*1 files skipped.*add \.txt, \.md, \.html or \.jsonl"):
+    with pytest.raises(CorpusError, match=r"no articles found .*1 files skipped.*add \.txt, \.md, \.html, \.jsonl, \.pdf or \.docx"):
         build_index(Settings.from_env({}, corpus=corpus, index=tmp_path / "index"), fake_embedder)
 
 

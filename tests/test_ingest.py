@@ -16,7 +16,8 @@ def test_reads_every_supported_format_with_titles(tiny_corpus):
     assert "alert" not in by_id["news-bridge"].text and "p{}" not in by_id["news-bridge"].text
     assert by_id["penguins-1"].title == "Emperor penguins"
     assert by_id["penguins-1"].url == "https://example.org/p"
-    assert report.skipped == {"unsupported type (.pdf)": 1, "jsonl line without a text string": 1}
+    assert report.skipped == {"not a PDF (content does not match the extension)": 1,
+                              "jsonl line without a text string": 1}
 
 
 def test_ids_come_from_paths_not_order(tmp_path):
