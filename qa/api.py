@@ -12,7 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from qa.pipeline import Assistant, Turn
+from qa.pipeline import Assistant, LibraryRefused, Turn, add_files, remove_article
 from qa.types import Reply
 
 router = APIRouter()
@@ -315,3 +315,40 @@ def reindex_status(job_id: str, request: Request) -> dict:
     if job is None:
         raise HTTPException(status_code=404, detail="no such rebuild job")
     return job.public()
+
+
+@admin_router.post("/articles", status_code=202, summary="Add articles (multipart 'file' fields) and rebuild")
+async def add_articles(request: Request) -> dict:
+    """Checks every file (type by content, size, name), writes them into the corpus folder atomically, and
+    starts an incremental rebuild (or queues one behind the rebuild that is running)."""
+    require_admin(request)
+    reindexer = reindexer_or_503(request)
+    try:
+        form = await request.form(max_files=100, max_fields=10)
+    except Exception:  # a body that is not multipart form data
+        raise HTTPException(status_code=400, detail="send the files as multipart/form-data fields named 'file'") from None
+    files = []
+    try:
+        for upload in form.getlist("file"):
+            if isinstance(upload, str):
+                raise HTTPException(status_code=400, detail="each 'file' field must be a file, not text")
+            files.append((upload.filename, await upload.read()))
+    finally:
+        await form.close()  # the spooled temporary files
+    settings = request.app.state.settings
+    try:
+        names = await run_in_threadpool(add_files, settings, files)
+    except LibraryRefused as refused:
+        raise HTTPException(status_code=refused.status, detail=str(refused)) from None
+    return {"files": names, "job": reindexer.request().public()}
+
+
+@admin_router.delete("/articles/{article_id}", status_code=202, summary="Remove an article's file and rebuild")
+def delete_article(article_id: str, request: Request) -> dict:
+    require_admin(request)
+    reindexer = reindexer_or_503(request)
+    try:
+        removed = remove_article(request.app.state.settings, assistant_or_503(request), article_id)
+    except LibraryRefused as refused:
+        raise HTTPException(status_code=refused.status, detail=str(refused)) from None
+    return {"removed": removed, "job": reindexer.request().public()}

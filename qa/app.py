@@ -35,6 +35,7 @@ DOCS_CSP = (
 )
 # Routes whose body is a JSON question: anything else is refused before it is parsed.
 JSON_ROUTES = ("/ask", "/chat/turn")
+UPLOAD_ROUTE = "/admin/articles"
 
 
 def _json_response(status: int, detail: str, headers: dict[str, str] | None = None):
@@ -86,9 +87,10 @@ class RequestGuard:
     The body is read here (at most ``max_body_bytes``) and handed on unchanged.
     """
 
-    def __init__(self, app, max_body_bytes: int):
+    def __init__(self, app, max_body_bytes: int, max_upload_bytes: int = 0):
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.max_upload_bytes = max_upload_bytes  # uploads (POST /admin/articles) have their own limit
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -96,15 +98,19 @@ class RequestGuard:
         headers = {}
         for name, value in scope.get("headers", []):
             headers.setdefault(name.lower(), value)
+        limit = self.max_body_bytes
         too_large = (f"the request body is larger than {self.max_body_bytes} bytes (QA_MAX_BODY_BYTES); "
                      "questions are at most 1000 characters")
+        if scope["method"] == "POST" and scope.get("path") == UPLOAD_ROUTE and self.max_upload_bytes:
+            limit = self.max_upload_bytes
+            too_large = f"the upload is larger than {limit} bytes (QA_MAX_UPLOAD_BYTES)"
         length = headers.get(b"content-length")
         if length is not None:
             try:
                 declared = int(length)
             except ValueError:
                 return await self._reply(send, 400, "the Content-Length header is not a number")
-            if declared > self.max_body_bytes:
+            if declared > limit:
                 return await self._reply(send, 413, too_large)
         json_route = scope["method"] == "POST" and scope.get("path") in JSON_ROUTES
         content_type = headers.get(b"content-type", b"").decode("latin-1").split(";")[0].strip().lower()
@@ -120,7 +126,7 @@ class RequestGuard:
                 break
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_body_bytes:
+            if size > limit:
                 return await self._reply(send, 413, too_large)
             chunks.append(chunk)
             more = message.get("more_body", False)
@@ -244,7 +250,8 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
 
     # Outermost last: SecurityHeaders sees every response, CORS (when configured) answers preflights,
     # RequestGuard refuses bad bodies before any route parses them.
-    app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes,
+                       max_upload_bytes=settings.max_upload_bytes if settings.admin_token else 0)
     if settings.cors_origin_list:
         from fastapi.middleware.cors import CORSMiddleware
 

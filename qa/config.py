@@ -61,6 +61,7 @@ class Settings:
     admin_token: str = ""
     web_dir: Path = WEB_DIR
     max_body_bytes: int = 65_536
+    max_upload_bytes: int = 100_000_000
     max_concurrency: int = 8
     queue_timeout: float = 2.0
     cors_origins: str = ""
@@ -104,6 +105,8 @@ class Settings:
             problems.append(f"QA_BATCH_SIZE={self.batch_size} must be at least 1")
         if self.max_body_bytes < 1024:
             problems.append(f"QA_MAX_BODY_BYTES={self.max_body_bytes} must be at least 1024")
+        if self.max_upload_bytes < 1024:
+            problems.append(f"QA_MAX_UPLOAD_BYTES={self.max_upload_bytes} must be at least 1024")
         if self.max_concurrency < 1:
             problems.append(f"QA_MAX_CONCURRENCY={self.max_concurrency} must be at least 1")
         if not 0 <= self.queue_timeout <= 60:
@@ -186,9 +189,12 @@ SETTINGS_DOC = {
     "torch_threads": "threads per encode (ONNX Runtime or torch): -1 (default) uses 1 while serving or asking and every core "
     "for qa index; 0 leaves torch's default; N fixes it",
     "reload_interval": "seconds between checks of the index for a new version while serving (0: never)",
-    "admin_token": "enables POST /admin/reindex for callers sending 'Authorization: Bearer <token>'",
+    "admin_token": "enables POST /admin/reindex and the library routes (POST /admin/articles, DELETE "
+    "/admin/articles/{id}) for callers sending 'Authorization: Bearer <token>'",
     "web_dir": "folder with the chat page's templates/ and static/ (default: the ones inside the package)",
     "max_body_bytes": "larger request bodies are refused with 413 before they are parsed",
+    "max_upload_bytes": "largest request to POST /admin/articles (all files together); each file is also "
+    "held to QA_MAX_FILE_BYTES",
     "max_concurrency": "answers computed at once (/ask, /chat/turn, /?q=); more wait for a slot",
     "queue_timeout": "seconds a request waits for an answer slot before a 503 with Retry-After",
     "cors_origins": "comma-separated origins allowed to call the API from other sites ('*': any); "
