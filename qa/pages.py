@@ -207,3 +207,16 @@ def paged_pieces(article, ranges: list[tuple[int, int]]) -> list[dict]:
         anchored = anchored or any(piece.first for piece in cut)
         parts.append({"number": number if article.pages else None, "pieces": cut})
     return parts
+
+
+@router.get("/library", response_class=HTMLResponse)
+def library(request: Request):
+    """Every article, and (with QA_ADMIN_TOKEN set) upload, delete and rebuild; reading stays open."""
+    assistant = _assistant(request)
+    settings = request.app.state.settings
+    from qa.config import SAMPLE_CORPUS
+
+    writable = Path(settings.corpus).resolve() != SAMPLE_CORPUS.resolve()
+    return templates().TemplateResponse(request, "library.html", {
+        **assistant.library(), "admin": bool(settings.admin_token), "writable": writable,
+        "max_file_bytes": settings.max_file_bytes})

@@ -197,7 +197,8 @@ def build_index(
         _diff_articles(report, live, articles)
         on_stage("Writing the index")
         data = IndexData(tuple(articles), tuple(passages), tuple(passage_rows), sentence_table,
-                         passage_vectors, sentence_vectors, embedder.name, extra_manifest={"chunker": signature, "reader": reader_identity(settings)},
+                         passage_vectors, sentence_vectors, embedder.name, extra_manifest={"chunker": signature, "reader": reader_identity(settings),
+                                         "skipped_files": [list(problem) for problem in ingested.problems]},
                          index_spec=index_mod.VectorIndexSpec(
                              kind=settings.index_type, flat_max=settings.flat_max, hnsw_m=settings.hnsw_m,
                              ef_search=settings.ef_search, ivf_lists=settings.ivf_lists, nprobe=settings.nprobe,
@@ -475,6 +476,29 @@ class Assistant:
             {"id": a.id, "title": a.title, "source": a.source, "passages": len(store.passages_by_article.get(a.id, ()))}
             for a in store.article_list
         ]
+
+    def library(self) -> dict:
+        """What the library page shows: every article with its kind, pages, passages and file time, and the
+        documents the last build skipped with their reasons."""
+        import datetime
+
+        store = self._engine.store
+        corpus = Path(self.settings.corpus)
+        rows = []
+        for article in store.article_list:
+            path = corpus / article.source.split("#", 1)[0]
+            try:
+                added = datetime.datetime.fromtimestamp(path.stat().st_mtime, datetime.timezone.utc)
+            except OSError:
+                added = None
+            rows.append({"id": article.id, "title": article.title, "source": article.source,
+                         "kind": Path(article.source.split("#", 1)[0]).suffix.lstrip(".").lower() or "text",
+                         "pages": len(article.pages) if article.pages else None,
+                         "passages": len(store.passages_by_article.get(article.id, ())),
+                         "added": added.strftime("%Y-%m-%d %H:%M UTC") if added else None,
+                         "removable": "#" not in article.source})
+        return {"articles": rows, "skipped": [tuple(p) for p in store.manifest.get("skipped_files", [])],
+                "index_version": store.manifest.get("version")}
 
     def health(self) -> dict:
         manifest = self._engine.store.manifest

@@ -142,3 +142,63 @@ def test_hostile_articles_render_as_text_and_run_nothing(browser, tmp_path):
         assert page.evaluate("window.__pwned") is None
         context.close()
     assert dialogs == []
+
+
+@pytest.fixture
+def library_server(tmp_path, fake_embedder):
+    from qa.app import create_app
+    from qa.config import Settings
+    from qa.pipeline import Assistant, build_index
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "bread.md").write_text("# Bread\n\nBread is baked in ovens at about 220 degrees.\n", encoding="utf-8")
+    settings = Settings.from_env({}, corpus=corpus, index=tmp_path / "index", model=fake_embedder.name, reader="off",
+                                 min_confidence=0.0, admin_token="s3cret-token", reload_interval=0)
+    build_index(settings, fake_embedder)
+    with LiveServer(create_app(settings, Assistant.load(settings, fake_embedder))) as server:
+        yield server
+
+
+def test_library_upload_ask_with_page_and_delete(page, library_server):
+    from test_documents import PAGE_SENTENCES, make_docx, make_pdf
+
+    page.on("dialog", lambda dialog: dialog.accept("s3cret-token" if dialog.type == "prompt" else None))
+    page.goto(library_server.url + "/library")
+    expect(page.get_by_role("heading", name="Library")).to_be_visible()
+    expect(page.locator("table.articles tbody tr")).to_have_count(1)
+    page.set_input_files("#files", files=[{"name": "coast.pdf", "mimeType": "application/pdf",
+                                           "buffer": make_pdf(PAGE_SENTENCES)}])
+    dropped = page.evaluate_handle(
+        "(bytes) => { const data = new DataTransfer();"
+        " data.items.add(new File([new Uint8Array(bytes)], 'guide.docx')); return data; }", list(make_docx()))
+    page.dispatch_event("#drop", "drop", {"dataTransfer": dropped})
+    expect(page.locator("#chosen li")).to_have_count(2)
+    page.get_by_role("button", name="Upload and rebuild").click()
+    expect(page.locator("#job-summary")).to_contain_text("added 2", timeout=30_000)
+    expect(page.locator("#job-progress")).to_have_attribute("value", "1")
+    page.wait_for_load_state("load")
+    expect(page.locator("table.articles tbody tr")).to_have_count(3, timeout=10_000)
+    expect(page.locator("tr[data-id='coast'] td").nth(3)).to_have_text("3")  # pages
+
+    page.goto(library_server.url + "/")
+    box = page.get_by_label("Your question")
+    box.fill("When was the Halvorsen lighthouse automated?")
+    box.press("Enter")
+    turn = page.locator("#turn-0")
+    expect(turn.locator(".answer")).to_contain_text("automated in 1987")
+    expect(turn.locator(".sources .page").first).to_have_text("p. 3")
+    turn.locator(".sources a").first.click()
+    page.wait_for_url("**/articles/coast**")
+    expect(page.locator("#page-3")).to_be_visible()
+    expect(page.locator("mark#hl")).to_contain_text("automated in 1987")
+
+    page.goto(library_server.url + "/library")
+    page.locator("button.delete[data-id='coast']").click()
+    expect(page.locator("#job-summary")).to_contain_text("removed 1", timeout=30_000)
+    expect(page.locator("tr[data-id='coast']")).to_have_count(0, timeout=10_000)
+    page.goto(library_server.url + "/")
+    box = page.get_by_label("Your question")
+    box.fill("When was the Halvorsen lighthouse automated?")
+    box.press("Enter")
+    expect(page.locator("#turn-0 .answer")).not_to_contain_text("automated in 1987")

@@ -143,3 +143,17 @@ def test_a_job_reports_done_total_and_an_eta():
     public = job.public()
     assert (public["stage"], public["done"], public["total"]) == ("Embedding passages", 25, 100)
     assert 25 <= public["eta_seconds"] <= 35  # 75 texts left at 2.5 a second
+
+
+def test_the_library_page_lists_articles_and_skipped_files_and_reading_stays_open(library, tiny_settings,
+                                                                                   tiny_assistant):
+    client, settings = library
+    page = client.get("/library").text  # no token needed to read
+    assert 'data-admin="yes"' in page and 'id="upload-form"' in page
+    for title in ("Volcanoes of Iceland", "The Golden Gate Bridge", "Emperor penguins"):
+        assert title in page
+    assert "notes.pdf</code>: not a PDF (content does not match the extension)" in page
+    assert 'class="delete" data-id="penguins-1"' not in page  # a .jsonl record is removed by editing its file
+    with TestClient(create_app(tiny_settings, tiny_assistant)) as open_client:
+        page = open_client.get("/library").text
+        assert 'data-admin="no"' in page and "upload-form" not in page and "Volcanoes of Iceland" in page
