@@ -161,6 +161,13 @@ class RequestGuard:
 
 def create_app(settings: Settings | None = None, assistant: Assistant | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
+    from qa.access import KeyRing, KeysError, Throttle, parse_keys
+    from qa.config import SettingsError
+
+    try:
+        ring = KeyRing(parse_keys(settings.api_keys, settings.api_keys_file or None), settings.session_hours)
+    except KeysError as error:
+        raise SettingsError(str(error)) from None
 
     def refresh() -> None:
         """Load the index if none is loaded yet, or switch to a newer version."""
@@ -203,6 +210,8 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
         docs_url=None,
     )
     app.state.settings = settings
+    app.state.keys = ring
+    app.state.keys_throttle = Throttle()  # wrong keys per address, for the API and the sign-in form alike
     app.state.assistant = assistant
     app.state.load_error = None
     app.state.reindexer = None
@@ -257,6 +266,11 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
 
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origin_list, allow_methods=["GET", "POST"],
                            allow_headers=["Content-Type"], max_age=600)
+    if ring:
+        from qa.access import AccessGuard
+
+        # Inside SecurityHeaders (a refusal gets the headers too), outside everything that reads a body.
+        app.add_middleware(AccessGuard, ring=ring, throttle=app.state.keys_throttle)
     app.add_middleware(SecurityHeaders)
 
     @app.get("/docs", include_in_schema=False)

@@ -59,6 +59,9 @@ class Settings:
     torch_threads: int = -1
     reload_interval: float = 2.0
     admin_token: str = ""
+    api_keys: str = ""
+    api_keys_file: str = ""
+    session_hours: float = 12.0
     web_dir: Path = WEB_DIR
     max_body_bytes: int = 65_536
     max_upload_bytes: int = 100_000_000
@@ -105,6 +108,8 @@ class Settings:
             problems.append(f"QA_BATCH_SIZE={self.batch_size} must be at least 1")
         if self.max_body_bytes < 1024:
             problems.append(f"QA_MAX_BODY_BYTES={self.max_body_bytes} must be at least 1024")
+        if not 0 < self.session_hours <= 24 * 90:
+            problems.append(f"QA_SESSION_HOURS={self.session_hours} must be more than 0 and at most 2160 (90 days)")
         if self.max_upload_bytes < 1024:
             problems.append(f"QA_MAX_UPLOAD_BYTES={self.max_upload_bytes} must be at least 1024")
         if self.max_concurrency < 1:
@@ -191,6 +196,10 @@ SETTINGS_DOC = {
     "reload_interval": "seconds between checks of the index for a new version while serving (0: never)",
     "admin_token": "enables POST /admin/reindex and the library routes (POST /admin/articles, DELETE "
     "/admin/articles/{id}) for callers sending 'Authorization: Bearer <token>'",
+    "api_keys": "API keys, comma-separated ('name:key' or a bare key); when set (or QA_API_KEYS_FILE), every route "
+    "but /health needs one: 'Authorization: Bearer <key>' or 'X-API-Key: <key>', or the chat's sign-in",
+    "api_keys_file": "a file of 'name:key' lines (# comments), read at start, added to QA_API_KEYS",
+    "session_hours": "how long a chat sign-in lasts",
     "web_dir": "folder with the chat page's templates/ and static/ (default: the ones inside the package)",
     "max_body_bytes": "larger request bodies are refused with 413 before they are parsed",
     "max_upload_bytes": "largest request to POST /admin/articles (all files together); each file is also "

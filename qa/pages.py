@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
@@ -220,3 +220,51 @@ def library(request: Request):
     return templates().TemplateResponse(request, "library.html", {
         **assistant.library(), "admin": bool(settings.admin_token), "writable": writable,
         "max_file_bytes": settings.max_file_bytes})
+
+
+@router.get("/signin", response_class=HTMLResponse)
+def signin_page(request: Request, next: str = Query("/", max_length=2000)):
+    from qa.access import safe_next
+
+    if not request.app.state.keys:
+        return RedirectResponse("/", status_code=303)
+    return templates().TemplateResponse(request, "signin.html", {"next": safe_next(next), "error": None})
+
+
+@router.post("/signin", response_class=HTMLResponse)
+async def signin(request: Request):
+    """Checks the key from the form and sets the signed session cookie (the key itself is not stored)."""
+    from qa.access import COOKIE, safe_next
+
+    ring = request.app.state.keys
+    if not ring:
+        return RedirectResponse("/", status_code=303)
+    form = await request.form(max_files=0, max_fields=5)
+    key, target = str(form.get("key") or ""), safe_next(str(form.get("next") or "/"))
+    await form.close()
+    guard = request.app.state.keys_throttle
+    address = request.client.host if request.client else "unknown"
+    wait = guard.retry_after(address)
+    if wait is not None:
+        response = templates().TemplateResponse(request, "signin.html", {
+            "next": target, "error": f"Too many wrong keys from this address: try again in {wait} s."}, status_code=429)
+        response.headers["Retry-After"] = str(wait)
+        return response
+    name = ring.name_of(key)
+    if name is None:
+        guard.fail(address)
+        return templates().TemplateResponse(request, "signin.html", {"next": target, "error": "That key is not valid."},
+                                            status_code=401)
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(COOKIE, ring.cookie_for(name), max_age=ring.session_seconds, httponly=True,
+                        samesite="strict", secure=request.url.scheme == "https", path="/")
+    return response
+
+
+@router.post("/signout")
+def signout(request: Request):
+    from qa.access import COOKIE
+
+    response = RedirectResponse("/signin", status_code=303)
+    response.delete_cookie(COOKIE, path="/")
+    return response

@@ -11,6 +11,8 @@ class LiveServer:
     def __init__(self, app):
         import uvicorn
 
+        self.app = app
+
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]

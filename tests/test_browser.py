@@ -45,8 +45,10 @@ def page(browser):
     problems = []
     page.on("pageerror", lambda error: problems.append(str(error)))
     page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
+    page.allowed_problems = []  # messages a test expects (a refused sign-in's 401, say)
     yield page
     context.close()
+    problems = [p for p in problems if not any(allowed in p for allowed in page.allowed_problems)]
     assert problems == [], problems  # no script errors, no CSP violations
 
 
@@ -202,3 +204,48 @@ def test_library_upload_ask_with_page_and_delete(page, library_server):
     box.fill("When was the Halvorsen lighthouse automated?")
     box.press("Enter")
     expect(page.locator("#turn-0 .answer")).not_to_contain_text("automated in 1987")
+
+
+@pytest.fixture
+def keyed_server(tiny_settings, tiny_assistant):
+    from dataclasses import replace
+
+    from qa.app import create_app
+
+    settings = replace(tiny_settings, api_keys="team:team-key-0123456", reload_interval=0)
+    with LiveServer(create_app(settings, tiny_assistant)) as server:
+        yield server
+
+
+def test_sign_in_then_ask_and_an_expired_session_signs_in_again(page, keyed_server):
+    page.allowed_problems.append("status of 401 (Unauthorized)")  # the wrong key's page says 401
+    page.goto(keyed_server.url + "/library")
+    page.wait_for_url("**/signin?next=%2Flibrary")
+    page.get_by_label("API key").fill("not-the-key-000")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_have_text("That key is not valid.")
+    page.get_by_label("API key").fill("team-key-0123456")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/library")
+    expect(page.get_by_role("heading", name="Library")).to_be_visible()
+    cookies = page.context.cookies()
+    assert [c["httpOnly"] for c in cookies if c["name"] == "qa_session"] == [True]
+    assert all("team-key" not in c["value"] for c in cookies)
+
+    page.goto(keyed_server.url + "/")
+    box = page.get_by_label("Your question")
+    box.fill("Which country is the largest coffee producer?")
+    box.press("Enter")
+    expect(page.locator("#turn-0 .answer")).to_contain_text("Brazil")
+
+    session = next(c for c in page.context.cookies() if c["name"] == "qa_session")
+    expired = keyed_server.app.state.keys.cookie_for("team", now=0.0)
+    page.context.add_cookies([{**session, "value": expired}])
+    page.goto(keyed_server.url + "/")
+    page.wait_for_url("**/signin?next=%2F")
+    page.get_by_label("API key").fill("team-key-0123456")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(keyed_server.url + "/")
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url("**/signin")
+    assert not [c for c in page.context.cookies() if c["name"] == "qa_session"]
