@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import math
 import weakref
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
@@ -148,11 +148,18 @@ class AnswerSlots:
 
 async def answer(request: Request, assistant: Assistant, question: str, history: list[Turn], top_k: int,
                  article: str | None = None) -> Reply:
-    """``assistant.ask`` in a thread, within the app's concurrency limit (see AnswerSlots)."""
+    """``assistant.ask`` in a thread, within the app's concurrency limit (see AnswerSlots); the question is logged."""
     slots = getattr(request.app.state, "answer_slots", None)
     if slots is None:
-        return await run_in_threadpool(assistant.ask, question, history, top_k, article)
-    return await slots.run(assistant.ask, question, history, top_k, article)
+        reply = await run_in_threadpool(assistant.ask, question, history, top_k, article)
+    else:
+        reply = await slots.run(assistant.ask, question, history, top_k, article)
+    store = getattr(request.app.state, "feedback", None)
+    if store is not None:
+        store.log_question(question=question, query=reply.query, answerable=reply.answerable,
+                           confidence=reply.confidence, index_version=assistant.store.manifest.get("version"),
+                           key_name=getattr(request.state, "key_name", None))
+    return reply
 
 
 class SentenceOut(BaseModel):
@@ -162,6 +169,7 @@ class SentenceOut(BaseModel):
     start: int
     end: int
     score: float
+    page: int | None = Field(None, description="1-based page in a paged document (PDF); null otherwise")
 
 
 class CitationOut(BaseModel):
@@ -174,6 +182,7 @@ class CitationOut(BaseModel):
     end: int
     text: str
     score: float
+    page: int | None = Field(None, description="1-based page in a paged document (PDF); null otherwise")
 
 
 class PassageOut(BaseModel):
@@ -184,6 +193,7 @@ class PassageOut(BaseModel):
     end: int
     text: str
     score: float
+    page: int | None = Field(None, description="1-based page in a paged document (PDF); null otherwise")
 
 
 class ShortAnswerOut(BaseModel):
@@ -191,6 +201,7 @@ class ShortAnswerOut(BaseModel):
     article_id: str
     start: int
     end: int
+    page: int | None = Field(None, description="1-based page in a paged document (PDF); null otherwise")
 
 
 class AskResponse(BaseModel):
@@ -352,3 +363,38 @@ def delete_article(article_id: str, request: Request) -> dict:
     except LibraryRefused as refused:
         raise HTTPException(status_code=refused.status, detail=str(refused)) from None
     return {"removed": removed, "job": reindexer.request().public()}
+
+
+
+class FeedbackOut(BaseModel):
+    id: int = Field(description="the stored feedback's id")
+
+
+class FeedbackRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    question: Question
+    query: Answer | None = None
+    answer: Answer
+    verdict: Literal["up", "down"] = Field(description="up: helpful; down: not helpful")
+    comment: Answer | None = Field(None, description="what was wrong, or the right answer in the article's words")
+    sentences: list[dict[str, Any]] = Field(default_factory=list, max_length=10, description="the reply's "
+                                            "`sentences` as /ask gave them (text, article_id, start, end…)")
+    citations: list[dict[str, Any]] = Field(default_factory=list, max_length=20, description="the reply's `citations`")
+
+    _clean_question = field_validator("question")(lambda cls, v: _clean(v))
+    _clean_texts = field_validator("query", "answer", "comment")(lambda cls, v: v if v is None else _check_characters(v))
+
+
+@router.post("/feedback", status_code=201, summary="Say whether an answer helped",
+             responses={**ERROR_RESPONSES,
+                        415: {"model": ErrorOut, "description": "The body is not JSON (send `Content-Type: application/json`)"}})
+async def give_feedback(body: FeedbackRequest, request: Request) -> FeedbackOut:
+    """Stored in the SQLite file with the time, the index version and the API key's name; 201 means it is on disk."""
+    store = request.app.state.feedback
+    assistant = request.app.state.assistant
+    version = assistant.store.manifest.get("version") if assistant is not None else None
+    feedback_id = await run_in_threadpool(
+        store.add, question=body.question, query=body.query, answer=body.answer, verdict=body.verdict,
+        comment=body.comment, sentences=body.sentences, citations=body.citations, index_version=version,
+        key_name=getattr(request.state, "key_name", None))
+    return FeedbackOut(id=feedback_id)

@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
@@ -34,7 +35,7 @@ DOCS_CSP = (
     "img-src 'self' data:; frame-ancestors 'none'"
 )
 # Routes whose body is a JSON question: anything else is refused before it is parsed.
-JSON_ROUTES = ("/ask", "/chat/turn")
+JSON_ROUTES = ("/ask", "/chat/turn", "/feedback")
 UPLOAD_ROUTE = "/admin/articles"
 
 
@@ -200,6 +201,7 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
         yield
         if watcher is not None:
             watcher.cancel()
+        await run_in_threadpool(app.state.feedback.flush)  # the questions still queued
 
     app = FastAPI(
         title="qa",
@@ -212,6 +214,10 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
     app.state.settings = settings
     app.state.keys = ring
     app.state.keys_throttle = Throttle()  # wrong keys per address, for the API and the sign-in form alike
+    from qa.feedback import FILE_NAME, FeedbackStore
+
+    app.state.feedback = FeedbackStore(Path(settings.data_dir or settings.index) / FILE_NAME,
+                                       log_questions=bool(settings.log_questions))
     app.state.assistant = assistant
     app.state.load_error = None
     app.state.reindexer = None

@@ -79,6 +79,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--html", type=Path, metavar="FILE", help="write a self-contained HTML report with plots")
     p.add_argument("--model", help="embedding model [QA_MODEL]")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress")
+
+    p = commands.add_parser("feedback", help="export what users said about answers",
+                            description="Export the feedback stored in qa.sqlite3 (QA_DATA_DIR, default the index "
+                            "folder).")
+    actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    e = actions.add_parser("export", help="write the feedback as SQuAD (for qa eval) or JSON lines",
+                           description="squad: a SQuAD v2.0 file qa eval reads: a helpful answer's first quoted "
+                           "sentence is the gold answer; a not-helpful one becomes a question whose answer is its "
+                           "comment where the comment is found verbatim in a cited article, else unanswerable.")
+    e.add_argument("--format", choices=("squad", "jsonl"), default="jsonl")
+    e.add_argument("--verdict", choices=("up", "down"), help="only this verdict (default: both)")
+    e.add_argument("--out", type=Path, help="write here (default: standard output)")
+    e.add_argument("--index", type=Path, help="index folder [QA_INDEX, default index/]")
     return parser
 
 
@@ -100,7 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     from qa.pipeline import CorpusError, IndexProblem, ModelNotFound, ReaderUnavailable, RebuildRunning
 
     try:
-        return {"index": cmd_index, "ask": cmd_ask, "serve": cmd_serve, "eval": cmd_eval}[args.command](settings, args)
+        return {"index": cmd_index, "ask": cmd_ask, "serve": cmd_serve, "eval": cmd_eval,
+                "feedback": cmd_feedback}[args.command](settings, args)
     except (CorpusError, IndexProblem, RebuildRunning, ModelNotFound, ReaderUnavailable) as error:
         print(f"qa: {error}", file=sys.stderr)
         return 1 if isinstance(error, RebuildRunning) else 2
@@ -228,4 +242,16 @@ def cmd_eval(settings: Settings, args) -> int:
     for kind, path in (("JSON", args.json), ("HTML", args.html)):
         if path:
             print(f"{kind} report: {path}")
+    return 0
+
+
+def cmd_feedback(settings: Settings, args) -> int:
+    from qa.pipeline import export_feedback
+
+    text = export_feedback(settings, args.format, args.verdict)
+    if args.out:
+        args.out.write_text(text, encoding="utf-8")
+        print(f"qa: wrote {args.out}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
     return 0

@@ -62,6 +62,8 @@ class Settings:
     api_keys: str = ""
     api_keys_file: str = ""
     session_hours: float = 12.0
+    data_dir: str = ""
+    log_questions: int = 1
     web_dir: Path = WEB_DIR
     max_body_bytes: int = 65_536
     max_upload_bytes: int = 100_000_000
@@ -108,6 +110,8 @@ class Settings:
             problems.append(f"QA_BATCH_SIZE={self.batch_size} must be at least 1")
         if self.max_body_bytes < 1024:
             problems.append(f"QA_MAX_BODY_BYTES={self.max_body_bytes} must be at least 1024")
+        if self.log_questions not in (0, 1):
+            problems.append(f"QA_LOG_QUESTIONS={self.log_questions} must be 0 or 1")
         if not 0 < self.session_hours <= 24 * 90:
             problems.append(f"QA_SESSION_HOURS={self.session_hours} must be more than 0 and at most 2160 (90 days)")
         if self.max_upload_bytes < 1024:
@@ -200,6 +204,8 @@ SETTINGS_DOC = {
     "but /health needs one: 'Authorization: Bearer <key>' or 'X-API-Key: <key>', or the chat's sign-in",
     "api_keys_file": "a file of 'name:key' lines (# comments), read at start, added to QA_API_KEYS",
     "session_hours": "how long a chat sign-in lasts",
+    "data_dir": "folder of qa.sqlite3, the feedback and question log (default: the index folder)",
+    "log_questions": "1 (default): every question asked is logged in qa.sqlite3; 0: only feedback is stored",
     "web_dir": "folder with the chat page's templates/ and static/ (default: the ones inside the package)",
     "max_body_bytes": "larger request bodies are refused with 413 before they are parsed",
     "max_upload_bytes": "largest request to POST /admin/articles (all files together); each file is also "

@@ -97,7 +97,17 @@ def view_model(reply: Reply) -> dict:
             c, page = source["citation"], source["page"]
             lines.append(f"[{c.id}] {c.title} ({c.source}{f', p. {page}' if page else ''})")
         plain += "\n\n" + "\n".join(lines)
-    return {"reply": reply, "sentences": sentences, "sources": sources, "related": related, "plain": plain}
+    import json
+
+    # What POST /feedback needs about this reply (answer cut to the 1000 characters it accepts).
+    feedback = json.dumps({
+        "question": reply.question, "query": reply.query[:1000], "answer": reply.answer[:1000],
+        "sentences": [{"text": s.text, "article_id": s.article_id, "start": s.start, "end": s.end,
+                       "citation": s.citation} for s in reply.sentences],
+        "citations": [{"id": c.id, "article_id": c.article_id, "start": c.start, "end": c.end, "title": c.title}
+                      for c in reply.citations]})
+    return {"reply": reply, "sentences": sentences, "sources": sources, "related": related, "plain": plain,
+            "feedback": feedback}
 
 
 def wants_html(request: Request) -> bool:

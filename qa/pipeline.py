@@ -777,3 +777,24 @@ def remove_article(settings: Settings, assistant: Assistant, article_id: str) ->
         raise LibraryRefused(f"{article.source!r} is outside the corpus folder", 409)
     path.unlink(missing_ok=True)
     return article.source
+
+
+def export_feedback(settings: Settings, fmt: str, verdict: str | None = None) -> str:
+    """The stored feedback as JSON lines, or as a SQuAD v2.0 file over the live index's articles."""
+    import json
+
+    from qa.feedback import FILE_NAME, FeedbackStore, export_jsonl, export_squad
+
+    path = Path(settings.data_dir or settings.index) / FILE_NAME
+    if not path.exists():
+        raise IndexMissing(f"no feedback stored yet: {str(path)!r} does not exist")
+    store = FeedbackStore(path, log_questions=False)
+    try:
+        rows = store.feedback(verdict)
+    finally:
+        store.close()
+    if fmt == "jsonl":
+        return export_jsonl(rows)
+    live = index_mod.load(Path(settings.index), verify=False)
+    articles = {a.id: (a.title, a.text) for a in live.article_list}
+    return json.dumps(export_squad(rows, articles), ensure_ascii=False, indent=1) + "\n"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -249,3 +250,36 @@ def test_sign_in_then_ask_and_an_expired_session_signs_in_again(page, keyed_serv
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url("**/signin")
     assert not [c for c in page.context.cookies() if c["name"] == "qa_session"]
+
+
+@pytest.fixture
+def tiny_server(tiny_settings, tiny_assistant):
+    from dataclasses import replace
+
+    from qa.app import create_app
+
+    with LiveServer(create_app(replace(tiny_settings, reload_interval=0), tiny_assistant)) as server:
+        yield server
+
+
+def test_feedback_from_the_chat_is_stored_and_exported(page, tiny_server, tiny_settings):
+    from qa.pipeline import export_feedback
+
+    page.goto(tiny_server.url + "/")
+    box = page.get_by_label("Your question")
+    box.fill("Which country is the largest coffee producer?")
+    box.press("Enter")
+    turn = page.locator("#turn-0")
+    expect(turn.locator(".answer")).to_contain_text("Brazil")
+    turn.get_by_role("button", name="Helpful", exact=True).click()
+    expect(turn.locator(".feedback-done")).to_have_text("Thank you: noted.")
+    box.fill("When did Eyjafjallajökull erupt?")
+    box.press("Enter")
+    second = page.locator("#turn-1")
+    second.get_by_role("button", name="Not helpful").click()
+    second.get_by_label("What was wrong, or what is the right answer? (optional)").fill("in 2010")
+    second.get_by_role("button", name="Send").click()
+    expect(second.locator(".feedback-done")).to_have_text("Thank you: noted.")
+    rows = [json.loads(line) for line in export_feedback(tiny_settings, "jsonl").splitlines()]
+    assert [(r["verdict"], r["comment"]) for r in rows] == [("up", None), ("down", "in 2010")]
+    assert rows[0]["sentences"][0]["text"].startswith("Brazil")

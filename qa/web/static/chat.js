@@ -51,6 +51,40 @@
   };
   enableCopy(conversation);
 
+  // "Helpful" / "Not helpful" (with an optional comment) under each answer: POST /feedback.
+  const enableFeedback = (root) => {
+    for (const box of root.querySelectorAll(".feedback")) {
+      box.hidden = false;
+      const done = box.querySelector(".feedback-done");
+      const commentForm = box.querySelector(".feedback-comment");
+      const sendVerdict = async (verdict, comment) => {
+        const body = { ...JSON.parse(box.dataset.feedback), verdict };
+        if (comment) body.comment = comment.slice(0, 1000);
+        try {
+          const response = await fetch("/feedback", {
+            method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
+          });
+          if (!response.ok) throw new Error(String(response.status));
+          for (const button of box.querySelectorAll("button")) button.disabled = true;
+          commentForm.hidden = true;
+          done.textContent = "Thank you: noted.";
+        } catch {
+          done.textContent = "Could not send the feedback.";
+        }
+      };
+      box.querySelector('[data-verdict="up"]').addEventListener("click", () => sendVerdict("up"));
+      box.querySelector('[data-verdict="down"]').addEventListener("click", () => {
+        commentForm.hidden = false;
+        commentForm.querySelector("textarea").focus();
+      });
+      commentForm.addEventListener("submit", (event) => {
+        event.preventDefault();
+        sendVerdict("down", commentForm.querySelector("textarea").value.trim());
+      });
+    }
+  };
+  enableFeedback(conversation);
+
   async function ask(question) {
     question = question.trim();
     if (!question) return;
@@ -77,6 +111,7 @@
       if (timing) timing.textContent = `answered in ${Math.round(performance.now() - started)} ms`;
       conversation.append(turn);
       enableCopy(turn);
+      enableFeedback(turn);
       if (intro) intro.hidden = true;
       remember(turn);
       nextIndex += 1;
