@@ -155,16 +155,17 @@ def wants_page(scope) -> bool:
 class AccessGuard:
     """ASGI middleware: every route but the open ones needs a key (header) or a signed session cookie."""
 
-    def __init__(self, app, ring: KeyRing, throttle: Throttle | None = None):
+    def __init__(self, app, ring: KeyRing, throttle: Throttle | None = None, open_paths: tuple[str, ...] = ()):
         self.app = app
         self.ring = ring
         self.throttle = throttle or Throttle()
+        self.open_paths = (*OPEN_PATHS, *open_paths)  # /metrics, when it has its own token
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or not self.ring:
             return await self.app(scope, receive, send)
         path = scope.get("path", "")
-        if path in OPEN_PATHS or path.startswith(OPEN_PREFIXES) or scope.get("method") == "OPTIONS":
+        if path in self.open_paths or path.startswith(OPEN_PREFIXES) or scope.get("method") == "OPTIONS":
             return await self.app(scope, receive, send)
         address = (scope.get("client") or ("unknown", 0))[0]
         wait = self.throttle.retry_after(address)

@@ -117,6 +117,7 @@ class AnswerSlots:
     def __init__(self, limit: int, timeout: float):
         self.limit = limit
         self.timeout = timeout
+        self.in_use = 0  # answers being computed now (for /metrics)
         self._semaphores: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
     def _semaphore(self) -> asyncio.Semaphore:
@@ -139,10 +140,12 @@ class AnswerSlots:
                 status_code=503, headers={"Retry-After": str(retry)},
                 detail=f"the server is busy ({self.limit} answers in progress): try again in {retry} s",
             ) from None
+        self.in_use += 1
         try:
             # The model and FAISS calls block: keep them off the event loop.
             return await run_in_threadpool(function, *args)
         finally:
+            self.in_use -= 1
             semaphore.release()
 
 
@@ -154,6 +157,9 @@ async def answer(request: Request, assistant: Assistant, question: str, history:
         reply = await run_in_threadpool(assistant.ask, question, history, top_k, article)
     else:
         reply = await slots.run(assistant.ask, question, history, top_k, article)
+    metrics = getattr(request.app.state, "metrics", None)
+    if metrics is not None:
+        metrics.observe_reply(reply)
     store = getattr(request.app.state, "feedback", None)
     if store is not None:
         store.log_question(question=question, query=reply.query, answerable=reply.answerable,
@@ -397,4 +403,5 @@ async def give_feedback(body: FeedbackRequest, request: Request) -> FeedbackOut:
         store.add, question=body.question, query=body.query, answer=body.answer, verdict=body.verdict,
         comment=body.comment, sentences=body.sentences, citations=body.citations, index_version=version,
         key_name=getattr(request.state, "key_name", None))
+    request.app.state.metrics.feedback.labels(body.verdict).inc()
     return FeedbackOut(id=feedback_id)

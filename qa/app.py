@@ -182,7 +182,7 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
         else:
             app.state.assistant.reload_if_changed()
         if settings.admin_token and app.state.reindexer is None:
-            app.state.reindexer = Reindexer(app.state.assistant)
+            app.state.reindexer = Reindexer(app.state.assistant, on_finish=app.state.metrics.observe_rebuild)
 
     async def watch_index() -> None:
         while True:
@@ -223,7 +223,9 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
     app.state.reindexer = None
 
     from qa import api, pages
+    from qa.metrics import CONTENT_TYPE, Metrics, ObserveRequests
 
+    app.state.metrics = Metrics(app.state)
     app.state.answer_slots = api.AnswerSlots(settings.max_concurrency, settings.queue_timeout)
 
     app.include_router(api.router)
@@ -276,8 +278,26 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
         from qa.access import AccessGuard
 
         # Inside SecurityHeaders (a refusal gets the headers too), outside everything that reads a body.
-        app.add_middleware(AccessGuard, ring=ring, throttle=app.state.keys_throttle)
+        app.add_middleware(AccessGuard, ring=ring, throttle=app.state.keys_throttle,
+                           open_paths=("/metrics",) if settings.metrics_token else ())
     app.add_middleware(SecurityHeaders)
+    # Outermost: every request is counted and timed, refusals included.
+    app.add_middleware(ObserveRequests, metrics=app.state.metrics, json_logs=settings.log_format == "json")
+
+    @app.get("/metrics", include_in_schema=False)
+    def metrics(request: Request):
+        """Prometheus text format; with QA_METRICS_TOKEN set, only for 'Authorization: Bearer <token>'."""
+        import hmac
+
+        from fastapi import Response
+
+        if settings.metrics_token:
+            scheme, _, given = request.headers.get("authorization", "").partition(" ")
+            if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(),
+                                                                     settings.metrics_token.encode()):
+                return JSONResponse({"detail": "GET /metrics needs 'Authorization: Bearer <QA_METRICS_TOKEN>'"},
+                                    status_code=401, headers={"WWW-Authenticate": "Bearer"})
+        return Response(app.state.metrics.render(), media_type=CONTENT_TYPE)
 
     @app.get("/docs", include_in_schema=False)
     def docs():

@@ -63,6 +63,8 @@ class Settings:
     api_keys_file: str = ""
     session_hours: float = 12.0
     data_dir: str = ""
+    metrics_token: str = ""
+    log_format: str = "text"
     log_questions: int = 1
     web_dir: Path = WEB_DIR
     max_body_bytes: int = 65_536
@@ -110,6 +112,8 @@ class Settings:
             problems.append(f"QA_BATCH_SIZE={self.batch_size} must be at least 1")
         if self.max_body_bytes < 1024:
             problems.append(f"QA_MAX_BODY_BYTES={self.max_body_bytes} must be at least 1024")
+        if self.log_format not in ("text", "json"):
+            problems.append(f"QA_LOG_FORMAT={self.log_format!r} must be text or json")
         if self.log_questions not in (0, 1):
             problems.append(f"QA_LOG_QUESTIONS={self.log_questions} must be 0 or 1")
         if not 0 < self.session_hours <= 24 * 90:
@@ -204,6 +208,10 @@ SETTINGS_DOC = {
     "but /health needs one: 'Authorization: Bearer <key>' or 'X-API-Key: <key>', or the chat's sign-in",
     "api_keys_file": "a file of 'name:key' lines (# comments), read at start, added to QA_API_KEYS",
     "session_hours": "how long a chat sign-in lasts",
+    "metrics_token": "when set, GET /metrics needs 'Authorization: Bearer <token>' (and no API key); unset, "
+    "/metrics is behind the API keys when they are on, open when they are off",
+    "log_format": "text (default) or json: one JSON access-log line per request (logger qa.access) with its "
+    "request id, which is also the X-Request-ID response header",
     "data_dir": "folder of qa.sqlite3, the feedback and question log (default: the index folder)",
     "log_questions": "1 (default): every question asked is logged in qa.sqlite3; 0: only feedback is stored",
     "web_dir": "folder with the chat page's templates/ and static/ (default: the ones inside the package)",

@@ -601,10 +601,12 @@ class ReindexJob:
 class Reindexer:
     """Runs one rebuild at a time in a background thread and swaps the result in when it is done."""
 
-    def __init__(self, assistant: Assistant, keep: int = 20):
+    def __init__(self, assistant: Assistant, keep: int = 20,
+                 on_finish: Callable[[ReindexJob], None] = lambda job: None):
         import threading
 
         self.assistant = assistant
+        self.on_finish = on_finish  # hears every job that ends, succeeded or failed (metrics)
         self.jobs: dict[str, ReindexJob] = {}
         self.keep = keep
         self._lock = threading.Lock()
@@ -668,6 +670,12 @@ class Reindexer:
             job.state, job.error = "failed", str(error)
         finally:
             job.finished_at = time.time()
+            try:
+                self.on_finish(job)
+            except Exception:  # a listener's failure must not stop the queue
+                import logging
+
+                logging.getLogger(__name__).exception("on_finish failed")
             with self._lock:
                 self._running = None
                 queued, self._queued = self._queued, None
