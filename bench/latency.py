@@ -89,6 +89,24 @@ def floor_ms(questions: list[str], threads: int) -> list[float]:
     return timings
 
 
+def scrape_metrics(port: int) -> dict:
+    """What the server's /metrics says about POST /ask: requests by status, and the latency histogram."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=30) as response:
+        text = response.read().decode()
+    counted, buckets = {}, {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.labels.get("route") != "/ask":
+                continue
+            if sample.name == "qa_requests_total" and sample.labels.get("method") == "POST":
+                counted[sample.labels["status"]] = int(sample.value)
+            elif sample.name == "qa_request_seconds_bucket":
+                buckets[sample.labels["le"]] = int(sample.value)
+    return {"requests": counted, "buckets": buckets}
+
+
 def start_server(env: dict) -> tuple[subprocess.Popen, int]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -175,6 +193,7 @@ def main() -> int:
                 single[backend].append(post(servers[backend][1], q))
         loaded = {backend: concurrent(servers[backend][1], questions, args.clients, args.concurrent_seconds)
                   for backend in labels}
+        scraped = {backend: scrape_metrics(port) for backend, (_, port) in servers.items()}
     finally:
         for server, _ in servers.values():
             server.terminate()
@@ -225,6 +244,12 @@ def main() -> int:
         lower = 1 - p50s["onnx-int8"] / p50s["torch"]
         lines += ["", f"onnx-int8 against torch: 1-client p50 **{lower:.0%} lower** (target ≥ 30%); the same first "
                   f"quoted sentence on **{same} of {len(both)}** questions ({same / len(both):.1%}; target ≥ 99%)."]
+    for backend, seen in scraped.items():
+        sent = len(single[backend]) + len(loaded[backend][0]) + 20  # the measured requests and 20 warm-up questions
+        under = {le: n for le, n in seen["buckets"].items() if le in ("0.02", "0.05", "0.1", "+Inf")}
+        lines += ["", f"`/metrics` of the {backend} server after the run: POST /ask by status "
+                  f"{seen['requests']} (this script sent {sent}, plus the probes that waited for the server to start); latency histogram, cumulative "
+                  f"counts at le 0.02 / 0.05 / 0.1 / +Inf s: {under}."]
     append_results("/ask latency by backend (bench/latency.py)", lines)
     return 0
 
