@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import fcntl
+import os
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -372,6 +373,7 @@ class Assistant:
         self.settings = settings
         self.embedder = embedder
         self.reader = reader
+        self.last_build: BuildReport | None = None  # set by qa.build
         self._engine = self._make_engine(store)
 
     def _make_engine(self, store: IndexStore) -> _Engine:
@@ -422,13 +424,44 @@ class Assistant:
         logging.getLogger(__name__).warning("now serving index version %s", store.manifest["version"])
         return True
 
-    def ask(self, question: str, history: Sequence[Turn] = (), top_k: int | None = None,
+    def ask(self, question: str, history: Sequence[Turn | str | dict | tuple] = (), top_k: int | None = None,
             article_id: str | None = None) -> Reply:
-        """Answer from the whole collection, or only from one article."""
+        """Answer from the whole collection, or only from one article.
+
+        ``history``: the earlier turns, oldest first, each a ``Turn``, a question string, a
+        ``{"question", "answer"}`` dict or a ``(question, answer)`` pair; a follow-up such as "When was he
+        born?" borrows its subject from them."""
         engine = self._engine  # one reference for the whole request, even if a swap happens meanwhile
         started = time.perf_counter()
-        query = expand_query(question, history)
+        query = expand_query(question, as_turns(history))
         query_vector, query_tokens = self._embed_query(query)
+        return self._answer(engine, question, query, query_vector, query_tokens, top_k, article_id, started)
+
+    def ask_many(self, questions: Sequence[str], top_k: int | None = None, workers: int | None = None) -> list[Reply]:
+        """``ask`` for many questions (no history), faster: the questions are encoded in one batch, then
+        answered on ``workers`` threads (default: one per core). Replies come in the questions' order."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        engine = self._engine
+        started = time.perf_counter()
+        queries = [expand_query(q, ()) for q in questions]
+        if has_tokens(self.embedder):
+            vectors, tokens = self.embedder.encode_with_tokens(queries)
+        else:
+            vectors, tokens = self.embedder.encode(queries), [None] * len(queries)
+        encoded = time.perf_counter()
+        share = (encoded - started) / max(1, len(queries))  # each reply's total counts its share of the batch
+
+        def one(i: int) -> Reply:
+            return self._answer(engine, questions[i], queries[i], vectors[i], tokens[i], top_k, None,
+                                time.perf_counter() - share)
+
+        count = workers or (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+        with ThreadPoolExecutor(max(1, count)) as pool:
+            return list(pool.map(one, range(len(questions))))
+
+    def _answer(self, engine: _Engine, question: str, query: str, query_vector, query_tokens, top_k: int | None,
+                article_id: str | None, started: float) -> Reply:
         top_k = top_k or self.settings.top_k
         hits = engine.retriever.retrieve(query, query_vector, max(top_k, self.settings.rerank_pool), article_id)
         retrieved = time.perf_counter()
@@ -515,6 +548,22 @@ class Assistant:
             "built_at": manifest["built_at"],
             "reader": self.reader.identity if self.reader is not None else None,
         }
+
+
+def as_turns(history: Sequence[Turn | str | dict | tuple]) -> list[Turn]:
+    """Earlier turns in any of the forms ``Assistant.ask`` takes, as ``Turn``s."""
+    turns = []
+    for item in history:
+        if isinstance(item, Turn):
+            turns.append(item)
+        elif isinstance(item, str):
+            turns.append(Turn(item))
+        elif isinstance(item, dict):
+            turns.append(Turn(str(item["question"]), item.get("answer")))
+        else:
+            question, answer = (tuple(item) + (None,))[:2]
+            turns.append(Turn(str(question), answer))
+    return turns
 
 
 def _ms(seconds: float) -> float:

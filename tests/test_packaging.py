@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -136,3 +137,12 @@ def test_the_wheel_installs_into_a_fresh_venv_and_serves_from_any_folder(tmp_pat
         assert reply["answerable"] and "Robert Stevenson" in reply["answer"]
         assert reply["citations"][0]["source"] == "lighthouse.md"
     assert not (other / "index").exists()
+
+    # The README's Python example, as written, with the installed package: the bundled sample, then the
+    # index it built opened again, from yet another folder.
+    readme = (ROOT / "README.md").read_text(encoding="utf-8").split("## Use from Python", 1)[1]
+    example = re.search(r"```python\n(.*?)```", readme, re.S).group(1)
+    scripted = tmp_path / "script"
+    scripted.mkdir()
+    done = run(venv / "bin" / "python", "-c", example, cwd=scripted, env=env)
+    assert "[True, False]" in done.stdout and (scripted / "qa-index" / "CURRENT").is_file()
