@@ -443,18 +443,8 @@ class OnnxInt8Embedder(SentenceTransformerEmbedder):
 
         folder = self.cache_path()
         onnx_file = folder / "model_qint8.onnx"
-        if not onnx_file.exists():
-            # Once per model and machine; say so, since the first build or question waits for it.
-            print(f"qa: first use of {self.base_name} with ONNX Runtime: exporting it with int8 weights into "
-                  f"{folder} (once) …", end="", file=sys.stderr, flush=True)
-            started = time.perf_counter()
-            try:
-                self._export(folder)
-            except BaseException:
-                print(" failed", file=sys.stderr, flush=True)
-                raise
-            self.export_seconds = time.perf_counter() - started
-            print(f" done in {self.export_seconds:.1f} s", file=sys.stderr, flush=True)
+        self.export_seconds = export_once(f"{self.base_name} with ONNX Runtime", self.cache_dir, folder,
+                                          onnx_file.name, self._export)
         options = ort.SessionOptions()
         options.log_severity_level = 3
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
@@ -474,30 +464,13 @@ class OnnxInt8Embedder(SentenceTransformerEmbedder):
         return _OnnxModel(session, tokenizer, self._layout["pooling"], self._layout["lower"], self.dimension,
                           workers=workers)
 
-    def _export(self, folder: Path) -> None:
-        """Export the local weights to ONNX and quantise them, into ``folder`` (atomically; once)."""
-        import fcntl
-
-        self.cache_dir.mkdir(parents=True, exist_ok=True)
-        with open(self.cache_dir / ".lock", "a+") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)  # a second process waits, then finds the export done
-            try:
-                if (folder / "model_qint8.onnx").exists():
-                    return
-                work = Path(tempfile.mkdtemp(prefix=".export-", dir=self.cache_dir))
-                try:
-                    _export_quantized(self._layout["transformer"], work, self._layout["tokenizer"])
-                    (work / "model.onnx").unlink()
-                    (work / "meta.json").write_text(json.dumps(
-                        {"model": self.base_name, "source": str(self._layout["transformer"]), "backend": self.backend,
-                         "quantization": quantization_config()}, indent=2), encoding="utf-8")
-                    if folder.exists():
-                        shutil.rmtree(folder)
-                    os.replace(work, folder)
-                finally:
-                    shutil.rmtree(work, ignore_errors=True)
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+    def _export(self, work: Path) -> None:
+        """Export the local weights to ONNX and quantise them, into ``work``."""
+        _export_quantized(self._layout["transformer"], work, self._layout["tokenizer"])
+        (work / "model.onnx").unlink()
+        (work / "meta.json").write_text(json.dumps(
+            {"model": self.base_name, "source": str(self._layout["transformer"]), "backend": self.backend,
+             "quantization": quantization_config()}, indent=2), encoding="utf-8")
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         model = self.model
@@ -506,6 +479,45 @@ class OnnxInt8Embedder(SentenceTransformerEmbedder):
 
     def _forward_tokens(self, texts: list[str], skip: list[int]) -> tuple[np.ndarray, list[TokenVectors]]:
         return self.model.encode_with_tokens(texts, skip)
+
+
+def export_once(what: str, cache_dir: Path, folder: Path, done_file: str, write: Callable[[Path], None]) -> float | None:
+    """Make ``folder/done_file`` once per machine with ``write(work_folder)``; the seconds it took, or None
+    when it was there already.
+
+    Said on stderr with its time, since the first build or question waits for it. Under a file lock (a
+    second process waits, then finds the export done), into a temporary folder renamed into place, so
+    an export that dies leaves nothing half written.
+    """
+    import fcntl
+
+    if (folder / done_file).exists():
+        return None
+    print(f"qa: first use of {what}: exporting it with int8 weights into {folder} (once) …", end="",
+          file=sys.stderr, flush=True)
+    started = time.perf_counter()
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        with open(cache_dir / ".lock", "a+") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                if not (folder / done_file).exists():
+                    work = Path(tempfile.mkdtemp(prefix=".export-", dir=cache_dir))
+                    try:
+                        write(work)
+                        if folder.exists():
+                            shutil.rmtree(folder)
+                        os.replace(work, folder)
+                    finally:
+                        shutil.rmtree(work, ignore_errors=True)
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+    except BaseException:
+        print(" failed", file=sys.stderr, flush=True)
+        raise
+    seconds = time.perf_counter() - started
+    print(f" done in {seconds:.1f} s", file=sys.stderr, flush=True)
+    return seconds
 
 
 def _export_quantized(transformer: Path, work: Path, tokenizer_file: Path) -> None:

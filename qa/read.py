@@ -14,12 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
-import shutil
-import sys
-import tempfile
 import threading
-import time
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -208,19 +203,11 @@ class SpanReader:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
+        from qa.embed import export_once
+
         folder = self.cache_path()
         onnx_file = folder / "reader_qint8.onnx"
-        if not onnx_file.exists():
-            print(f"qa: first use of the reader: exporting it with int8 weights into {folder} (once) …", end="",
-                  file=sys.stderr, flush=True)
-            started = time.perf_counter()
-            try:
-                self._export(folder)
-            except BaseException:
-                print(" failed", file=sys.stderr, flush=True)
-                raise
-            self.export_seconds = time.perf_counter() - started
-            print(f" done in {self.export_seconds:.1f} s", file=sys.stderr, flush=True)
+        self.export_seconds = export_once("the reader", self.cache_dir, folder, onnx_file.name, self._export)
         options = ort.SessionOptions()
         options.log_severity_level = 3
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
@@ -232,26 +219,9 @@ class SpanReader:
         tokenizer.no_padding()
         return session, tokenizer
 
-    def _export(self, folder: Path) -> None:
-        import fcntl
-
-        self.cache_dir.mkdir(parents=True, exist_ok=True)
-        with open(self.cache_dir / ".lock", "a+") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)  # a second process waits, then finds the export done
-            try:
-                if (folder / "reader_qint8.onnx").exists():
-                    return
-                work = Path(tempfile.mkdtemp(prefix=".export-", dir=self.cache_dir))
-                try:
-                    _export_reader(self.folder, work)
-                    (work / "meta.json").write_text(json.dumps(self.identity, indent=2), encoding="utf-8")
-                    if folder.exists():
-                        shutil.rmtree(folder)
-                    os.replace(work, folder)
-                finally:
-                    shutil.rmtree(work, ignore_errors=True)
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+    def _export(self, work: Path) -> None:
+        _export_reader(self.folder, work)
+        (work / "meta.json").write_text(json.dumps(self.identity, indent=2), encoding="utf-8")
 
 
 def _export_reader(weights: Path, work: Path) -> None:
