@@ -279,13 +279,13 @@ class ReadWeights:
     hold the kind of thing asked (a date for "when", a place for "where"...).
     """
 
-    ranking: float = 5.0
-    bias: float = -3.7642
-    confidence: float = 0.6303
-    margin: float = 0.1441
-    agreement: float = 1.0194
-    typed: float = 2.0928
-    span_typed: float = 0.2601
+    ranking: float = 7.0
+    bias: float = -2.6788
+    confidence: float = 0.4097
+    margin: float = 0.1265
+    agreement: float = 0.9062
+    typed: float = 1.7545
+    span_typed: float = 0.3380
 
 
 class SentenceExtractor:
