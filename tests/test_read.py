@@ -85,7 +85,7 @@ def test_no_answer_margin_lowers_the_confidence(tiny_assistant):
     sure = extractor.decide("When did Eyjafjallajökull erupt?", ranking,
                             [Reading(0, "volcanoes", at, at + 4, 12.0, -4.0)])
     unsure = extractor.decide("When did Eyjafjallajökull erupt?", ranking,
-                              [Reading(0, "volcanoes", at, at + 4, 2.0, 9.0)])
+                              [Reading(0, "volcanoes", at, at + 4, -5.0, 30.0)])  # "no answer" far ahead
     assert sure.confidence > unsure.confidence
     assert sure.answerable and not unsure.answerable
 
