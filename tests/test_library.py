@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from qa.app import create_app
 from qa.pipeline import Assistant, LibraryRefused, build_index, safe_file_name
-from tests.test_documents import PAGE_SENTENCES, make_docx, make_pdf
+from test_documents import PAGE_SENTENCES, make_docx, make_pdf
 
 AUTH = {"Authorization": "Bearer s3cret-token"}
 
