@@ -194,13 +194,11 @@ class AccessGuard:
 
 
 async def _reply(send, status: int, detail: str, headers: dict[str, str]) -> None:
-    import json
+    from qa.app import _json_response  # the app's own refusal messages; imported late: the app imports this module
 
-    body = json.dumps({"detail": detail}).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                            *((k.lower().encode(), v.encode()) for k, v in headers.items())]})
-    await send({"type": "http.response.body", "body": body})
+    start, body = _json_response(status, detail, headers)
+    await send(start)
+    await send(body)
 
 
 async def _redirect(send, location: str) -> None:

@@ -262,7 +262,7 @@ def tiny_server(tiny_settings, tiny_assistant):
         yield server
 
 
-def test_feedback_from_the_chat_is_stored_and_exported(page, tiny_server, tiny_settings):
+def test_feedback_from_the_chat_is_stored_and_exported(page, tiny_server, tiny_settings, tmp_path):
     from qa.pipeline import export_feedback
 
     page.goto(tiny_server.url + "/")
@@ -283,3 +283,16 @@ def test_feedback_from_the_chat_is_stored_and_exported(page, tiny_server, tiny_s
     rows = [json.loads(line) for line in export_feedback(tiny_settings, "jsonl").splitlines()]
     assert [(r["verdict"], r["comment"]) for r in rows] == [("up", None), ("down", "in 2010")]
     assert rows[0]["sentences"][0]["text"].startswith("Brazil")
+    # ... and runs through qa eval: the helpful answer is a question with its sentence as the gold answer
+    from dataclasses import replace
+
+    from qa.embed import FakeEmbedder
+    from qa.evaluate import run_eval
+
+    exported = tmp_path / "feedback.json"
+    exported.write_text(export_feedback(tiny_settings, "squad"), encoding="utf-8")
+    results = run_eval(exported, embedder=FakeEmbedder(), settings=replace(tiny_settings, reader="off"),
+                       workdir=tmp_path / "eval")
+    by_question = {r["question"]: r for r in results["questions"]}
+    assert results["counts"]["answerable"] == 2  # the comment "in 2010" is found in the volcano article
+    assert by_question["Which country is the largest coffee producer?"]["hit1"]

@@ -96,20 +96,29 @@ def test_admin_library_routes_need_the_token(library, tiny_settings, tiny_assist
         assert open_client.delete("/admin/articles/coffee").status_code == 404
 
 
-def test_a_change_during_a_rebuild_is_queued_behind_it(library):
-    client, settings = library
-    reindexer = client.app.state.reindexer
-    first = client.post("/admin/articles", headers=AUTH, files=[("file", ("kites.txt", b"Kites fly on strings.",
-                                                                           "text/plain"))]).json()["job"]
-    second = client.post("/admin/articles", headers=AUTH, files=[("file", ("tides.txt", b"Tides follow the moon.",
-                                                                           "text/plain"))]).json()["job"]
-    if second["id"] != first["id"]:  # the first was still running: the second waited for it
-        assert second["state"] == "queued" or finished(client, second)
-    finished(client, first)
-    finished(client, second)
-    assert reindexer.get(second["id"]).state == "succeeded"
-    for article in ("kites", "tides"):
-        assert client.get(f"/api/articles/{article}").status_code == 200
+def test_a_change_during_a_rebuild_is_queued_behind_it(tiny_settings):
+    from test_rebuild import GatedEmbedder
+
+    embedder = GatedEmbedder()  # holds a rebuild at 'running' until the gate opens
+    embedder.gate.set()
+    build_index(tiny_settings, embedder)
+    embedder.gate.clear()
+    settings = replace(tiny_settings, admin_token="s3cret-token", reload_interval=0)
+    with TestClient(create_app(settings, Assistant.load(settings, embedder))) as client:
+        def add(name: str, text: bytes) -> dict:
+            return client.post("/admin/articles", headers=AUTH, files=[("file", (name, text, "text/plain"))]).json()["job"]
+
+        first = add("kites.txt", b"Kites fly on strings. They were invented in China.")
+        second = add("tides.txt", b"Tides follow the moon. There are two high tides a day.")
+        third = add("wind.txt", b"Wind turns the mills. It blows from the west here.")
+        assert first["state"] in ("queued", "running") and second["state"] == "queued"
+        assert third["id"] == second["id"]  # one queued rebuild picks up every change made meanwhile
+        embedder.gate.set()
+        assert finished(client, first)["state"] == "succeeded"
+        done = finished(client, second)
+        assert done["state"] == "succeeded" and done["report"]["added"] == 2  # tides and wind
+        for article in ("kites", "tides", "wind"):
+            assert client.get(f"/api/articles/{article}").status_code == 200
 
 
 def test_the_bundled_sample_is_never_written_to(tmp_path, fake_embedder):
