@@ -36,7 +36,7 @@ def main() -> int:
 
     from qa.config import Settings
     from qa.evaluate import run_eval
-    from qa.milvus import MilvusTarget, disconnect
+    from qa.stores.milvus import MilvusTarget, disconnect
     from qa.pipeline import make_embedder
 
     args.workdir.mkdir(parents=True, exist_ok=True)

@@ -100,7 +100,7 @@ def failed(name: str, how: str, error: BaseException) -> System:
 
 def build_qa(workdir: Path, threads: int, reuse: bool):
     """(store, assistant, build seconds or None, build note) for the Markdown corpus in ``workdir``."""
-    from qa import index as index_mod
+    from qa import stores
     from qa.config import Settings
     from qa.pipeline import Assistant, build_index, make_embedder
 
@@ -121,7 +121,7 @@ def build_qa(workdir: Path, threads: int, reuse: bool):
                 f"with their token vectors; QA_BACKEND={settings.backend}, its default)")
     del builder
     assistant = Assistant.load(settings, make_embedder(settings, serving=True))
-    store = index_mod.load(index_dir)
+    store = stores.load(index_dir)
     return store, assistant, seconds, note
 
 

@@ -45,7 +45,7 @@ def queries(base: np.ndarray, count: int) -> np.ndarray:
 
 
 def child_build(n: int, kind: str, folder: Path, count: int) -> dict:
-    from qa.index import VectorIndexSpec, VectorSearch
+    from qa.stores import VectorIndexSpec, VectorSearch
 
     base = vectors(n)
     q = queries(base, count)
@@ -66,7 +66,7 @@ def child_build(n: int, kind: str, folder: Path, count: int) -> dict:
 
 
 def child_search(folder: Path) -> dict:
-    from qa.index import VectorSearch
+    from qa.stores import VectorSearch
 
     search = VectorSearch.read(folder / "index.faiss", json.loads((folder / "params.json").read_text()))
     q, truth = np.load(folder / "queries.npy"), np.load(folder / "truth.npy")
@@ -90,7 +90,7 @@ def bm25_texts(n: int) -> list[str]:
 
 def child_bm25(n: int, folder: Path, count: int) -> dict:
     """Build and write the BM25 index, and the queries: the first six words of random passages."""
-    from qa.index import LexicalIndex
+    from qa.stores import LexicalIndex
 
     texts = bm25_texts(n)
     started = time.perf_counter()
@@ -104,7 +104,7 @@ def child_bm25(n: int, folder: Path, count: int) -> dict:
 
 def child_bm25_search(folder: Path) -> dict:
     """Load the written BM25 index (as serving does) and query it: latency and resident memory."""
-    from qa.index import LexicalIndex
+    from qa.stores import LexicalIndex
 
     lexical = LexicalIndex.read(folder)
     timings = []

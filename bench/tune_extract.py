@@ -32,7 +32,7 @@ from qa.config import Settings  # noqa: E402
 from qa.embed import SentenceTransformerEmbedder  # noqa: E402
 from qa.evaluate import contains_answer  # noqa: E402
 from qa.extract import CONFIDENCE_FEATURES, FEATURES, confidence_features, features  # noqa: E402
-from qa.index import load  # noqa: E402
+from qa.stores import load  # noqa: E402
 from qa.pipeline import build_index  # noqa: E402
 from qa.retrieve import Retriever  # noqa: E402
 

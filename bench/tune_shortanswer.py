@@ -32,7 +32,7 @@ from qa.config import Settings  # noqa: E402
 from qa.embed import SentenceTransformerEmbedder  # noqa: E402
 from qa.evaluate import contains_answer, exact_match, f1_score  # noqa: E402
 from qa.extract import ExtractWeights, features  # noqa: E402
-from qa.index import load  # noqa: E402
+from qa.stores import load  # noqa: E402
 from qa.pipeline import build_index  # noqa: E402
 from qa.retrieve import Retriever  # noqa: E402
 from qa.shortanswer import SPAN_FEATURES, SPAN_WEIGHTS, answer_kind, candidates, span_features  # noqa: E402

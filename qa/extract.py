@@ -20,7 +20,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from qa.index import IndexStore
+from qa.stores import IndexStore
 from qa.blocks import has_layout
 from qa.shortanswer import answers_kind, candidates, question_terms, question_type, short_answer
 from qa.text import STOP_WORDS, stem, terms, words

@@ -18,13 +18,13 @@ from pathlib import Path
 
 import numpy as np
 
-from qa import index as index_mod
+from qa import stores
 from qa.chunk import Chunker, content_hash, embedding_text, section_title
 from qa.cite import Citer
 from qa.config import Settings
 from qa.embed import Embedder, ModelNotFound, has_tokens, make_sentence_embedder, progress_bar
 from qa.extract import SentenceExtractor, rerank
-from qa.index import IndexData, IndexMismatch, IndexMissing, IndexProblem, IndexStore  # noqa: F401 (re-exported)
+from qa.stores import IndexData, IndexMismatch, IndexMissing, IndexProblem, IndexStore  # noqa: F401 (re-exported)
 from qa.documents import DOCUMENT_SUFFIXES, sniff
 from qa.ingest import SUFFIXES as INGEST_SUFFIXES
 from qa.ingest import CorpusError, Ingestor
@@ -167,9 +167,9 @@ def build_index(
 
         if (previous is not None and not full and live.manifest.get("chunker") == signature
                 and live.manifest.get("store", {}).get("type", "faiss") == settings.store
-                and index_mod.TITLED in live.manifest and index_mod.SECTIONED in live.manifest
+                and stores.TITLED in live.manifest and stores.SECTIONED in live.manifest
                 and (live.tokens is not None or not has_tokens(embedder))  # an index from before token vectors
-                and live.manifest.get("corpus_fingerprint") == index_mod.corpus_fingerprint(articles)
+                and live.manifest.get("corpus_fingerprint") == stores.corpus_fingerprint(articles)
                 and [(a.title, a.source, a.url, a.date, a.pages) for a in live.article_list]
                 == [(a.title, a.source, a.url, a.date, a.pages) for a in articles]):
             # Nothing changed: keep serving the live version rather than writing an identical one.
@@ -200,12 +200,12 @@ def build_index(
         data = IndexData(tuple(articles), tuple(passages), tuple(passage_rows), sentence_table,
                          passage_vectors, sentence_vectors, embedder.name, extra_manifest={"chunker": signature, "reader": reader_identity(settings),
                                          "skipped_files": [list(problem) for problem in ingested.problems]},
-                         index_spec=index_mod.VectorIndexSpec(
+                         index_spec=stores.VectorIndexSpec(
                              kind=settings.index_type, flat_max=settings.flat_max, hnsw_m=settings.hnsw_m,
                              ef_search=settings.ef_search, ivf_lists=settings.ivf_lists, nprobe=settings.nprobe,
                              pq_refine=settings.pq_refine),
                          tokens=tokens)
-        report.version = index_mod.write_version(index_dir, data, milvus=milvus_target(settings))
+        report.version = stores.write_version(index_dir, data, milvus=milvus_target(settings))
     report.seconds = time.perf_counter() - started
     return report
 
@@ -225,11 +225,11 @@ def _previous_chunks(store: IndexStore) -> dict[str, tuple[str, list, list]]:
 
 
 def _live_store(index_dir: Path, settings: Settings) -> IndexStore | None:
-    from qa.milvus import MilvusTarget
+    from qa.stores.milvus import MilvusTarget
 
     try:
         # Whatever store the live version uses, its vectors can be reused by the new one.
-        return index_mod.load(index_dir, milvus=MilvusTarget.from_settings(settings))
+        return stores.load(index_dir, milvus=MilvusTarget.from_settings(settings))
     except IndexProblem:
         return None
 
@@ -238,7 +238,7 @@ def milvus_target(settings: Settings):
     """Where passages go with QA_STORE=milvus; None for the embedded FAISS + BM25 index."""
     if settings.store != "milvus":
         return None
-    from qa.milvus import MilvusTarget
+    from qa.stores.milvus import MilvusTarget
 
     return MilvusTarget.from_settings(settings)
 
@@ -261,10 +261,10 @@ class _VectorCache:
             return cls({})
         known, known_tokens = {}, {}
         tokens = store.tokens
-        titled = index_mod.TITLED in store.manifest  # older versions embedded the text alone
+        titled = stores.TITLED in store.manifest  # older versions embedded the text alone
         # ... and before section paths, the article's title alone: those vectors are reused for texts
         # whose section title is the plain title (every text of a non-Markdown article).
-        title_of = section_title if index_mod.SECTIONED in store.manifest else (lambda article, offset: article.title)
+        title_of = section_title if stores.SECTIONED in store.manifest else (lambda article, offset: article.title)
         for passage, vector in zip(store.passages, store.passage_vectors()):
             title = title_of(store.articles[passage.article_id], passage.start)
             known[content_hash(embedding_text(title, passage.text) if titled else passage.text)] = vector
@@ -368,7 +368,7 @@ class Assistant:
         if store.manifest.get("dimension") != embedder.dimension:
             raise IndexMismatch(
                 f"the index has {store.manifest.get('dimension')}-dimensional vectors but the model "
-                f"{embedder.name!r} makes {embedder.dimension}: rebuild with `{index_mod.rebuild_hint(settings.index)}`"
+                f"{embedder.name!r} makes {embedder.dimension}: rebuild with `{stores.rebuild_hint(settings.index)}`"
             )
         self.settings = settings
         self.embedder = embedder
@@ -388,7 +388,7 @@ class Assistant:
     @classmethod
     def load(cls, settings: Settings, embedder: Embedder | None = None) -> Assistant:
         embedder = embedder or make_embedder(settings, serving=True)
-        store = index_mod.load(Path(settings.index), model=embedder.name, milvus=milvus_target(settings))
+        store = stores.load(Path(settings.index), model=embedder.name, milvus=milvus_target(settings))
         reader = make_reader(settings)
         if reader is not None:
             reader.load()  # export once per machine, and open it now rather than on the first question
@@ -406,11 +406,11 @@ class Assistant:
         """
         import logging
 
-        live = index_mod.read_pointer(Path(self.settings.index))
+        live = stores.read_pointer(Path(self.settings.index))
         if live is None or live == self._engine.store.manifest.get("version"):
             return False
         try:
-            store = index_mod.load(Path(self.settings.index), model=self.embedder.name,
+            store = stores.load(Path(self.settings.index), model=self.embedder.name,
                                    milvus=milvus_target(self.settings))
         except IndexProblem as error:
             logging.getLogger(__name__).error("not switching to index version %s: %s", live, error)
@@ -572,7 +572,7 @@ def _ms(seconds: float) -> float:
 
 def index_exists(settings: Settings) -> bool:
     """A live version exists and searches where the settings say (faiss or milvus)."""
-    return index_mod.store_type(Path(settings.index)) == settings.store
+    return stores.store_type(Path(settings.index)) == settings.store
 
 
 def example_questions(store: IndexStore, limit: int = 4) -> list[str]:
@@ -852,6 +852,6 @@ def export_feedback(settings: Settings, fmt: str, verdict: str | None = None) ->
         store.close()
     if fmt == "jsonl":
         return export_jsonl(rows)
-    live = index_mod.load(Path(settings.index), verify=False)
+    live = stores.load(Path(settings.index), verify=False)
     articles = {a.id: (a.title, a.text) for a in live.article_list}
     return json.dumps(export_squad(rows, articles), ensure_ascii=False, indent=1) + "\n"

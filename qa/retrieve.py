@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qa.index import IndexStore
+from qa.stores import IndexStore
 from qa.text import words
 from qa.types import Hit
 

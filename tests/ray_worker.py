@@ -159,7 +159,7 @@ def main(out_dir: Path, texts_file: Path, corpus: Path) -> dict:
             report["milvus_status"] = qa_main(["index", "--ray", "--ray-workers", "2", "--corpus", str(corpus),
                                                "--index", str(out_dir / "index-milvus"), "-q"])
         report["milvus_stdout"], report["milvus_stderr"] = out.getvalue(), err.getvalue()
-        from qa.milvus import disconnect
+        from qa.stores.milvus import disconnect
 
         disconnect()  # Milvus Lite: one process per file; the test opens it next
     return report

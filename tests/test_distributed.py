@@ -141,7 +141,7 @@ def test_ray_listens_on_loopback_only(ray_run):
 
 @pytest.mark.model
 def test_qa_index_ray_builds_the_same_index_as_a_local_build(ray_run, real_embedder, tmp_path):
-    from qa import index as index_mod
+    from qa import stores
     from qa.pipeline import Assistant, build_index
 
     report = ray_run["report"]
@@ -154,8 +154,8 @@ def test_qa_index_ray_builds_the_same_index_as_a_local_build(ray_run, real_embed
     settings_ray = Settings.from_env({}, corpus=ray_run["corpus"], index=ray_run["out"] / "index")
     settings_local = Settings.from_env({}, corpus=ray_run["corpus"], index=tmp_path / "index")
     build_index(settings_local, real_embedder)
-    ray_store = index_mod.load(settings_ray.index, model=real_embedder.name)
-    local_store = index_mod.load(settings_local.index, model=real_embedder.name)
+    ray_store = stores.load(settings_ray.index, model=real_embedder.name)
+    local_store = stores.load(settings_local.index, model=real_embedder.name)
     assert ray_store.model == local_store.model == real_embedder.name
     assert [p.text for p in ray_store.passages] == [p.text for p in local_store.passages]
     assert np.allclose(ray_store.passage_vectors(), local_store.passage_vectors(), atol=1e-5)
@@ -171,7 +171,7 @@ def test_qa_index_ray_builds_the_same_index_as_a_local_build(ray_run, real_embed
 def test_qa_index_ray_fills_milvus(ray_run, real_embedder, tmp_path):
     from dataclasses import replace
 
-    from qa.milvus import MilvusTarget, disconnect
+    from qa.stores.milvus import MilvusTarget, disconnect
     from qa.pipeline import Assistant, build_index
 
     report = ray_run["report"]

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.model
 def milvus_seed(seed_settings, real_embedder, tmp_path_factory):
     """The seeds indexed into Milvus Lite (the real Milvus core, embedded)."""
     pytest.importorskip("pymilvus", reason="the Milvus backend needs pip install -e '.[milvus]'")
-    from qa.milvus import MilvusTarget, disconnect
+    from qa.stores.milvus import MilvusTarget, disconnect
     from qa.pipeline import Assistant, build_index
 
     folder = tmp_path_factory.mktemp("seed-milvus")

@@ -3,8 +3,8 @@ import json
 import numpy as np
 import pytest
 
-from qa import index as index_mod
-from qa.index import IndexCorrupt, IndexMismatch, IndexMissing, VectorSearch
+from qa import stores
+from qa.stores import IndexCorrupt, IndexMismatch, IndexMissing, VectorSearch
 
 
 def unit(rows, dim, seed):
@@ -39,7 +39,7 @@ def test_round_trip_and_reconstruct(tmp_path):
 
 def test_missing_index_names_the_command(tmp_path):
     with pytest.raises(IndexMissing, match="qa index"):
-        index_mod.load(tmp_path / "none")
+        stores.load(tmp_path / "none")
 
 
 def test_manifest_records_what_was_built(tiny_assistant):
@@ -53,7 +53,7 @@ def test_manifest_records_what_was_built(tiny_assistant):
 
 def test_other_model_is_refused_with_rebuild_command(tiny_settings, tiny_assistant):
     with pytest.raises(IndexMismatch, match="qa index --full"):
-        index_mod.load(tiny_settings.index, model="another-model")
+        stores.load(tiny_settings.index, model="another-model")
 
 
 def test_flipped_byte_falls_back_to_previous_version(tiny_settings, fake_embedder):
@@ -62,12 +62,12 @@ def test_flipped_byte_falls_back_to_previous_version(tiny_settings, fake_embedde
     first = build_index(tiny_settings, fake_embedder).version  # tiny_settings has no index yet
     (tiny_settings.corpus / "coffee.txt").write_text("Tea is grown in Assam and Darjeeling.")
     second = build_index(tiny_settings, fake_embedder).version
-    assert index_mod.load(tiny_settings.index).manifest["version"] == second
+    assert stores.load(tiny_settings.index).manifest["version"] == second
     damaged = tiny_settings.index / "versions" / second / "sentence_vectors.npy"
     raw = bytearray(damaged.read_bytes())
     raw[-1] ^= 0xFF
     damaged.write_bytes(bytes(raw))
-    assert index_mod.load(tiny_settings.index).manifest["version"] == first
+    assert stores.load(tiny_settings.index).manifest["version"] == first
 
 
 def test_corrupt_without_fallback_is_refused_clearly(tiny_settings, tiny_assistant):
@@ -75,7 +75,7 @@ def test_corrupt_without_fallback_is_refused_clearly(tiny_settings, tiny_assista
     path = tiny_settings.index / "versions" / version / "passages.jsonl"
     path.write_text(path.read_text().replace("coffee", "coffeE"))
     with pytest.raises(IndexCorrupt, match="checksum mismatch.*qa index --full"):
-        index_mod.load(tiny_settings.index)
+        stores.load(tiny_settings.index)
 
 
 def test_format_version_mismatch_is_refused(tiny_settings, tiny_assistant):
@@ -85,7 +85,7 @@ def test_format_version_mismatch_is_refused(tiny_settings, tiny_assistant):
     manifest["format_version"] = 999
     manifest_path.write_text(json.dumps(manifest))
     with pytest.raises(IndexMismatch, match="format"):
-        index_mod.load(tiny_settings.index)
+        stores.load(tiny_settings.index)
 
 
 def test_no_pickle_in_the_index(tiny_settings, tiny_assistant):
@@ -97,7 +97,7 @@ def test_no_pickle_in_the_index(tiny_settings, tiny_assistant):
 
 @pytest.mark.parametrize("kind", ["pq", "hnsw", "ivf"])
 def test_approximate_indexes_agree_with_the_exact_oracle_on_clustered_data(kind):
-    from qa.index import VectorIndexSpec
+    from qa.stores import VectorIndexSpec
 
     rng = np.random.default_rng(5)
     centres = unit(50, 32, 6)
@@ -115,7 +115,7 @@ def test_approximate_indexes_agree_with_the_exact_oracle_on_clustered_data(kind)
 
 def test_pq_reaches_the_exact_top_10_even_on_structureless_vectors(tmp_path):
     """Uniform random vectors defeat graphs and inverted lists; pq scans every code, then re-scores."""
-    from qa.index import VectorIndexSpec
+    from qa.stores import VectorIndexSpec
 
     base, queries = unit(20_000, 64, 11), unit(40, 64, 12)
     search = VectorSearch.build(base, VectorIndexSpec(kind="pq", pq_refine=1000))  # 5% of the codes
@@ -132,7 +132,7 @@ def test_pq_reaches_the_exact_top_10_even_on_structureless_vectors(tmp_path):
 
 
 def test_auto_picks_flat_for_small_and_pq_past_the_limit():
-    from qa.index import VectorIndexSpec
+    from qa.stores import VectorIndexSpec
 
     assert VectorIndexSpec().resolve(1000) == "flat"
     assert VectorIndexSpec(flat_max=100).resolve(1000) == "pq"
@@ -152,7 +152,7 @@ def test_index_type_is_recorded_and_used_after_loading(tiny_settings, fake_embed
 
     settings = replace(tiny_settings, index_type=kind)
     build_index(settings, fake_embedder)
-    store = index_mod.load(settings.index)
+    store = stores.load(settings.index)
     expected = "flat" if kind == "pq" else kind  # four passages are too few to train codebooks
     assert store.manifest["index_type"]["type"] == expected and store.passage_search.params["type"] == expected
     assert Assistant(store, fake_embedder, settings).ask("Which country is the largest coffee producer?").passages
@@ -164,10 +164,10 @@ def test_token_files_are_checksummed_read_back_and_checked_for_length(tiny_setti
     files = tiny_assistant.store.manifest["files"]
     for name in ("basis", "vectors", "offsets", "ids"):
         assert f"tokens/{name}.npy" in files
-    again = index_mod.load(tiny_settings.index).tokens
+    again = stores.load(tiny_settings.index).tokens
     np.testing.assert_array_equal(again.vectors, tokens.vectors)
     np.testing.assert_array_equal(again.offsets, tokens.offsets)
     np.testing.assert_array_equal(again.idf, tokens.idf)
     np.save(version / "tokens" / "offsets.npy", np.asarray(tokens.offsets)[:-1])  # one sentence short
     with pytest.raises(IndexCorrupt):
-        index_mod.load_version(version, verify=False)
+        stores.load_version(version, verify=False)

@@ -7,7 +7,7 @@ import pytest
 
 pytest.importorskip("pymilvus", reason="the Milvus backend needs pip install -e '.[milvus]'")
 
-from qa import index as index_mod  # noqa: E402
+from qa import stores  # noqa: E402
 from qa.config import Settings  # noqa: E402
 from qa.pipeline import Assistant, build_index, index_exists  # noqa: E402
 
@@ -16,7 +16,7 @@ QUESTIONS = ["Which country is the largest coffee producer?", "What do penguins 
 
 @pytest.fixture
 def milvus_settings(tiny_settings, tmp_path):
-    from qa.milvus import MilvusTarget, disconnect
+    from qa.stores.milvus import MilvusTarget, disconnect
 
     settings = replace(tiny_settings, store="milvus", milvus_uri=str(tmp_path / "milvus.db"),
                        index=tmp_path / "index-milvus")
@@ -25,7 +25,7 @@ def milvus_settings(tiny_settings, tmp_path):
 
 
 def rows_in(settings, collection):
-    from qa.milvus import MilvusTarget, _all_keys, connect
+    from qa.stores.milvus import MilvusTarget, _all_keys, connect
 
     return set(_all_keys(connect(MilvusTarget.from_settings(settings)), collection))
 
@@ -51,7 +51,7 @@ def test_same_passages_and_answers_as_the_embedded_index(milvus_settings, tiny_s
 
 def test_rebuilds_write_incrementally_into_the_standby_collection(milvus_settings, fake_embedder):
     first = build_index(milvus_settings, fake_embedder)
-    store = index_mod.load(milvus_settings.index, milvus=_target(milvus_settings))
+    store = stores.load(milvus_settings.index, milvus=_target(milvus_settings))
     assert store.manifest["store"]["collection"] == "qa_a"
     before = rows_in(milvus_settings, "qa_a")
     assert len(before) == first.passages
@@ -83,7 +83,7 @@ def test_removed_passages_are_deleted_by_key(milvus_settings, fake_embedder):
 
 
 def test_a_failed_rebuild_leaves_the_live_collection_serving(milvus_settings, fake_embedder, monkeypatch):
-    from qa import milvus
+    from qa.stores import milvus
 
     build_index(milvus_settings, fake_embedder)
     assistant = Assistant.load(milvus_settings, fake_embedder)
@@ -96,7 +96,7 @@ def test_a_failed_rebuild_leaves_the_live_collection_serving(milvus_settings, fa
     monkeypatch.undo()
     assert assistant.reload_if_changed() is False
     assert Assistant.load(milvus_settings, fake_embedder).ask(QUESTIONS[0]).answer == expected
-    assert index_mod.load(milvus_settings.index, milvus=_target(milvus_settings)).manifest["store"]["collection"] == "qa_a"
+    assert stores.load(milvus_settings.index, milvus=_target(milvus_settings)).manifest["store"]["collection"] == "qa_a"
 
 
 def test_switching_backends_is_settings_only_and_reuses_vectors(milvus_settings, tiny_settings, fake_embedder):
@@ -106,7 +106,7 @@ def test_switching_backends_is_settings_only_and_reuses_vectors(milvus_settings,
     report = build_index(shared, fake_embedder)
     assert report.embedded == 0 and report.reused > 0
     assert Assistant.load(shared, fake_embedder).store.manifest["store"]["type"] == "milvus"
-    with pytest.raises(index_mod.IndexMismatch, match="QA_STORE=milvus"):
+    with pytest.raises(stores.IndexMismatch, match="QA_STORE=milvus"):
         Assistant.load(tiny_settings, fake_embedder)
 
 
@@ -132,7 +132,7 @@ def test_rrf_uses_milvus_hybrid_ranker(milvus_settings, fake_embedder):
 
 
 def _target(settings):
-    from qa.milvus import MilvusTarget
+    from qa.stores.milvus import MilvusTarget
 
     return MilvusTarget.from_settings(settings)
 

@@ -102,12 +102,12 @@ def test_example_questions_come_from_the_corpus(tmp_path, fake_embedder):
 def test_passages_and_sentences_are_embedded_with_their_title_and_reused_on_rebuild(tiny_settings, fake_embedder):
     import numpy as np
 
-    from qa import index as index_mod
+    from qa import stores
     from qa.chunk import embedding_text
     from qa.pipeline import build_index
 
     build_index(tiny_settings, fake_embedder)
-    store = index_mod.load(tiny_settings.index)
+    store = stores.load(tiny_settings.index)
     passage = store.passages[0]
     title = store.articles[passage.article_id].title
     expected = fake_embedder.encode([embedding_text(title, passage.text)])[0]
@@ -123,14 +123,14 @@ def test_passages_and_sentences_are_embedded_with_their_title_and_reused_on_rebu
 def test_an_index_from_before_titled_texts_is_re_embedded_once(tiny_settings, fake_embedder):
     import json
 
-    from qa import index as index_mod
+    from qa import stores
     from qa.pipeline import build_index
 
     first = build_index(tiny_settings, fake_embedder)
-    store = index_mod.load(tiny_settings.index)
+    store = stores.load(tiny_settings.index)
     manifest_path = store.path / "manifest.json"
     manifest = json.loads(manifest_path.read_text())
-    del manifest[index_mod.TITLED]  # as written before texts carried their title
+    del manifest[stores.TITLED]  # as written before texts carried their title
     manifest_path.write_text(json.dumps(manifest))
     report = build_index(tiny_settings, fake_embedder)
     assert not report.up_to_date and report.embedded == first.passages + first.sentences and report.reused == 0

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from qa import index as index_mod
+from qa import stores
 from qa.app import create_app
 from qa.embed import FakeEmbedder
 from qa.pipeline import Assistant, build_index
@@ -116,7 +116,7 @@ def test_kill_9_at_random_moments_leaves_a_loadable_index(tmp_path):
     write_articles(corpus, 40, "alpha")
     code, stderr = _finish(_run_worker(corpus, index))
     assert code == 0, stderr
-    versions = {index_mod.read_pointer(index)}
+    versions = {stores.read_pointer(index)}
     write_articles(corpus, 40, "beta")
     rng = random.Random(1234)
     for _ in range(8):
@@ -124,7 +124,7 @@ def test_kill_9_at_random_moments_leaves_a_loadable_index(tmp_path):
         time.sleep(rng.uniform(0.2, 4.5))  # from start-up to after the build ends
         worker.send_signal(signal.SIGKILL)
         _finish(worker, 30)
-        store = index_mod.load(index)  # never raises: the pointer only ever names a complete version
+        store = stores.load(index)  # never raises: the pointer only ever names a complete version
         assert store.manifest["articles"] == 40
         versions.add(store.manifest["version"])
         assert store.manifest["version"] in {p.name for p in (index / "versions").iterdir()}

@@ -1,4 +1,4 @@
-"""The persisted index: passages, sentences and their vectors. The only module that imports faiss.
+"""Index versions on disk: write one beside the live one, switch atomically, load with a fallback.
 
 Layout of the index folder (no pickle anywhere; every file's sha256 is in the manifest)::
 
@@ -18,330 +18,23 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 import shutil
 import time
-from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from qa.chunk import embedding_text, section_title
-from qa.text import terms
+from qa.stores.base import (SECTIONED, TITLED, IndexCorrupt, IndexData, IndexMismatch, IndexMissing, IndexStore,
+                            embedding_texts)
+from qa.stores.local import FaissStore, LexicalIndex
+from qa.stores.vectors import VectorSearch, faiss_version
 from qa.tokens import SentenceTokens, TokenBasis
 from qa.types import Article, Passage, Span
 
 FORMAT_VERSION = 2  # 2: BM25 stored with each version
 POINTER = "CURRENT"
-TITLED = "embedding_text"  # manifest key: texts were embedded with their title (qa.chunk.embedding_text)
-SECTIONED = "section_titles"  # manifest key: ... with their Markdown section path after the title (qa.blocks)
 VERSIONS = "versions"
-
-
-class IndexProblem(RuntimeError):
-    """Base for index problems that a user can fix; the message says how."""
-
-
-class IndexMissing(IndexProblem):
-    pass
-
-
-class IndexMismatch(IndexProblem):
-    pass
-
-
-class IndexCorrupt(IndexProblem):
-    pass
-
-
-def _faiss():
-    import faiss  # heavy: loaded only when an index is built or opened
-
-    return faiss
-
-
-@dataclass(frozen=True)
-class IndexData:
-    """Everything one index version holds, before it is written or after it is read."""
-
-    articles: tuple[Article, ...]
-    passages: tuple[Passage, ...]
-    passage_rows: tuple[tuple[int, int], ...]  # sentence rows [lo, hi) of each passage
-    sentence_table: np.ndarray  # (n, 3) int64: article row, start, end
-    passage_vectors: np.ndarray  # (p, d) float32, unit length
-    sentence_vectors: np.ndarray  # (n, d) float32, unit length
-    model: str
-    extra_manifest: dict = field(default_factory=dict)
-    index_spec: VectorIndexSpec | None = None
-    tokens: SentenceTokens | None = None  # None where the embedder gives no token vectors
-
-
-TRAINED_MIN = 1000
-
-
-@dataclass(frozen=True)
-class VectorIndexSpec:
-    """Which FAISS index holds the passage vectors; ``auto`` follows the collection's size.
-
-    flat: exact search (the default up to ``flat_max`` vectors); pq: every vector scanned as a
-    4-bit product-quantised code (fast-scan SIMD), the best ``pq_refine`` re-scored from
-    float16 copies (the default past ``flat_max``: about 9× less memory than flat, recall@10 .98
-    at a million vectors); hnsw: HNSW graph over 8-bit scalar-quantised vectors; ivf: inverted
-    lists over 8-bit scalar-quantised vectors (both fast, but their recall depends on the
-    vectors having neighbourhood structure).
-    """
-
-    kind: str = "auto"  # auto, flat, pq, hnsw, ivf
-    flat_max: int = 200_000
-    hnsw_m: int = 32
-    ef_construction: int = 80
-    ef_search: int = 128
-    ivf_lists: int = 0  # 0: about 4·sqrt(n)
-    nprobe: int = 32
-    pq_refine: int = 0  # candidates re-scored per query (pq); 0: 1% of the vectors, at least 4,000
-
-    def resolve(self, n: int) -> str:
-        if self.kind in ("pq", "ivf") and n < TRAINED_MIN:
-            return "flat"  # too few vectors to train codebooks; exact search is instant at this size
-        if self.kind != "auto":
-            return self.kind
-        return "flat" if n <= self.flat_max else "pq"
-
-    @staticmethod
-    def pq_m(dimension: int) -> int:
-        return next(m for m in range(max(1, math.ceil(dimension / 4)), dimension + 1) if dimension % m == 0)
-
-    def factory(self, n: int, dimension: int = 384) -> tuple[str, dict]:
-        """The faiss index_factory string and the parameters recorded in the manifest."""
-        kind = self.resolve(n)
-        if kind == "flat":
-            return "Flat", {"type": "flat"}
-        if kind == "pq":
-            # Four dimensions per sub-quantiser keeps the code error small enough that re-scoring
-            # re-scoring the best 1% of codes finds the exact top k almost always.
-            m = self.pq_m(dimension)
-            refine = self.pq_refine or max(4000, n // 100)
-            return f"PQ{m}x4fs,Refine(SQfp16)", {"type": "pq", "m": m, "refine": refine}
-        if kind == "hnsw":
-            return f"HNSW{self.hnsw_m},SQ8", {"type": "hnsw", "m": self.hnsw_m, "ef_construction": self.ef_construction,
-                                              "ef_search": self.ef_search}
-        if kind == "ivf":
-            lists = self.ivf_lists or max(1, min(65536, int(4 * n ** 0.5)))
-            return f"IVF{lists},SQ8", {"type": "ivf", "lists": lists, "nprobe": self.nprobe}
-        raise ValueError(f"unknown index type {kind!r}: choose auto, flat, pq, hnsw or ivf")
-
-
-class VectorSearch:
-    """Inner-product search over unit vectors (cosine similarity): exact or approximate."""
-
-    def __init__(self, index, params: dict | None = None):
-        self._index = index
-        self.params = params or {"type": "flat"}
-        self._apply_search_params()
-
-    @classmethod
-    def build(cls, vectors: np.ndarray, spec: VectorIndexSpec | None = None) -> VectorSearch:
-        faiss = _faiss()
-        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-        factory, params = (spec or VectorIndexSpec(kind="flat")).factory(len(vectors), vectors.shape[1])
-        index = faiss.index_factory(vectors.shape[1], factory, faiss.METRIC_INNER_PRODUCT)
-        if params["type"] == "hnsw":
-            index.hnsw.efConstruction = params["ef_construction"]
-        if not index.is_trained:
-            sample = vectors[np.random.default_rng(0).permutation(len(vectors))[: max(50_000, 64 * params.get("lists", 1))]]
-            index.train(sample)
-        index.add(vectors)
-        return cls(index, params)
-
-    def _apply_search_params(self) -> None:
-        faiss = _faiss()
-        if self.params.get("type") == "hnsw":
-            faiss.ParameterSpace().set_index_parameter(self._index, "efSearch", self.params["ef_search"])
-        elif self.params.get("type") == "ivf":
-            faiss.ParameterSpace().set_index_parameter(self._index, "nprobe", self.params["nprobe"])
-
-    @property
-    def size(self) -> int:
-        return int(self._index.ntotal)
-
-    @property
-    def dimension(self) -> int:
-        return int(self._index.d)
-
-    def search(self, queries: np.ndarray, k: int) -> list[list[tuple[int, float]]]:
-        """For each query, up to k (row, score) pairs, best first; never a -1 row."""
-        k = min(k, self.size)
-        if k <= 0:
-            return [[] for _ in range(len(queries))]
-        extra = {}
-        if self.params.get("type") == "pq":
-            extra["params"] = _faiss().IndexRefineSearchParameters(k_factor=max(1.0, self.params["refine"] / k))
-        scores, rows = self._index.search(np.ascontiguousarray(queries, dtype=np.float32), k, **extra)
-        return [
-            [(int(r), float(s)) for r, s in zip(row_ids, row_scores) if r >= 0]
-            for row_ids, row_scores in zip(rows, scores)
-        ]
-
-    def similarity(self, query: np.ndarray, rows: list[int]) -> np.ndarray:
-        """Inner products of one query with the given rows (as stored: SQ8 indexes are approximate)."""
-        if not rows:
-            return np.zeros(0, np.float32)
-        if self.params.get("type") == "ivf":
-            self._index.make_direct_map()
-        stored = self._index.reconstruct_batch(np.asarray(rows, dtype=np.int64))
-        return stored @ np.asarray(query, dtype=np.float32)
-
-    def vectors(self) -> np.ndarray:
-        return self._index.reconstruct_n(0, self.size) if self.size else np.zeros((0, self.dimension), np.float32)
-
-    def write(self, path: Path) -> None:
-        _faiss().write_index(self._index, str(path))
-
-    @classmethod
-    def read(cls, path: Path, params: dict | None = None) -> VectorSearch:
-        return cls(_faiss().read_index(str(path)), params)
-
-
-class LexicalIndex:
-    """BM25 over passages (bm25s), built once per index version and stored with it."""
-
-    def __init__(self, bm25):
-        self._bm25 = bm25
-
-    @classmethod
-    def build(cls, texts: list[str]) -> LexicalIndex:
-        import bm25s
-
-        bm25 = bm25s.BM25(k1=0.9, b=0.4)  # Anserini's defaults; better than 1.2/0.75 on SQuAD 1–24
-        # An empty token list would make bm25s drop the document; a placeholder keeps rows aligned.
-        bm25.index([terms(t) or ["\u2205"] for t in texts], show_progress=False)
-        return cls(bm25)
-
-    def scores(self, query: str) -> np.ndarray:
-        """BM25 score of every passage for the query (zeros when no query term is known)."""
-        vocab = self._bm25.vocab_dict
-        tokens = [t for t in terms(query) if t in vocab]
-        if not tokens:
-            return np.zeros(self._bm25.scores["num_docs"], dtype=np.float32)
-        return self._bm25.get_scores(tokens)
-
-    def write(self, folder: Path) -> None:
-        self._bm25.save(str(folder), allow_pickle=False, show_progress=False)
-
-    @classmethod
-    def read(cls, folder: Path) -> LexicalIndex:
-        import bm25s
-
-        return cls(bm25s.BM25.load(str(folder), allow_pickle=False, show_progress=False))
-
-
-def embedding_texts(data: IndexData) -> list[str]:
-    articles = {a.id: a for a in data.articles}
-    return [embedding_text(section_title(articles[p.article_id], p.start), p.text) for p in data.passages]
-
-
-class IndexStore:
-    """One loaded index version: immutable once built, so it can be swapped whole.
-
-    The documents (articles, passages, sentences and their vectors) are read from the version
-    folder; passage search goes through ``dense_candidates``, ``lexical_candidates`` and
-    ``passage_similarity``, which this class answers with FAISS and bm25s and ``qa.milvus.MilvusStore``
-    answers with Milvus.
-    """
-
-    native_hybrid = False  # True where the engine fuses dense and BM25 itself (rrf)
-
-    def __init__(self, data: IndexData, search: VectorSearch, manifest: dict, path: Path | None = None,
-                 lexical: LexicalIndex | None = None):
-        self._init_documents(data, manifest, path)
-        self.lexical = lexical or LexicalIndex.build(embedding_texts(data))
-        self.passage_search = search
-
-    def _init_documents(self, data: IndexData, manifest: dict, path: Path | None) -> None:
-        self.manifest = manifest
-        self.path = path
-        self.articles = {a.id: a for a in data.articles}
-        self.article_list = data.articles
-        self.passages = data.passages
-        self.passage_rows = data.passage_rows
-        self.sentence_table = data.sentence_table
-        self.sentence_vectors = data.sentence_vectors
-        self.tokens = data.tokens
-        self.passage_row = {p.id: row for row, p in enumerate(self.passages)}
-        # Sentence-level search finds passages whose best sentence matches even when the passage
-        # as a whole does not; the vectors are already at hand, so the flat index is cheap.
-        # Past the flat limit it is skipped: BM25 and the passage index still find candidates, and
-        # their best-sentence similarity is computed exactly anyway.
-        self.sentence_search = (VectorSearch.build(self.sentence_vectors)
-                                if 0 < len(self.sentence_vectors) <= VectorIndexSpec().flat_max else None)
-        self.sentence_passage = np.zeros(len(self.sentence_table), dtype=np.int64)  # the first passage holding it
-        for row in reversed(range(len(self.passage_rows))):
-            lo, hi = self.passage_rows[row]
-            self.sentence_passage[lo:hi] = row
-        self.passages_by_article: dict[str, list[int]] = {}
-        for row, passage in enumerate(self.passages):
-            self.passages_by_article.setdefault(passage.article_id, []).append(row)
-        df = Counter()
-        for passage in self.passages:
-            df.update(set(terms(passage.text)))
-        n = max(1, len(self.passages))
-        self.idf = {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
-        self.default_idf = math.log(1 + (n + 0.5) / 0.5)
-
-    # -- passage search: the interface the retriever uses ------------------------------------
-
-    def dense_candidates(self, query_vector: np.ndarray, k: int, article_id: str | None = None) -> list[tuple[int, float]]:
-        """Up to k (passage row, cosine) pairs, best first; within one article the search is exact."""
-        if article_id is not None:
-            return self._exact_within(query_vector, k, article_id)
-        return self.passage_search.search(np.asarray(query_vector, np.float32).reshape(1, -1), k)[0]
-
-    def _exact_within(self, query_vector: np.ndarray, k: int, article_id: str) -> list[tuple[int, float]]:
-        rows = self.passages_by_article.get(article_id, [])
-        scores = self.passage_similarity(query_vector, rows)
-        return sorted(zip(rows, scores.tolist()), key=lambda item: (-item[1], item[0]))[:k]
-
-    def lexical_candidates(self, query: str, k: int, article_id: str | None = None) -> dict[int, float]:
-        """Up to k passage rows with a positive BM25 score for the query: row -> score."""
-        scores = self.lexical.scores(query)
-        if article_id is not None:
-            rows = np.asarray(self.passages_by_article.get(article_id, []), dtype=np.int64)
-            mask = np.zeros(len(scores), dtype=bool)
-            mask[rows] = True
-            scores = np.where(mask, scores, 0.0)
-        if not len(scores) or float(scores.max()) <= 0:
-            return {}
-        top = np.argpartition(-scores, min(k, len(scores) - 1))[:k]
-        return {int(r): float(scores[r]) for r in top if scores[r] > 0}
-
-    def passage_similarity(self, query_vector: np.ndarray, rows: list[int]) -> np.ndarray:
-        """Cosine of the query with each of the given passages."""
-        return self.passage_search.similarity(np.asarray(query_vector, np.float32), rows)
-
-    def passage_vectors(self) -> np.ndarray:
-        return self.passage_search.vectors()
-
-    @property
-    def model(self) -> str:
-        return self.manifest["model"]
-
-    def sentence_text(self, row: int) -> tuple[Article, int, int]:
-        article_row, start, end = (int(x) for x in self.sentence_table[row])
-        return self.article_list[article_row], start, end
-
-    def data(self) -> IndexData:
-        return IndexData(
-            articles=self.article_list,
-            passages=self.passages,
-            passage_rows=self.passage_rows,
-            sentence_table=self.sentence_table,
-            passage_vectors=self.passage_vectors(),
-            sentence_vectors=self.sentence_vectors,
-            model=self.model,
-            tokens=self.tokens,
-        )
 
 
 def corpus_fingerprint(articles) -> str:
@@ -387,7 +80,7 @@ def _write_jsonl(path: Path, rows) -> None:
 def write_version(root: Path, data: IndexData, milvus=None) -> str:
     """Write a new version beside the live one, then make it live atomically. Returns its name.
 
-    ``milvus`` (a ``qa.milvus.MilvusTarget``) puts the passage search in Milvus instead of FAISS
+    ``milvus`` (a ``qa.stores.milvus.MilvusTarget``) puts the passage search in Milvus instead of FAISS
     and bm25s files.
     """
     root = Path(root)
@@ -419,7 +112,7 @@ def write_version(root: Path, data: IndexData, milvus=None) -> str:
             LexicalIndex.build(embedding_texts(data)).write(staging / "bm25")
             store_info, index_params = {"type": "faiss"}, passage_search.params
         else:
-            from qa.milvus import write_collection
+            from qa.stores.milvus import write_collection
 
             np.save(staging / "passage_vectors.npy", np.asarray(data.passage_vectors, dtype=np.float32),
                     allow_pickle=False)
@@ -441,7 +134,7 @@ def write_version(root: Path, data: IndexData, milvus=None) -> str:
             "passages": len(data.passages),
             "sentences": int(len(data.sentence_table)),
             "corpus_fingerprint": corpus_fingerprint(data.articles),
-            "faiss_version": _faiss().__version__,
+            "faiss_version": faiss_version(),
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "files": {file: _sha256(staging / file) for file in files},
             **data.extra_manifest,
@@ -460,7 +153,7 @@ def write_version(root: Path, data: IndexData, milvus=None) -> str:
         raise
     _prune(root, keep={name, *_previous(root, name)})
     if milvus is not None:
-        from qa.milvus import point_alias
+        from qa.stores.milvus import point_alias
 
         point_alias(milvus, store_info["collection"])
     return name
@@ -603,7 +296,7 @@ def load_version(path: Path, *, verify: bool = True, milvus=None) -> IndexStore:
         if milvus is None:
             raise IndexMismatch(f"the index in {str(path.parent.parent)!r} searches its passages in Milvus: "
                                 "set QA_STORE=milvus and QA_MILVUS_URI, or rebuild it with QA_STORE=faiss")
-        from qa.milvus import MilvusStore
+        from qa.stores.milvus import MilvusStore
 
         data = IndexData(articles, tuple(passages), tuple(rows), sentence_table, np.zeros((0, 0), np.float32),
                          sentence_vectors, manifest["model"], tokens=tokens)
@@ -618,7 +311,7 @@ def load_version(path: Path, *, verify: bool = True, milvus=None) -> IndexStore:
         raise IndexCorrupt(f"index version {path.name!r} is inconsistent with its manifest")
     data = IndexData(articles, tuple(passages), tuple(rows), sentence_table, np.zeros((0, 0), np.float32),
                      sentence_vectors, manifest["model"], tokens=tokens)
-    return IndexStore(data, search, manifest, path, lexical)
+    return FaissStore(data, search, manifest, path, lexical)
 
 
 def _write_tokens(folder: Path, tokens: SentenceTokens) -> None:

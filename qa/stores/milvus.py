@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from qa.chunk import embedding_text, section_title
-from qa.index import IndexCorrupt, IndexData, IndexProblem, IndexStore
+from qa.stores.base import IndexCorrupt, IndexData, IndexProblem, IndexStore
 
 BATCH = 1000  # rows per insert, upsert, delete or query: Milvus's advice for request sizes
 STRONG = "Strong"  # every read must see the writes just made
@@ -224,7 +224,7 @@ class MilvusStore(IndexStore):
     native_hybrid = True
 
     def __init__(self, data: IndexData, manifest: dict, path, target: MilvusTarget, passage_vectors: np.ndarray):
-        self._init_documents(data, manifest, path)
+        super().__init__(data, manifest, path)
         self.target = target
         self.client = connect(target)
         self.collection = manifest["store"]["collection"]
