@@ -125,7 +125,7 @@ class SpanReader:
             raise ReaderUnavailable(f"no reader weights in {self.folder} (model.safetensors and "
                                     "reader_head.safetensors); retrain with `python -m qa.reader_training --out "
                                     f"{self.folder}` or set QA_READER=off")
-        from qa.embed import onnx_cache_root
+        from qa.embed.export import onnx_cache_root
 
         self.cache_dir = Path(cache_dir) if cache_dir else onnx_cache_root()
         self.threads = max(1, threads)
@@ -151,7 +151,7 @@ class SpanReader:
                 "base_model": record.get("base_model"), "backend": "onnx-int8"}
 
     def cache_path(self) -> Path:
-        from qa.embed import quantization_config
+        from qa.embed.export import quantization_config
 
         key = json.dumps({"weights": self.identity["sha256"], "quantization": quantization_config()}, sort_keys=True)
         return self.cache_dir / f"qa-reader-{hashlib.sha256(key.encode()).hexdigest()[:12]}"
@@ -203,7 +203,7 @@ class SpanReader:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
-        from qa.embed import export_once
+        from qa.embed.export import export_once
 
         folder = self.cache_path()
         onnx_file = folder / "reader_qint8.onnx"
@@ -231,7 +231,7 @@ def _export_reader(weights: Path, work: Path) -> None:
     from transformers import AutoModel
     from transformers.utils import logging as hf_logging
 
-    from qa.embed import quantize_int8
+    from qa.embed.export import quantize_int8
 
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
