@@ -87,7 +87,7 @@ def test_serve_builds_or_updates_from_a_given_corpus_and_otherwise_serves_what_i
     import qa.pipeline
 
     served = []
-    monkeypatch.setattr(qa.pipeline, "make_embedder", lambda settings, serving=False: fake_embedder)
+    monkeypatch.setattr(qa.pipeline.components, "make_embedder", lambda settings, serving=False: fake_embedder)
     monkeypatch.setattr(uvicorn, "run", lambda app, **options: served.append(options["port"]))
     monkeypatch.delenv("QA_CORPUS", raising=False)
     index = str(tmp_path / "index")

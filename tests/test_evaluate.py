@@ -271,7 +271,7 @@ def test_eval_command_bad_input_is_a_one_line_error(tmp_path, capsys):
 
 def test_eval_command_with_the_fake_embedder(tiny_squad, tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("QA_MODEL", "fake-hash-embedder")
-    monkeypatch.setattr("qa.pipeline.make_embedder", lambda settings: FakeEmbedder())
+    monkeypatch.setattr("qa.pipeline.components.make_embedder", lambda settings: FakeEmbedder())
     code = main(["eval", str(tiny_squad), "--limit", "4", "--quiet", "--json", str(tmp_path / "e.json"),
                  "--html", str(tmp_path / "e.html"), "--workdir", str(tmp_path / "w")])
     out = capsys.readouterr().out

@@ -77,7 +77,7 @@ def test_server_picks_up_a_new_version_without_restart(tiny_settings, fake_embed
 def test_server_started_without_an_index_loads_one_when_it_appears(tiny_settings, fake_embedder, monkeypatch):
     import qa.pipeline
 
-    monkeypatch.setattr(qa.pipeline, "make_embedder", lambda settings, serving=False: fake_embedder)
+    monkeypatch.setattr(qa.pipeline.components, "make_embedder", lambda settings, serving=False: fake_embedder)
     settings = replace(tiny_settings, reload_interval=0.1)
     with TestClient(create_app(settings)) as client:
         assert client.post("/ask", json={"question": "coffee?"}).status_code == 503

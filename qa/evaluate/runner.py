@@ -93,7 +93,8 @@ def _run(dataset, selected, questions, workdir: Path, top_k, seed, limit, articl
     from dataclasses import replace
 
     from qa.config import Settings
-    from qa.pipeline import Assistant, build_index, make_embedder
+    from qa.pipeline import Assistant, build_index
+    from qa.pipeline.components import make_embedder
 
     corpus_dir, index_dir = workdir / "corpus", workdir / "index"
     _write_corpus(selected, corpus_dir)
