@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from qa._version import __version__
 
 __all__ = [
     "Assistant", "BuildReport", "CorpusError", "IndexMismatch", "IndexMissing", "IndexProblem", "ModelNotFound",

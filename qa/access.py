@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import threading
 import time
 from collections import defaultdict, deque
@@ -27,6 +28,16 @@ OPEN_PATHS = ("/health", "/signin", "/signout")
 OPEN_PREFIXES = ("/static/",)
 MAX_FAILURES = 10
 WINDOW = 60.0
+
+
+def json_refusal(status: int, detail: str, headers: dict[str, str] | None = None):
+    """A JSON error as raw ASGI messages (start, body): ``{"detail": ...}``, like every refusal of the app."""
+    body = json.dumps({"detail": detail}).encode()
+    return {
+        "type": "http.response.start", "status": status,
+        "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                    *((k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items())],
+    }, {"type": "http.response.body", "body": body}
 
 
 class KeysError(ValueError):
@@ -194,9 +205,8 @@ class AccessGuard:
 
 
 async def _reply(send, status: int, detail: str, headers: dict[str, str]) -> None:
-    from qa.app import _json_response  # the app's own refusal messages; imported late: the app imports this module
 
-    start, body = _json_response(status, detail, headers)
+    start, body = json_refusal(status, detail, headers)
     await send(start)
     await send(body)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -14,7 +13,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from qa import __version__
+from qa._version import __version__
+from qa.access import json_refusal
 from qa.config import Settings
 from qa.pipeline import Assistant, IndexProblem, Reindexer
 
@@ -37,15 +37,6 @@ DOCS_CSP = (
 # Routes whose body is a JSON question: anything else is refused before it is parsed.
 JSON_ROUTES = ("/ask", "/chat/turn", "/feedback")
 UPLOAD_ROUTE = "/admin/articles"
-
-
-def _json_response(status: int, detail: str, headers: dict[str, str] | None = None):
-    body = json.dumps({"detail": detail}).encode()
-    return {
-        "type": "http.response.start", "status": status,
-        "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                    *((k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items())],
-    }, {"type": "http.response.body", "body": body}
 
 
 class SecurityHeaders:
@@ -155,7 +146,7 @@ class RequestGuard:
     @staticmethod
     async def _reply(send, status: int, detail: str) -> None:
         # The connection closes: the unread rest of a refused body is not parsed as a next request.
-        start, body = _json_response(status, detail, {"Connection": "close"})
+        start, body = json_refusal(status, detail, {"Connection": "close"})
         await send(start)
         await send(body)
 

@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from qa import __version__
+from qa._version import __version__
 from qa.config import SAMPLE_CORPUS, SETTINGS_DOC, Settings, SettingsError
 
 
@@ -127,8 +127,7 @@ def _status(message: str) -> None:
 
 
 def cmd_index(settings: Settings, args) -> int:
-    from qa.distributed import DistributedError, RayEmbedder  # ray itself is imported only when used
-    from qa.pipeline import build_index
+    from qa.pipeline import DistributedError, build_index, make_ray_embedder  # ray is imported only when used
 
     if args.ray_workers is not None and (args.ray is None or args.ray_workers < 1):
         print("qa: --ray-workers needs --ray and a number of at least 1", file=sys.stderr)
@@ -136,7 +135,7 @@ def cmd_index(settings: Settings, args) -> int:
     embedder = None
     try:
         if args.ray is not None:
-            embedder = RayEmbedder.from_settings(settings, address=args.ray, workers=args.ray_workers)
+            embedder = make_ray_embedder(settings, address=args.ray, workers=args.ray_workers)
             embedder.preflight()
         report = build_index(settings, embedder, full=args.full, progress=not args.quiet and sys.stderr.isatty(),
                              wait=args.wait, on_stage=_status if not args.quiet else (lambda m: None))

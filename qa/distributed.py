@@ -37,7 +37,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from qa.config import Settings
     from qa.embed import Embedder
 
 LOCAL = "local"
@@ -92,7 +91,7 @@ class RayEmbedder:
 
     ``local``: an embedder of the same configuration, used for ``name``, ``dimension``, ``max_tokens``
     and ``count_tokens`` only. ``model``, ``backend``, ``batch_size``: how each actor builds its embedder
-    (as ``qa.pipeline.make_embedder`` does). ``address``: None or ``"local"`` starts a private cluster on
+    (``qa.pipeline.make_ray_embedder`` makes one from the settings). ``address``: None or ``"local"`` starts a private cluster on
     127.0.0.1; ``"auto"`` or ``"HOST:PORT"`` (the GCS address) joins a running one, from a machine of that
     cluster (not ``ray://``: Ray Data does not run over Ray Client). A ray already initialised in this
     process is used as it is. ``workers``: actors (default: the cluster's CPUs, at least 1). ``num_cpus``:
@@ -121,14 +120,6 @@ class RayEmbedder:
         self._ray = None
         self._started = False  # True when close() must stop the cluster
         self._dimension = 0
-
-    @classmethod
-    def from_settings(cls, settings: Settings, *, address: str | None = None,
-                      workers: int | None = None) -> RayEmbedder:
-        from qa.pipeline import make_embedder
-
-        return cls(make_embedder(settings), model=settings.model, backend=settings.backend,
-                   batch_size=settings.batch_size, address=address, workers=workers)
 
     # -- the Embedder protocol: metadata from the local embedder ---------------------------------------------
 

@@ -77,11 +77,11 @@ def _onnx_int8(out_dir: Path, texts: list[str]) -> bool:
     import numpy as np
 
     from qa.config import Settings
-    from qa.distributed import RayEmbedder
+    from qa.pipeline import make_ray_embedder
     from qa.embed import make_sentence_embedder
 
     np.save(out_dir / "onnx_local.npy", make_sentence_embedder(backend="onnx-int8").encode(texts))
-    embedder = RayEmbedder.from_settings(Settings.from_env(backend="onnx-int8"), workers=2)
+    embedder = make_ray_embedder(Settings.from_env(backend="onnx-int8"), workers=2)
     np.save(out_dir / "onnx_ray.npy", embedder.encode(texts))
     embedder.close()  # it joined the running cluster: it must leave it running
     return True
@@ -91,13 +91,14 @@ def main(out_dir: Path, texts_file: Path, corpus: Path) -> dict:
     from qa import distributed
     from qa.cli import main as qa_main
     from qa.config import Settings
+    from qa.pipeline import make_ray_embedder
 
     report: dict = {"netns": os.readlink("/proc/self/netns") if os.path.exists("/proc/self/netns")
                     else os.readlink("/proc/self/ns/net"), "interfaces": interfaces()}
     texts = json.loads(texts_file.read_text(encoding="utf-8"))
 
     started = time.perf_counter()
-    with distributed.RayEmbedder.from_settings(Settings.from_env(), workers=2) as embedder:
+    with make_ray_embedder(Settings.from_env(), workers=2) as embedder:
         import numpy as np
 
         vectors = embedder.encode(texts)

@@ -14,7 +14,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import httpx
-import pytest
 from fastapi.testclient import TestClient
 from live_server import LiveServer
 

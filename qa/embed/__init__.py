@@ -12,22 +12,9 @@ Importing this package is cheap: torch, sentence_transformers and onnxruntime lo
 from __future__ import annotations
 
 from qa.config import DEFAULT_MODEL
-from qa.embed.base import (
-    BACKENDS,
-    BackendUnavailable,
-    Embedder,
-    ModelNotFound,
-    TokenEmbedder,
-    has_tokens,
-    progress_bar,
-    resolve_model,
-)
-from qa.embed.export import (
-    export_once,
-    onnx_cache_root,
-    quantization_config,
-    quantize_int8,
-)
+from qa.embed.base import (BACKENDS, BackendUnavailable, Embedder, ModelNotFound, TokenEmbedder, has_tokens,
+                           progress_bar, resolve_model)
+from qa.embed.export import export_once, onnx_cache_root, quantization_config, quantize_int8
 from qa.embed.fake import FakeEmbedder
 from qa.embed.onnx_backend import OnnxInt8Embedder
 from qa.embed.torch_backend import SentenceTransformerEmbedder

@@ -11,18 +11,8 @@ from pathlib import Path
 import numpy as np
 
 from qa.config import DEFAULT_MODEL
-from qa.embed.base import (
-    BackendUnavailable,
-    ModelNotFound,
-    _quiet_offline_env,
-    _token_vectors,
-)
-from qa.embed.export import (
-    _export_quantized,
-    export_once,
-    onnx_cache_root,
-    quantization_config,
-)
+from qa.embed.base import BackendUnavailable, ModelNotFound, _quiet_offline_env, _token_vectors
+from qa.embed.export import _export_quantized, export_once, onnx_cache_root, quantization_config
 from qa.embed.torch_backend import SentenceTransformerEmbedder
 from qa.tokens import TokenVectors
 

@@ -11,13 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.config import DEFAULT_MODEL
-from qa.embed.base import (
-    ModelNotFound,
-    _quiet_offline_env,
-    _token_vectors,
-    progress_bar,
-    resolve_model,
-)
+from qa.embed.base import ModelNotFound, _quiet_offline_env, _token_vectors, progress_bar, resolve_model
 from qa.tokens import TokenVectors
 
 

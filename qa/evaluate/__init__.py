@@ -12,21 +12,9 @@ Stdlib only at import time; the pipeline is imported inside ``run_eval``.
 from qa.evaluate.metrics import calibration_bins, calibration_error, compute_metrics
 from qa.evaluate.report import format_table, render_html, write_html, write_json
 from qa.evaluate.runner import run_eval
-from qa.evaluate.squad import (
-                               DatasetError,
-                               EvalError,
-                               SquadArticle,
-                               SquadDataset,
-                               SquadQuestion,
-                               contains_answer,
-                               exact_match,
-                               f1_score,
-                               load_squad,
-                               normalize_answer,
-                               parse_article_range,
-                               score_prediction,
-                               score_predictions,
-)
+from qa.evaluate.squad import (DatasetError, EvalError, SquadArticle, SquadDataset, SquadQuestion, contains_answer,
+                               exact_match, f1_score, load_squad, normalize_answer, parse_article_range,
+                               score_prediction, score_predictions)
 
 __all__ = [
     "DatasetError", "EvalError", "SquadArticle", "SquadDataset", "SquadQuestion", "calibration_bins",

@@ -6,11 +6,7 @@ import html
 import json
 from pathlib import Path
 
-from qa.evaluate.plots import (
-    svg_calibration,
-    svg_confidence_histogram,
-    svg_recall_curve,
-)
+from qa.evaluate.plots import svg_calibration, svg_confidence_histogram, svg_recall_curve
 
 
 def _pct(value: float | None) -> str:

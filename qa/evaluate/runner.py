@@ -13,18 +13,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from qa.evaluate.metrics import compute_metrics
-from qa.evaluate.squad import (
-    DatasetError,
-    EvalError,
-    SquadArticle,
-    SquadDataset,
-    SquadQuestion,
-    contains_answer,
-    load_squad,
-    normalize_answer,
-    parse_article_range,
-    score_prediction,
-)
+from qa.evaluate.squad import (DatasetError, EvalError, SquadArticle, SquadDataset, SquadQuestion, contains_answer,
+                               load_squad, normalize_answer, parse_article_range, score_prediction)
 
 
 def run_eval(

@@ -14,19 +14,14 @@ import numpy as np
 from qa import stores
 from qa.cite import Citer
 from qa.config import Settings
-from qa.embed import (
-    Embedder,
-    has_tokens,
-)
+from qa.embed import Embedder, has_tokens
 from qa.extract import SentenceExtractor, rerank
 from qa.pipeline import components
 from qa.pipeline.build import BuildReport
 from qa.read import SpanReader, windows_around
 from qa.retrieve import Retriever, Turn, expand_query
 from qa.stores import IndexMismatch, IndexProblem, IndexStore
-from qa.tokens import (
-    TokenVectors,
-)
+from qa.tokens import TokenVectors
 from qa.types import Article, Reply, RetrievedPassage
 
 
@@ -214,7 +209,7 @@ class Assistant:
 
     def health(self) -> dict:
         manifest = self._engine.store.manifest
-        from qa import __version__
+        from qa._version import __version__
 
         return {
             "status": "ok",

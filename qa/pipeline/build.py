@@ -14,20 +14,11 @@ import numpy as np
 from qa import stores
 from qa.chunk import Chunker, content_hash, embedding_text, section_title
 from qa.config import Settings
-from qa.embed import (
-    Embedder,
-    has_tokens,
-    progress_bar,
-)
+from qa.embed import Embedder, has_tokens, progress_bar
 from qa.ingest import CorpusError, Ingestor
 from qa.pipeline import components
 from qa.stores import IndexData, IndexProblem, IndexStore
-from qa.tokens import (
-    DIMENSIONS,
-    SAMPLE_TOKENS,
-    SentenceTokens,
-    TokenBasis,
-)
+from qa.tokens import DIMENSIONS, SAMPLE_TOKENS, SentenceTokens, TokenBasis
 from qa.types import Article
 
 

@@ -5,10 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from qa.config import Settings
-from qa.embed import (
-    Embedder,
-    make_sentence_embedder,
-)
+from qa.embed import Embedder, make_sentence_embedder
 from qa.read import READER_DIR, SpanReader
 
 
@@ -41,3 +38,9 @@ def milvus_target(settings: Settings):
     return MilvusTarget.from_settings(settings)
 
 
+def make_ray_embedder(settings: Settings, *, address: str | None = None, workers: int | None = None):
+    """The configured embedder spread over a Ray cluster (``qa index --ray``); ray loads when it is used."""
+    from qa.distributed import RayEmbedder
+
+    return RayEmbedder(make_embedder(settings), model=settings.model, backend=settings.backend,
+                       batch_size=settings.batch_size, address=address, workers=workers)

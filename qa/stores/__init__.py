@@ -9,32 +9,12 @@
 The two stores are siblings: each builds on ``base`` and neither imports the other.
 """
 
-from qa.stores.base import (
-                            SECTIONED,
-                            TITLED,
-                            IndexCorrupt,
-                            IndexData,
-                            IndexMismatch,
-                            IndexMissing,
-                            IndexProblem,
-                            IndexStore,
-                            embedding_texts,
-)
+from qa.stores.base import (SECTIONED, TITLED, IndexCorrupt, IndexData, IndexMismatch, IndexMissing, IndexProblem,
+                            IndexStore, embedding_texts)
 from qa.stores.local import FaissStore, LexicalIndex
 from qa.stores.vectors import VectorIndexSpec, VectorSearch
-from qa.stores.versions import (
-                            FORMAT_VERSION,
-                            POINTER,
-                            VERSIONS,
-                            corpus_fingerprint,
-                            load,
-                            load_version,
-                            model_mismatch,
-                            read_pointer,
-                            rebuild_hint,
-                            store_type,
-                            write_version,
-)
+from qa.stores.versions import (FORMAT_VERSION, POINTER, VERSIONS, corpus_fingerprint, load, load_version,
+                                model_mismatch, read_pointer, rebuild_hint, store_type, write_version)
 
 __all__ = [
     "FORMAT_VERSION", "POINTER", "SECTIONED", "TITLED", "VERSIONS", "FaissStore", "IndexCorrupt", "IndexData",

@@ -25,16 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.stores.base import (
-    SECTIONED,
-    TITLED,
-    IndexCorrupt,
-    IndexData,
-    IndexMismatch,
-    IndexMissing,
-    IndexStore,
-    embedding_texts,
-)
+from qa.stores.base import (SECTIONED, TITLED, IndexCorrupt, IndexData, IndexMismatch, IndexMissing, IndexStore,
+                            embedding_texts)
 from qa.stores.local import FaissStore, LexicalIndex
 from qa.stores.vectors import VectorSearch, faiss_version
 from qa.tokens import SentenceTokens, TokenBasis
