@@ -64,13 +64,26 @@ def publish(title: str, lines: list[str], record: bool = True) -> None:
 
 
 def append_results(title: str, lines: list[str]) -> None:
-    """Append a dated section to bench/RESULTS.md and print it."""
+    """Print a dated section and add it to bench/RESULTS.md with an anchor ``run-YYYY-MM-DD-HHMM`` (``-2``, ``-3``
+    when the file has that id): at the end of the runs, just before ``## History``, or at the end of the file."""
+    now = time.gmtime()
     command = "python " + " ".join(shlex.quote(a) for a in [os.path.relpath(sys.argv[0], ROOT), *sys.argv[1:]])
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    section = [f"### {title} — {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}", "",
+    section = [f"### {title} — {time.strftime('%Y-%m-%d %H:%M UTC', now)}", "",
                f"Machine: {machine()}; load average at the end {load} (other jobs shared the CPUs when it is "
                f"above 2). Command: `{command}`", "", *lines, ""]
     text = "\n".join(section)
     print(text)
-    with open(RESULTS, "a", encoding="utf-8") as f:
-        f.write("\n" + text)
+    doc = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else ""
+    anchor = base = time.strftime("run-%Y-%m-%d-%H%M", now)
+    n = 1
+    while f'<a id="{anchor}"></a>' in doc:
+        n += 1
+        anchor = f"{base}-{n}"
+    block = f'<a id="{anchor}"></a>\n{text}'
+    history = re.search(r"^## History$", doc, re.M)
+    if history:
+        doc = doc[:history.start()] + block + "\n" + doc[history.start():]
+    else:
+        doc += "\n" + block
+    RESULTS.write_text(doc, encoding="utf-8")
