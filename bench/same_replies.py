@@ -6,7 +6,7 @@
 ``save`` asks a fixed, seeded sample of SQuAD v1.1 dev questions (all 48 articles) of an index built
 by ``bench/http_quality.py`` (or ``qa index`` over ``write_markdown_corpus``), one at a time, and writes
 each reply exactly as ``/ask`` would send it (``Reply.to_dict``), without its timings. ``compare`` says
-how many replies differ and shows the first differences; it exits 1 when any does. A change meant to
+(and with ``--record`` writes to RESULTS.md) how many replies differ and shows the first differences; it exits 1 when any does. A change meant to
 leave behaviour alone (moving code between modules) must compare equal.
 """
 
@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ROOT, SQUAD, require  # noqa: E402
+from common import ROOT, SQUAD, publish, require  # noqa: E402
 
 sys.path.insert(0, str(ROOT))
 
@@ -43,18 +43,20 @@ def save(index: Path, out: Path, limit: int) -> None:
     print(f"{limit} replies written to {out} (index {index}, {assistant.store.manifest.get('version')})")
 
 
-def compare(before: Path, after: Path) -> int:
+def compare(before: Path, after: Path, record: bool = False) -> int:
     old = before.read_text(encoding="utf-8").splitlines()
     new = after.read_text(encoding="utf-8").splitlines()
     if len(old) != len(new):
         print(f"different lengths: {len(old)} replies before, {len(new)} after")
         return 1
     differing = [i for i, (a, b) in enumerate(zip(old, new)) if a != b]
-    print(f"{len(old) - len(differing)} of {len(old)} replies identical; {len(differing)} differ")
+    lines = [f"`{before}` against `{after}`: **{len(old) - len(differing)} of {len(old)}** replies identical "
+             f"(every field of the /ask JSON but the timings); {len(differing)} differ."]
     for i in differing[:5]:
         a, b = json.loads(old[i]), json.loads(new[i])
         keys = sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k))
-        print(f"  #{i} {a.get('question')!r}: differs in {', '.join(keys)}")
+        lines.append(f"- #{i} {a.get('question')!r}: differs in {', '.join(keys)}")
+    publish("Same replies before and after (bench/same_replies.py)", lines, record)
     return 1 if differing else 0
 
 
@@ -68,11 +70,12 @@ def main() -> int:
     comparing = commands.add_parser("compare", help="compare two saved runs")
     comparing.add_argument("before", type=Path)
     comparing.add_argument("after", type=Path)
+    comparing.add_argument("--record", action="store_true", help="append the result to RESULTS.md")
     args = parser.parse_args()
     if args.command == "save":
         save(args.index, args.out, args.limit)
         return 0
-    return compare(args.before, args.after)
+    return compare(args.before, args.after, args.record)
 
 
 if __name__ == "__main__":
