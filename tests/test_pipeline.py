@@ -35,6 +35,21 @@ def test_nothing_changed_keeps_the_live_version(tiny_settings, fake_embedder):
     assert build_index(tiny_settings, fake_embedder).version != first.version
 
 
+def test_another_reader_writes_a_version_naming_it_without_embedding_again(tiny_settings, fake_embedder):
+    from dataclasses import replace
+
+    from qa import stores
+
+    first = build_index(tiny_settings, fake_embedder)
+    calls = fake_embedder.calls
+    with_reader = replace(tiny_settings, reader="bundled")
+    second = build_index(with_reader, fake_embedder)
+    assert not second.up_to_date and second.version != first.version and fake_embedder.calls == calls
+    manifest = stores.load(tiny_settings.index).manifest
+    assert manifest["reader"]["name"] == "qa-reader" and len(manifest["reader"]["sha256"]) == 16
+    assert build_index(with_reader, fake_embedder).up_to_date
+
+
 def test_incremental_vectors_equal_a_full_build(tiny_settings, fake_embedder, tmp_path):
     import numpy as np
     from dataclasses import replace

@@ -134,6 +134,7 @@ def build_index(
                 and stores.TITLED in live.manifest and stores.SECTIONED in live.manifest
                 and (live.tokens is not None or not has_tokens(embedder))  # an index from before token vectors
                 and live.manifest.get("corpus_fingerprint") == stores.corpus_fingerprint(articles)
+                and live.manifest.get("reader") == components.reader_identity(settings)  # the manifest names it
                 and [(a.title, a.source, a.url, a.date, a.pages) for a in live.article_list]
                 == [(a.title, a.source, a.url, a.date, a.pages) for a in articles]):
             # Nothing changed: keep serving the live version rather than writing an identical one.
