@@ -46,6 +46,7 @@ class Settings:
     min_confidence: float = 0.3
     reader: str = "bundled"
     read_windows: int = 3
+    reader_threads: int = 2
     fusion: str = "weighted"
     dense_weight: float = 0.7
     max_file_bytes: int = 20_000_000
@@ -103,6 +104,8 @@ class Settings:
                             "(not starting with a digit)")
         if self.milvus_index_type not in ("FLAT", "HNSW", "IVF_FLAT", "AUTOINDEX"):
             problems.append(f"QA_MILVUS_INDEX_TYPE={self.milvus_index_type!r} must be FLAT, HNSW, IVF_FLAT or AUTOINDEX")
+        if not 1 <= self.reader_threads <= 64:
+            problems.append(f"QA_READER_THREADS={self.reader_threads} must be between 1 and 64")
         if not 0 <= self.read_windows <= 10:
             problems.append(f"QA_READ_WINDOWS={self.read_windows} must be between 0 and 10")
         if self.reader not in ("bundled", "off") and not Path(self.reader).is_dir():
@@ -187,6 +190,8 @@ SETTINGS_DOC = {
     "run with int8 weights exported once into ~/.cache/qa/onnx), off (sentences and short answers by the "
     "lexical ranking alone), or a folder written by python -m qa.reader_training",
     "read_windows": "candidate sentences the reader reads per question, each with its neighbours (0: no reader)",
+    "reader_threads": "threads the reader uses for one question (they sleep rather than spin between runs, so "
+                      "concurrent questions share the cores)",
     "fusion": "how dense and BM25 retrieval combine: weighted (default), rrf, dense or bm25",
     "dense_weight": "weight of the dense score in weighted fusion (0..1); BM25 gets the rest",
     "max_file_bytes": "corpus files larger than this are skipped",

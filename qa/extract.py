@@ -279,13 +279,13 @@ class ReadWeights:
     hold the kind of thing asked (a date for "when", a place for "where"...).
     """
 
-    ranking: float = 7.0
-    bias: float = -2.6788
-    confidence: float = 0.4097
-    margin: float = 0.1265
-    agreement: float = 0.9062
-    typed: float = 1.7545
-    span_typed: float = 0.3380
+    ranking: float = 4.0
+    bias: float = -2.0877
+    confidence: float = 0.4382
+    margin: float = 0.1067
+    agreement: float = 0.9862
+    typed: float = 1.4174
+    span_typed: float = 0.1889
 
 
 class SentenceExtractor:

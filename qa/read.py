@@ -213,6 +213,8 @@ class SpanReader:
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.intra_op_num_threads = self.threads
         options.inter_op_num_threads = 1
+        # Idle threads sleep instead of spinning: concurrent questions each run their own session call.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         session = ort.InferenceSession(str(onnx_file), options, providers=["CPUExecutionProvider"])
         tokenizer = Tokenizer.from_file(str(self.folder / "tokenizer.json"))
         tokenizer.enable_truncation(max_length=self.max_tokens, strategy="only_second")

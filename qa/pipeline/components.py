@@ -13,7 +13,8 @@ def make_reader(settings: Settings) -> SpanReader | None:
     """The configured reader (QA_READER), or None when it is off."""
     if settings.reader == "off" or settings.read_windows == 0:
         return None
-    return SpanReader(READER_DIR if settings.reader == "bundled" else Path(settings.reader))
+    return SpanReader(READER_DIR if settings.reader == "bundled" else Path(settings.reader),
+                      threads=settings.reader_threads)
 
 
 def reader_identity(settings: Settings) -> dict | None:
