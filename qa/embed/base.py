@@ -84,7 +84,7 @@ def resolve_model(model: str) -> tuple[str, str]:
     return model, model  # a hub name: only works if it is already in the local cache
 
 
-def _quiet_offline_env() -> None:
+def quiet_offline_env() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
@@ -93,8 +93,9 @@ def _quiet_offline_env() -> None:
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
 
-def _token_vectors(hidden: np.ndarray, ids: np.ndarray, starts: np.ndarray, keep: np.ndarray,
-                   skip: int) -> TokenVectors:
+def token_vectors_of(hidden: np.ndarray, ids: np.ndarray, starts: np.ndarray, keep: np.ndarray,
+                     skip: int) -> TokenVectors:
+    """One text's kept token vectors (unit length) from the model's hidden states; both backends share it."""
     keep = keep & (starts >= skip)
     vectors = np.asarray(hidden[keep], np.float32)
     vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)

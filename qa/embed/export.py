@@ -80,7 +80,7 @@ def export_once(what: str, cache_dir: Path, folder: Path, done_file: str, write:
     return seconds
 
 
-def _export_quantized(transformer: Path, work: Path, tokenizer_file: Path) -> None:
+def export_quantized(transformer: Path, work: Path, tokenizer_file: Path) -> None:
     """``work/model.onnx`` (float32, from torch) and ``work/model_qint8.onnx`` (int8 MatMul weights)."""
     import inspect
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 
 from qa.config import DEFAULT_MODEL
-from qa.embed.base import BackendUnavailable, ModelNotFound, _quiet_offline_env, _token_vectors
-from qa.embed.export import _export_quantized, export_once, onnx_cache_root, quantization_config
+from qa.embed.base import BackendUnavailable, ModelNotFound, quiet_offline_env, token_vectors_of
+from qa.embed.export import export_once, export_quantized, onnx_cache_root, quantization_config
 from qa.embed.torch_backend import SentenceTransformerEmbedder
 from qa.tokens import TokenVectors
 
@@ -134,7 +134,7 @@ class OnnxInt8Embedder(SentenceTransformerEmbedder):
         return self.cache_dir / f"{slug}-{hashlib.sha256(key.encode()).hexdigest()[:12]}"
 
     def _load(self):
-        _quiet_offline_env()
+        quiet_offline_env()
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
@@ -163,7 +163,7 @@ class OnnxInt8Embedder(SentenceTransformerEmbedder):
 
     def _export(self, work: Path) -> None:
         """Export the local weights to ONNX and quantise them, into ``work``."""
-        _export_quantized(self._layout["transformer"], work, self._layout["tokenizer"])
+        export_quantized(self._layout["transformer"], work, self._layout["tokenizer"])
         (work / "model.onnx").unlink()
         (work / "meta.json").write_text(json.dumps(
             {"model": self.base_name, "source": str(self._layout["transformer"]), "backend": self.backend,
@@ -238,7 +238,7 @@ class _OnnxModel:
             if not with_tokens:
                 continue
             keep = np.array(encoded.attention_mask, bool) & ~np.array(encoded.special_tokens_mask, bool)
-            tokens.append(_token_vectors(hidden[0], np.array(encoded.ids), np.array([o[0] for o in encoded.offsets]),
+            tokens.append(token_vectors_of(hidden[0], np.array(encoded.ids), np.array([o[0] for o in encoded.offsets]),
                                          keep, skip[row] if skip else 0))
         return out, tokens
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.config import DEFAULT_MODEL
-from qa.embed.base import ModelNotFound, _quiet_offline_env, _token_vectors, progress_bar, resolve_model
+from qa.embed.base import ModelNotFound, progress_bar, quiet_offline_env, resolve_model, token_vectors_of
 from qa.tokens import TokenVectors
 
 
@@ -45,7 +45,7 @@ class SentenceTransformerEmbedder:
         return self._model
 
     def _load(self):
-        _quiet_offline_env()
+        quiet_offline_env()
         from transformers.utils import logging as hf_logging
 
         hf_logging.set_verbosity_error()
@@ -155,7 +155,7 @@ class SentenceTransformerEmbedder:
         hidden = out["token_embeddings"].float().cpu().numpy()
         ids = encoded["input_ids"].numpy()
         mask = encoded["attention_mask"].numpy().astype(bool)
-        return vectors, [_token_vectors(hidden[k], ids[k], offsets[k, :, 0], mask[k] & ~special[k], skip[k])
+        return vectors, [token_vectors_of(hidden[k], ids[k], offsets[k, :, 0], mask[k] & ~special[k], skip[k])
                          for k in range(len(texts))]
 
     def _encode(self, texts: list[str]) -> np.ndarray:

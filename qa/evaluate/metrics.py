@@ -59,7 +59,7 @@ def compute_metrics(records: Sequence[dict], v2: bool) -> dict:
 # Reports
 # ---------------------------------------------------------------------------------------------------------------
 
-def _bin(confidence: float, bins: int) -> int:
+def confidence_bin(confidence: float, bins: int) -> int:
     return min(bins - 1, max(0, int(confidence * bins)))
 
 
@@ -68,7 +68,7 @@ def calibration_bins(records: Sequence[dict], bins: int = 10) -> list[dict]:
     grouped: list[list[dict]] = [[] for _ in range(bins)]
     for r in records:
         if not r["is_impossible"]:
-            grouped[_bin(r["confidence"], bins)].append(r)
+            grouped[confidence_bin(r["confidence"], bins)].append(r)
     return [
         {"low": b / bins, "high": (b + 1) / bins, "count": len(g),
          "confidence": _mean([r["confidence"] for r in g]), "hit_rate": _mean([float(r["hit1"]) for r in g])}

@@ -6,7 +6,7 @@ import html
 import math
 from collections.abc import Callable, Sequence
 
-from qa.evaluate.metrics import _bin, calibration_bins
+from qa.evaluate.metrics import calibration_bins, confidence_bin
 
 _W, _H = 420, 280
 _LEFT, _RIGHT, _TOP, _BOTTOM = 52, 16, 28, 44
@@ -80,7 +80,7 @@ def svg_confidence_histogram(records: Sequence[dict], bins: int = 10) -> str:
     for r in records:
         for name, belongs in series:
             if belongs(r):
-                counts[name][_bin(r["confidence"], bins)] += 1
+                counts[name][confidence_bin(r["confidence"], bins)] += 1
     tallest = max([sum(counts[name][b] for name, _ in series) for b in range(bins)] + [1])
     step = _nice_step(tallest / 4)
     ticks = math.ceil(tallest / step)

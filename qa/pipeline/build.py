@@ -109,6 +109,7 @@ def build_index(
         on_stage(f"Splitting {len(articles)} articles into passages")
         chunker = Chunker(max_tokens=embedder.max_tokens, count_tokens=embedder.count_tokens)
         signature = chunker.signature(embedder.name)
+        reader = components.reader_identity(settings)  # hashes the weights: once per build
         # Unchanged articles keep their sentences and passages: splitting is the slow part of a rebuild.
         chunks = _previous_chunks(live) if live is not None and not full and live.manifest.get("chunker") == signature else {}
         passages, passage_rows, table = [], [], []
@@ -134,7 +135,7 @@ def build_index(
                 and stores.TITLED in live.manifest and stores.SECTIONED in live.manifest
                 and (live.tokens is not None or not has_tokens(embedder))  # an index from before token vectors
                 and live.manifest.get("corpus_fingerprint") == stores.corpus_fingerprint(articles)
-                and live.manifest.get("reader") == components.reader_identity(settings)  # the manifest names it
+                and live.manifest.get("reader") == reader  # the manifest names the reader serving it
                 and [(a.title, a.source, a.url, a.date, a.pages) for a in live.article_list]
                 == [(a.title, a.source, a.url, a.date, a.pages) for a in articles]):
             # Nothing changed: keep serving the live version rather than writing an identical one.
@@ -163,7 +164,7 @@ def build_index(
         _diff_articles(report, live, articles)
         on_stage("Writing the index")
         data = IndexData(tuple(articles), tuple(passages), tuple(passage_rows), sentence_table,
-                         passage_vectors, sentence_vectors, embedder.name, extra_manifest={"chunker": signature, "reader": components.reader_identity(settings),
+                         passage_vectors, sentence_vectors, embedder.name, extra_manifest={"chunker": signature, "reader": reader,
                                          "skipped_files": [list(problem) for problem in ingested.problems]},
                          index_spec=stores.VectorIndexSpec(
                              kind=settings.index_type, flat_max=settings.flat_max, hnsw_m=settings.hnsw_m,
