@@ -33,6 +33,7 @@ from pathlib import Path
 SHARED_SQUAD = Path(__file__).resolve().parent.parent.parent / "shared" / "bench" / "data" / "squad"
 TRAIN = SHARED_SQUAD / "train-v1.1.reconstructed.json"
 DEV = SHARED_SQUAD / "dev-v1.1.json"
+DEV_V2 = SHARED_SQUAD / "dev-v2.0.reconstructed.json"
 
 
 _ENTITY = re.compile(r"\b(?:[A-Z][\w'-]*|\d[\d,.]*)\b")
@@ -98,6 +99,37 @@ def examples(dataset: Path, seed: int, negatives: float, adversarial: float = 0.
                         out.append({"question": swapped, "context": paragraph["context"], "start": -1, "text": ""})
     rng.shuffle(out)
     return out
+
+
+def tuning_examples(dataset: Path, numbering: Path, articles: tuple[int, int]) -> list[dict]:
+    """SQuAD v2.0 dev's questions of the tuning articles (numbered as in ``numbering``, v1.1 dev): each
+    with its paragraph, answerable ones with their span, unanswerable ones as "no answer".
+
+    These are written to look answerable from their paragraph (a near-miss detail), the kind of
+    "no answer" that other paragraphs and swapped names do not teach."""
+    numbers = {a["title"]: n for n, a in enumerate(json.loads(Path(numbering).read_text(encoding="utf-8"))["data"], 1)}
+    out = []
+    for article in json.loads(Path(dataset).read_text(encoding="utf-8"))["data"]:
+        if not articles[0] <= numbers.get(article["title"], 0) <= articles[1]:
+            continue
+        for paragraph in article["paragraphs"]:
+            for qa in paragraph["qas"]:
+                if qa.get("is_impossible") or not qa["answers"]:
+                    out.append({"question": qa["question"], "context": paragraph["context"], "start": -1, "text": ""})
+                else:
+                    answer = qa["answers"][0]
+                    out.append({"question": qa["question"], "context": paragraph["context"],
+                                "start": answer["answer_start"], "text": answer["text"]})
+    return out
+
+
+def tuning_phase(train_data: list[dict], position: int, tuning: list[dict], seed: int) -> list[dict]:
+    """The tuning examples and as many training examples (from ``position`` on, so the phase keeps
+    rehearsing what the reader learnt), shuffled together."""
+    replay = [train_data[(position + i) % len(train_data)] for i in range(len(tuning))]
+    mixed = [*tuning, *replay]
+    random.Random(seed).shuffle(mixed)
+    return mixed
 
 
 def encode(tokenizer, batch: list[dict], max_tokens: int):
@@ -199,13 +231,17 @@ def _f1(prediction: str, gold: str) -> float:
     return 2 * precision * recall / (precision + recall)
 
 
-def evaluate(reader: Reader, dataset: Path, limit: int, max_tokens: int, seed: int = 0) -> dict:
-    """EM/F1 with the gold paragraph given (the first ``limit`` questions in a seeded order)."""
+def evaluate(reader: Reader, dataset: Path, limit: int, max_tokens: int, seed: int = 0,
+             skip_articles: tuple[int, int] | None = None) -> dict:
+    """EM/F1 with the gold paragraph given (the first ``limit`` questions in a seeded order), leaving out the
+    articles ``skip_articles`` (1-based, inclusive: those a tuning phase trained on)."""
     import torch
 
     data = json.loads(Path(dataset).read_text(encoding="utf-8"))["data"]
+    first, last = skip_articles or (0, -1)
     items = [(qa["question"], p["context"], [a["text"] for a in qa["answers"]])
-             for article in data for p in article["paragraphs"] for qa in p["qas"]]
+             for number, article in enumerate(data, 1) if not first <= number <= last
+             for p in article["paragraphs"] for qa in p["qas"]]
     random.Random(seed).shuffle(items)
     reader.train(False)
     em = f1 = 0.0
@@ -220,7 +256,10 @@ def evaluate(reader: Reader, dataset: Path, limit: int, max_tokens: int, seed: i
             f1 += max(_f1(prediction, g) for g in golds)
     reader.train(True)
     n = max(1, min(limit, len(items)))
-    return {"questions": n, "em": round(em / n, 4), "f1": round(f1 / n, 4)}
+    figures = {"questions": n, "em": round(em / n, 4), "f1": round(f1 / n, 4)}
+    if skip_articles:
+        figures["articles_left_out"] = f"{first}-{last}"
+    return figures
 
 
 def base_model_folder() -> Path:
@@ -239,18 +278,26 @@ def train(args) -> dict:
     reader = Reader(args.resume or base_model_folder())
     data = examples(args.data, args.seed, args.negatives, args.adversarial)
     total_steps = args.steps or math.ceil(len(data) / args.batch_size)
+    step = resumed = int(state.get("step", 0))  # a resumed run continues the same learning-rate schedule
+    batches = data
+    last = min(total_steps, args.until_step or total_steps)
+    if args.tune_data:  # one pass over the tuning phase's own mix, then stop
+        from qa.evaluate.squad import parse_article_range
+
+        tuning = tuning_examples(args.tune_data, args.eval_data, parse_article_range(args.tune_articles))
+        batches = tuning_phase(data, step * args.batch_size, tuning, args.seed)
+        last = min(last, step + math.ceil(len(batches) / args.batch_size))
     optimizer = torch.optim.AdamW(reader.parameters(), lr=args.lr, weight_decay=0.01)
     warmup = max(1, int(0.05 * total_steps))
-    step = resumed = int(state.get("step", 0))  # a resumed run continues the same learning-rate schedule
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min(
         (s + resumed + 1) / warmup, max(0.0, (total_steps - s - resumed) / max(1, total_steps - warmup))))
     started = time.monotonic()
     loss_fn = torch.nn.CrossEntropyLoss()
     reader.train(True)
     losses: list[float] = []
-    last = min(total_steps, args.until_step or total_steps)
     while step < last and (not args.minutes or time.monotonic() - started < args.minutes * 60):
-        batch = data[step * args.batch_size % len(data):][: args.batch_size]
+        at = step - resumed if args.tune_data else step
+        batch = batches[at * args.batch_size % len(batches):][: args.batch_size]
         enc, starts, ends, _ = encode(reader.tokenizer, batch, args.max_tokens)
         start_logits, end_logits = reader.logits(enc)
         loss = (loss_fn(start_logits, starts) + loss_fn(end_logits, ends)) / 2
@@ -266,7 +313,12 @@ def train(args) -> dict:
                   f"({time.monotonic() - started:.0f} s)", file=sys.stderr, flush=True)
         if args.save_every and step % args.save_every == 0:
             _save(reader, args, step, total_steps, len(data), losses, None, state)
-    figures = evaluate(reader, args.eval_data, args.eval, args.max_tokens) if args.eval else None
+    skip = None
+    if args.tune_data:
+        from qa.evaluate.squad import parse_article_range
+
+        skip = parse_article_range(args.tune_articles)
+    figures = evaluate(reader, args.eval_data, args.eval, args.max_tokens, skip_articles=skip) if args.eval else None
     _save(reader, args, step, total_steps, len(data), losses, figures, state)
     return {"step": step, "total_steps": total_steps, "eval": figures}
 
@@ -283,7 +335,11 @@ def _save(reader: Reader, args, step: int, total_steps: int, examples_count: int
           "lr": state.get("lr")}] if state.get("step") else [])
     this_phase = {"from_step": int(state.get("step", 0)), "to_step": step, "negatives": args.negatives,
                   "adversarial": args.adversarial, "lr": args.lr}
-    if phases and all(phases[-1][k] == this_phase[k] for k in ("negatives", "adversarial", "lr")):
+    if args.tune_data:
+        this_phase.update(tune_data=Path(args.tune_data).name, tune_articles=args.tune_articles,
+                          tune_data_sha256=hashlib.sha256(Path(args.tune_data).read_bytes()).hexdigest())
+    settings = ("negatives", "adversarial", "lr", "tune_data", "tune_articles")
+    if phases and all(phases[-1].get(k) == this_phase.get(k) for k in settings):
         phases[-1]["to_step"] = step  # the same settings continued: one phase
     else:
         phases.append(this_phase)
@@ -314,7 +370,9 @@ def model_card(record: dict, evaluation: str = "") -> str:
     evaluation = f"\n{evaluation.strip()}\n" if evaluation.strip() else ""
     figures = record.get("eval_gold_paragraph")
     measured = (f"EM {figures['em']:.3f}, F1 {figures['f1']:.3f} on {figures['questions']} SQuAD v1.1 dev questions "
-                "with the gold paragraph given" if figures else "not measured yet")
+                "with the gold paragraph given" + (f" (articles {figures['articles_left_out']}, which tuning read, left out)"
+                                                   if figures and figures.get("articles_left_out") else "")
+                if figures else "not measured yet")
     adversarial = ("" if not any(p.get("adversarial") for p in record.get("phases", [])) else
                    " From the phase that sets `--adversarial`, a share of questions is also asked of its own paragraph"
                    " with one name or number swapped for one the paragraph lacks (another year, another person),"
@@ -331,11 +389,22 @@ def model_card(record: dict, evaluation: str = "") -> str:
             command += " --resume qa/models/reader"
         if phase.get("adversarial"):
             command += f" --adversarial {phase['adversarial']}"
+        if phase.get("tune_data"):
+            command += (f" --tune-data ../shared/bench/data/squad/{phase['tune_data']}"
+                        f" --tune-articles {phase['tune_articles']} --lr {phase['lr']}")
         if stop != record["total_steps"]:
             command += f" --until-step {stop}"
         commands.append(f"`{command}`")
         start = stop
     reproduce = "; then ".join(commands)
+    tuned = [p for p in phases if p.get("tune_data")]
+    tuning = "" if not tuned else "".join(
+        f" Steps {p['from_step']}–{p['to_step']} read SQuAD v2.0 dev's questions of articles "
+        f"{p['tune_articles']} (numbered as in v1.1 dev; `{p['tune_data']}`, sha256 `{p['tune_data_sha256']}`),"
+        " answerable and unanswerable, each with its paragraph, mixed half and half with training examples: the"
+        " dev set's tuning split, so that \"no answer\" learns SQuAD 2.0's near-miss questions. Those articles are"
+        " not used to measure it; the decision weights are fitted on the other tuning articles (17–24) and every"
+        " figure below is measured on the held-out articles 25–48." for p in tuned)
     return f"""# qa reader (extractive span reader with "no answer")
 
 The reader `qa` answers with (`QA_READER=bundled`, the default): for the few best candidate
@@ -350,7 +419,7 @@ Step {record['step']} of {record['total_steps']} planned
 - **Data**: SQuAD v1.1 train (`{record['data']}`, sha256 `{record['data_sha256']}`), Rajpurkar et al.
   2016, licence CC BY-SA 4.0. Each question with its paragraph, and with probability
   {record['negatives']} also with a paragraph that does not hold the answer (70% from the same
-  article, else any) labelled "no answer" (the [CLS] span).{adversarial}
+  article, else any) labelled "no answer" (the [CLS] span).{adversarial}{tuning}
 - **Settings**: question + paragraph up to {record['max_tokens']} tokens, batch {record['batch_size']},
   AdamW lr {record['lr']} with 5% warm-up and linear decay, seed {record['seed']}, fp16 weights.
 - **Measured**: {measured}. Last training loss {record['recent_loss']}.
@@ -376,6 +445,9 @@ def main(argv: list[str] | None = None) -> int:
                         "paragraph that does not answer them")
     parser.add_argument("--adversarial", type=float, default=0.0, help="share of questions also asked, with one "
                         "name or number swapped for one the paragraph lacks, of their own paragraph as 'no answer'")
+    parser.add_argument("--tune-data", type=Path, help="a SQuAD 2.0-format file (dev-v2.0.reconstructed.json): "
+                        "one pass over its questions of --tune-articles, mixed half and half with training examples")
+    parser.add_argument("--tune-articles", default="1-16", help="the tuning articles, numbered as in --eval-data")
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--seed", type=int, default=13)
     args = parser.parse_args(argv)
