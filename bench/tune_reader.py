@@ -164,6 +164,14 @@ def fit(records: list[dict], articles: str) -> None:
         answered = p >= threshold
         print(f"| {threshold} | {(answered & (y == 1))[is_answerable].mean():.4f} | "
               f"{(~answered)[~is_answerable].mean():.4f} |")
+    # The reader's own "no answer" as the only rule: what a threshold on its best margin would trade.
+    print("\n| reader's best margin at least | answerable: first sentence right and answered | unanswerable: abstained |")
+    right = np.array([bool(r["answers"]) and c["right"] for r, c in usable])
+    margins = np.array([r["top_margin"] if r["top_margin"] is not None else -20.0 for r, _ in usable])
+    for threshold in (None, -2, -1, 0, 1, 2):
+        kept = margins >= threshold if threshold is not None else np.ones(len(margins), bool)
+        print(f"| {'none' if threshold is None else threshold} | {(kept & right)[is_answerable].mean():.4f} | "
+              f"{(~kept)[~is_answerable].mean():.4f} |")
     print("\ncalibration on the answerable questions (confidence bin: share right):")
     for lo in np.arange(0, 1, 0.1):
         inside = is_answerable & (p >= lo) & (p < lo + 0.1)
