@@ -1,10 +1,9 @@
-"""Fit how the reader's spans join the sentence ranking (``qa.extract.ReadWeights``) on SQuAD dev tuning articles.
+"""Fit how the reader's spans join the sentence ranking (``qa.extract.ReadWeights``) on SQuAD dev articles 1–24.
 
-    python bench/tune_reader.py [--workdir /tmp/qa-bench-squad] [--collect] [--limit N] [--articles 17-24]
+    python bench/tune_reader.py [--workdir /tmp/qa-bench-squad] [--collect] [--limit N]
 
 Uses the index ``bench/http_quality.py`` builds (the 48 SQuAD v1.1 dev articles as Markdown files;
-built here if missing). For every v1.1 question of the tuning articles (``--articles``, 1–24 by default;
-17–24 once the reader's training has seen v2.0's questions of 1–16) and every unanswerable SQuAD v2.0
+built here if missing). For every v1.1 question of articles 1–24 and every unanswerable SQuAD v2.0
 question of the same articles (v2.0's articles are v1.1's, numbered as in v1.1), it ranks the
 sentences, reads the windows ``qa`` reads, and records per candidate sentence the ranking's
 probability, the reader's best span and its scores (``--collect``; saved to ``reader-tuning.json``
@@ -51,7 +50,7 @@ def questions_of(dataset: Path, numbers: dict[str, int], unanswerable_only: bool
     return out
 
 
-def collect(workdir: Path, limit: int | None, windows: int, articles: tuple[int, int]) -> list[dict]:
+def collect(workdir: Path, limit: int | None, windows: int) -> list[dict]:
     from qa.config import Settings
     from qa.pipeline import Assistant, build_index
     from qa.read import windows_around
@@ -64,10 +63,8 @@ def collect(workdir: Path, limit: int | None, windows: int, articles: tuple[int,
     print(build_index(settings, progress=True).summary(), file=sys.stderr)  # incremental: a no-op when up to date
     assistant = Assistant.load(settings)
     numbers = {a["title"]: n for n, a in enumerate(json.loads(dataset.read_text(encoding="utf-8"))["data"], 1)}
-    first, last = articles
-    asked = [q for q in questions_of(dataset, numbers, False) if first <= q["article"] <= last]
-    v2 = [q for q in questions_of(require(SQUAD / "dev-v2.0.reconstructed.json"), numbers, True)
-          if first <= q["article"] <= last]
+    asked = [q for q in questions_of(dataset, numbers, False) if q["article"] <= 24]
+    v2 = [q for q in questions_of(require(SQUAD / "dev-v2.0.reconstructed.json"), numbers, True) if q["article"] <= 24]
     rng = np.random.default_rng(0)
     if limit:
         asked = [asked[i] for i in sorted(rng.choice(len(asked), min(limit, len(asked)), replace=False))]
@@ -123,10 +120,10 @@ def confidence_row(record: dict, chosen: dict) -> list[float]:
             float(chosen["span_typed"])]
 
 
-def fit(records: list[dict], articles: str) -> None:
+def fit(records: list[dict]) -> None:
     answerable = [r for r in records if r["answers"]]
     unanswerable = [r for r in records if not r["answers"]]
-    print(f"{len(answerable)} answerable, {len(unanswerable)} unanswerable questions (articles {articles})")
+    print(f"{len(answerable)} answerable, {len(unanswerable)} unanswerable questions (articles 1–24)")
     print("| ranking weight | sentence hit@1 | short EM | short F1 |")
     best_weight, best_hit = 1.0, -1.0
     for weight in (0.0, 0.5, 1.0, 2.0, 3.0, 4.0, 5.0, 7.0, 10.0, 15.0, 100.0):
@@ -187,16 +184,13 @@ def main() -> int:
     parser.add_argument("--collect", action="store_true", help="read the questions again (else reuse the saved file)")
     parser.add_argument("--limit", type=int, help="a random sample of N answerable (and N/2 unanswerable) questions")
     parser.add_argument("--windows", type=int, default=3, help="candidate sentences read per question")
-    parser.add_argument("--articles", default="1-24", help="the tuning articles (1-24; 17-24 for a reader whose "
-                        "training saw SQuAD v2.0 dev 1-16)")
     args = parser.parse_args()
-    first, last = (int(x) for x in args.articles.split("-"))
     saved = args.workdir / "reader-tuning.json"
     if args.collect or not saved.exists():
-        records = collect(args.workdir, args.limit, args.windows, (first, last))
+        records = collect(args.workdir, args.limit, args.windows)
         saved.write_text(json.dumps(records), encoding="utf-8")
     records = json.loads(saved.read_text(encoding="utf-8"))
-    fit([r for r in records if first <= r["article"] <= last], args.articles)
+    fit(records)
     return 0
 
 

@@ -271,8 +271,7 @@ def _sigmoid(x):
 
 @dataclass(frozen=True)
 class ReadWeights:
-    """How the reader's spans join the ranking, fitted on SQuAD dev articles 17–24 by ``bench/tune_reader.py``
-    (the reader's training read SQuAD v2.0 dev's questions of 1–16).
+    """How the reader's spans join the ranking, fitted on SQuAD dev articles 1–24 by ``bench/tune_reader.py``.
 
     The first quoted sentence maximises ``ranking * logit(sentence probability) + span score``; the
     confidence is a logistic model over the ranking's confidence (as a logit), the best "no answer"
@@ -280,13 +279,13 @@ class ReadWeights:
     hold the kind of thing asked (a date for "when", a place for "where"...).
     """
 
-    ranking: float = 7.0
-    bias: float = 0.8052
-    confidence: float = 0.4570
-    margin: float = 0.1970
-    agreement: float = 0.6491
-    typed: float = -0.9872
-    span_typed: float = 0.3940
+    ranking: float = 4.0
+    bias: float = -2.0877
+    confidence: float = 0.4382
+    margin: float = 0.1067
+    agreement: float = 0.9862
+    typed: float = 1.4174
+    span_typed: float = 0.1889
 
 
 class SentenceExtractor:

@@ -33,7 +33,6 @@ from pathlib import Path
 SHARED_SQUAD = Path(__file__).resolve().parent.parent.parent / "shared" / "bench" / "data" / "squad"
 TRAIN = SHARED_SQUAD / "train-v1.1.reconstructed.json"
 DEV = SHARED_SQUAD / "dev-v1.1.json"
-DEV_V2 = SHARED_SQUAD / "dev-v2.0.reconstructed.json"
 
 
 _ENTITY = re.compile(r"\b(?:[A-Z][\w'-]*|\d[\d,.]*)\b")
@@ -101,17 +100,23 @@ def examples(dataset: Path, seed: int, negatives: float, adversarial: float = 0.
     return out
 
 
-def tuning_examples(dataset: Path, numbering: Path, articles: tuple[int, int]) -> list[dict]:
-    """SQuAD v2.0 dev's questions of the tuning articles (numbered as in ``numbering``, v1.1 dev): each
-    with its paragraph, answerable ones with their span, unanswerable ones as "no answer".
+class TrainingDataError(ValueError):
+    """Data the reader must not, or cannot, train on."""
 
-    These are written to look answerable from their paragraph (a near-miss detail), the kind of
-    "no answer" that other paragraphs and swapped names do not teach."""
-    numbers = {a["title"]: n for n, a in enumerate(json.loads(Path(numbering).read_text(encoding="utf-8"))["data"], 1)}
+
+def tuning_examples(dataset: Path, dev: Path) -> list[dict]:
+    """A SQuAD 2.0-format training file's questions, each with its paragraph: answerable ones with their
+    span, unanswerable ones as "no answer" (near-misses written on the paragraph, which other paragraphs
+    and swapped names do not teach). Refused when it shares an article with the dev set ``dev``: the dev
+    sets only measure."""
+    data = json.loads(Path(dataset).read_text(encoding="utf-8"))["data"]
+    measured = {a["title"] for a in json.loads(Path(dev).read_text(encoding="utf-8"))["data"]}
+    shared = sorted({a["title"] for a in data} & measured)
+    if shared:
+        raise TrainingDataError(f"{dataset} shares {len(shared)} article(s) with {dev} (e.g. {shared[0]!r}): "
+                         "train only on training data; the dev sets measure")
     out = []
-    for article in json.loads(Path(dataset).read_text(encoding="utf-8"))["data"]:
-        if not articles[0] <= numbers.get(article["title"], 0) <= articles[1]:
-            continue
+    for article in data:
         for paragraph in article["paragraphs"]:
             for qa in paragraph["qas"]:
                 if qa.get("is_impossible") or not qa["answers"]:
@@ -231,17 +236,13 @@ def _f1(prediction: str, gold: str) -> float:
     return 2 * precision * recall / (precision + recall)
 
 
-def evaluate(reader: Reader, dataset: Path, limit: int, max_tokens: int, seed: int = 0,
-             skip_articles: tuple[int, int] | None = None) -> dict:
-    """EM/F1 with the gold paragraph given (the first ``limit`` questions in a seeded order), leaving out the
-    articles ``skip_articles`` (1-based, inclusive: those a tuning phase trained on)."""
+def evaluate(reader: Reader, dataset: Path, limit: int, max_tokens: int, seed: int = 0) -> dict:
+    """EM/F1 with the gold paragraph given (the first ``limit`` questions in a seeded order)."""
     import torch
 
     data = json.loads(Path(dataset).read_text(encoding="utf-8"))["data"]
-    first, last = skip_articles or (0, -1)
     items = [(qa["question"], p["context"], [a["text"] for a in qa["answers"]])
-             for number, article in enumerate(data, 1) if not first <= number <= last
-             for p in article["paragraphs"] for qa in p["qas"]]
+             for article in data for p in article["paragraphs"] for qa in p["qas"]]
     random.Random(seed).shuffle(items)
     reader.train(False)
     em = f1 = 0.0
@@ -256,10 +257,7 @@ def evaluate(reader: Reader, dataset: Path, limit: int, max_tokens: int, seed: i
             f1 += max(_f1(prediction, g) for g in golds)
     reader.train(True)
     n = max(1, min(limit, len(items)))
-    figures = {"questions": n, "em": round(em / n, 4), "f1": round(f1 / n, 4)}
-    if skip_articles:
-        figures["articles_left_out"] = f"{first}-{last}"
-    return figures
+    return {"questions": n, "em": round(em / n, 4), "f1": round(f1 / n, 4)}
 
 
 def base_model_folder() -> Path:
@@ -282,9 +280,7 @@ def train(args) -> dict:
     batches = data
     last = min(total_steps, args.until_step or total_steps)
     if args.tune_data:  # one pass over the tuning phase's own mix, then stop
-        from qa.evaluate.squad import parse_article_range
-
-        tuning = tuning_examples(args.tune_data, args.eval_data, parse_article_range(args.tune_articles))
+        tuning = tuning_examples(args.tune_data, args.eval_data)
         batches = tuning_phase(data, step * args.batch_size, tuning, args.seed)
         last = min(last, step + math.ceil(len(batches) / args.batch_size))
     optimizer = torch.optim.AdamW(reader.parameters(), lr=args.lr, weight_decay=0.01)
@@ -313,12 +309,7 @@ def train(args) -> dict:
                   f"({time.monotonic() - started:.0f} s)", file=sys.stderr, flush=True)
         if args.save_every and step % args.save_every == 0:
             _save(reader, args, step, total_steps, len(data), losses, None, state)
-    skip = None
-    if args.tune_data:
-        from qa.evaluate.squad import parse_article_range
-
-        skip = parse_article_range(args.tune_articles)
-    figures = evaluate(reader, args.eval_data, args.eval, args.max_tokens, skip_articles=skip) if args.eval else None
+    figures = evaluate(reader, args.eval_data, args.eval, args.max_tokens) if args.eval else None
     _save(reader, args, step, total_steps, len(data), losses, figures, state)
     return {"step": step, "total_steps": total_steps, "eval": figures}
 
@@ -336,9 +327,9 @@ def _save(reader: Reader, args, step: int, total_steps: int, examples_count: int
     this_phase = {"from_step": int(state.get("step", 0)), "to_step": step, "negatives": args.negatives,
                   "adversarial": args.adversarial, "lr": args.lr}
     if args.tune_data:
-        this_phase.update(tune_data=Path(args.tune_data).name, tune_articles=args.tune_articles,
+        this_phase.update(tune_data=Path(args.tune_data).name,
                           tune_data_sha256=hashlib.sha256(Path(args.tune_data).read_bytes()).hexdigest())
-    settings = ("negatives", "adversarial", "lr", "tune_data", "tune_articles")
+    settings = ("negatives", "adversarial", "lr", "tune_data")
     if phases and all(phases[-1].get(k) == this_phase.get(k) for k in settings):
         phases[-1]["to_step"] = step  # the same settings continued: one phase
     else:
@@ -370,9 +361,7 @@ def model_card(record: dict, evaluation: str = "") -> str:
     evaluation = f"\n{evaluation.strip()}\n" if evaluation.strip() else ""
     figures = record.get("eval_gold_paragraph")
     measured = (f"EM {figures['em']:.3f}, F1 {figures['f1']:.3f} on {figures['questions']} SQuAD v1.1 dev questions "
-                "with the gold paragraph given" + (f" (articles {figures['articles_left_out']}, which tuning read, left out)"
-                                                   if figures and figures.get("articles_left_out") else "")
-                if figures else "not measured yet")
+                "with the gold paragraph given" if figures else "not measured yet")
     adversarial = ("" if not any(p.get("adversarial") for p in record.get("phases", [])) else
                    " From the phase that sets `--adversarial`, a share of questions is also asked of its own paragraph"
                    " with one name or number swapped for one the paragraph lacks (another year, another person),"
@@ -390,21 +379,17 @@ def model_card(record: dict, evaluation: str = "") -> str:
         if phase.get("adversarial"):
             command += f" --adversarial {phase['adversarial']}"
         if phase.get("tune_data"):
-            command += (f" --tune-data ../shared/bench/data/squad/{phase['tune_data']}"
-                        f" --tune-articles {phase['tune_articles']} --lr {phase['lr']}")
+            command += f" --tune-data {phase['tune_data']} --lr {phase['lr']}"
         if stop != record["total_steps"]:
             command += f" --until-step {stop}"
         commands.append(f"`{command}`")
         start = stop
     reproduce = "; then ".join(commands)
     tuned = [p for p in phases if p.get("tune_data")]
-    tuning = "" if not tuned else "".join(
-        f" Steps {p['from_step']}–{p['to_step']} read SQuAD v2.0 dev's questions of articles "
-        f"{p['tune_articles']} (numbered as in v1.1 dev; `{p['tune_data']}`, sha256 `{p['tune_data_sha256']}`),"
-        " answerable and unanswerable, each with its paragraph, mixed half and half with training examples: the"
-        " dev set's tuning split, so that \"no answer\" learns SQuAD 2.0's near-miss questions. Those articles are"
-        " not used to measure it; the decision weights are fitted on the other tuning articles (17–24) and every"
-        " figure below is measured on the held-out articles 25–48." for p in tuned)
+    tuning = "".join(
+        f" Steps {p['from_step']}–{p['to_step']} read the SQuAD 2.0-format training file `{p['tune_data']}` (sha256"
+        f" `{p['tune_data_sha256']}`), answerable and unanswerable questions each with its paragraph, mixed half"
+        " and half with the examples above." for p in tuned)
     return f"""# qa reader (extractive span reader with "no answer")
 
 The reader `qa` answers with (`QA_READER=bundled`, the default): for the few best candidate
@@ -445,9 +430,8 @@ def main(argv: list[str] | None = None) -> int:
                         "paragraph that does not answer them")
     parser.add_argument("--adversarial", type=float, default=0.0, help="share of questions also asked, with one "
                         "name or number swapped for one the paragraph lacks, of their own paragraph as 'no answer'")
-    parser.add_argument("--tune-data", type=Path, help="a SQuAD 2.0-format file (dev-v2.0.reconstructed.json): "
-                        "one pass over its questions of --tune-articles, mixed half and half with training examples")
-    parser.add_argument("--tune-articles", default="1-16", help="the tuning articles, numbered as in --eval-data")
+    parser.add_argument("--tune-data", type=Path, help="a SQuAD 2.0-format training file (unanswerable questions "
+                        "too; never a dev set): one pass over it, mixed half and half with training examples")
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--seed", type=int, default=13)
     args = parser.parse_args(argv)
@@ -462,7 +446,11 @@ def main(argv: list[str] | None = None) -> int:
 
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
-    print(json.dumps(train(args)))
+    try:
+        print(json.dumps(train(args)))
+    except TrainingDataError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -122,35 +122,34 @@ def test_a_short_training_run_writes_weights_a_record_and_a_model_card(tiny_squa
 
 
 V2_FIXTURE = {"version": "v2.0", "data": [
-    {"title": "Coffee", "paragraphs": [
-        {"context": "Coffee was first cultivated in Yemen in the 15th century. Brazil is the largest producer.",
-         "qas": [{"question": "Where was coffee first cultivated?", "id": "c1", "is_impossible": False,
-                  "answers": [{"text": "Yemen", "answer_start": 31}]},
-                 {"question": "Where was tea first cultivated?", "id": "c2", "is_impossible": True, "answers": []}]}]},
-    {"title": "Bridge", "paragraphs": [
-        {"context": "The Golden Gate Bridge opened in 1937. It was designed by Joseph Strauss.", "qas": [
-            {"question": "Who painted the bridge in 1937?", "id": "d1", "is_impossible": True, "answers": []}]}]},
+    {"title": "Tea", "paragraphs": [
+        {"context": "Tea was first drunk in China. India is the largest exporter of black tea.",
+         "qas": [{"question": "Where was tea first drunk?", "id": "c1", "is_impossible": False,
+                  "answers": [{"text": "China", "answer_start": 23}]},
+                 {"question": "Where was tea first grown in Europe?", "id": "c2", "is_impossible": True,
+                  "answers": []}]}]},
 ]}
 
 
-def test_tuning_examples_are_the_v2_questions_of_the_tuning_articles_numbered_as_in_v1(tiny_squad, tmp_path):
-    from qa.reader_training import tuning_examples, tuning_phase
+def test_tuning_examples_are_a_v2_files_questions_and_never_a_dev_sets(tiny_squad, tmp_path):
+    from qa.reader_training import TrainingDataError, tuning_examples, tuning_phase
 
     v2 = tmp_path / "v2.json"
     v2.write_text(json.dumps(V2_FIXTURE), encoding="utf-8")
-    # tiny_squad numbers Bridge 1 and Coffee 2, whatever order the v2 file keeps them in
-    coffee = tuning_examples(v2, tiny_squad, (2, 2))
-    assert [(e["question"], e["start"]) for e in coffee] == [("Where was coffee first cultivated?", 31),
-                                                             ("Where was tea first cultivated?", -1)]
-    assert coffee[0]["context"][31:36] == "Yemen" and coffee[1]["text"] == ""
-    assert [e["question"] for e in tuning_examples(v2, tiny_squad, (1, 1))] == ["Who painted the bridge in 1937?"]
+    tea = tuning_examples(v2, dev=tiny_squad)
+    assert [(e["question"], e["start"]) for e in tea] == [("Where was tea first drunk?", 23),
+                                                          ("Where was tea first grown in Europe?", -1)]
+    assert tea[0]["context"][23:28] == "China" and tea[1]["text"] == ""
+    # a file sharing an article with the dev set (here the dev fixture itself) is refused
+    with pytest.raises(TrainingDataError, match="shares 2 article"):
+        tuning_examples(tiny_squad, dev=tiny_squad)
     # the phase: every tuning example and as many training examples from the given position on
     training = examples(tiny_squad, seed=1, negatives=0.0)
-    mixed = tuning_phase(training, 1, coffee, seed=3)
-    assert len(mixed) == 4 and all(e in mixed for e in coffee)
-    replayed = [e for e in mixed if e not in coffee]
+    mixed = tuning_phase(training, 1, tea, seed=3)
+    assert len(mixed) == 4 and all(e in mixed for e in tea)
+    replayed = [e for e in mixed if e not in tea]
     assert sorted(replayed, key=json.dumps) == sorted(training[1:3], key=json.dumps)
-    assert tuning_phase(training, 1, coffee, seed=3) == mixed
+    assert tuning_phase(training, 1, tea, seed=3) == mixed
 
 
 @pytest.mark.model
@@ -162,16 +161,18 @@ def test_a_tuning_phase_reads_its_mix_once_and_the_card_says_so(tiny_squad, tmp_
               "--negatives", "0.0", "--steps", "50"]
     assert main(["--out", str(out), "--eval", "0", "--until-step", "2", *common]) == 0
     tuned = tmp_path / "tuned"
-    assert main(["--out", str(tuned), "--resume", str(out), "--eval", "5", "--tune-data", str(v2),
-                 "--tune-articles", "2-2", "--lr", "5e-05", *common]) == 0
+    assert main(["--out", str(tuned), "--resume", str(out), "--eval", "2", "--tune-data", str(v2), "--lr", "5e-05",
+                 *common]) == 0
     record = json.loads((tuned / "training.json").read_text())
     # 2 tuning questions + 2 training examples, batch 2: two steps, then it stops (not at step 50)
     assert record["step"] == 4
     phase = record["phases"][-1]
-    assert (phase["from_step"], phase["to_step"], phase["tune_articles"], phase["tune_data"]) == (2, 4, "2-2", "v2.json")
-    # the check leaves out the tuning article (Coffee): only the Bridge's 3 questions are left
-    assert record["eval_gold_paragraph"]["questions"] == 3
-    assert record["eval_gold_paragraph"]["articles_left_out"] == "2-2"
+    assert (phase["from_step"], phase["to_step"], phase["tune_data"]) == (2, 4, "v2.json")
     card = (tuned / "MODEL_CARD.md").read_text()
-    assert "--tune-data ../shared/bench/data/squad/v2.json --tune-articles 2-2 --lr 5e-05" in card
-    assert "SQuAD v2.0 dev's questions of articles 2-2" in card
+    assert "--resume qa/models/reader --tune-data v2.json --lr 5e-05 --until-step 4`" in card
+    assert "SQuAD 2.0-format training file `v2.json`" in card
+    # the dev set as tuning data: a clear refusal, nothing written
+    refused = tmp_path / "refused"
+    assert main(["--out", str(refused), "--resume", str(out), "--eval", "0", "--tune-data", str(tiny_squad),
+                 *common]) == 2
+    assert not refused.exists()
