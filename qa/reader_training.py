@@ -82,8 +82,7 @@ def examples(dataset: Path, seed: int, negatives: float, adversarial: float = 0.
         for paragraph in article["paragraphs"]:
             for qa in paragraph["qas"]:
                 answer = qa["answers"][0]
-                out.append({"question": qa["question"], "context": paragraph["context"],
-                            "start": answer["answer_start"], "text": answer["text"]})
+                out.append(_example(qa["question"], paragraph["context"], answer))
                 if rng.random() < negatives:
                     siblings = [c for c in by_article[a] if c != paragraph["context"]]
                     if siblings and rng.random() < 0.7:  # on topic: same article, another paragraph
@@ -91,13 +90,20 @@ def examples(dataset: Path, seed: int, negatives: float, adversarial: float = 0.
                     else:
                         context = rng.choice(paragraphs)[1]
                     if answer["text"] not in context:
-                        out.append({"question": qa["question"], "context": context, "start": -1, "text": ""})
+                        out.append(_example(qa["question"], context))
                 if adversarial and rng.random() < adversarial:
                     swapped = swap_entity(qa["question"], paragraph["context"], by_article[a][:8], rng)
                     if swapped is not None:
-                        out.append({"question": swapped, "context": paragraph["context"], "start": -1, "text": ""})
+                        out.append(_example(swapped, paragraph["context"]))
     rng.shuffle(out)
     return out
+
+
+def _example(question: str, context: str, answer: dict | None = None) -> dict:
+    """One training example; without ``answer`` (SQuAD's {"text", "answer_start"}), "no answer"."""
+    if answer is None:
+        return {"question": question, "context": context, "start": -1, "text": ""}
+    return {"question": question, "context": context, "start": answer["answer_start"], "text": answer["text"]}
 
 
 class TrainingDataError(ValueError):
@@ -114,18 +120,10 @@ def tuning_examples(dataset: Path, dev: Path) -> list[dict]:
     shared = sorted({a["title"] for a in data} & measured)
     if shared:
         raise TrainingDataError(f"{dataset} shares {len(shared)} article(s) with {dev} (e.g. {shared[0]!r}): "
-                         "train only on training data; the dev sets measure")
-    out = []
-    for article in data:
-        for paragraph in article["paragraphs"]:
-            for qa in paragraph["qas"]:
-                if qa.get("is_impossible") or not qa["answers"]:
-                    out.append({"question": qa["question"], "context": paragraph["context"], "start": -1, "text": ""})
-                else:
-                    answer = qa["answers"][0]
-                    out.append({"question": qa["question"], "context": paragraph["context"],
-                                "start": answer["answer_start"], "text": answer["text"]})
-    return out
+                                "train only on training data; the dev sets measure")
+    return [_example(qa["question"], paragraph["context"],
+                     None if qa.get("is_impossible") or not qa["answers"] else qa["answers"][0])
+            for article in data for paragraph in article["paragraphs"] for qa in paragraph["qas"]]
 
 
 def tuning_phase(train_data: list[dict], position: int, tuning: list[dict], seed: int) -> list[dict]:
