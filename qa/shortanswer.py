@@ -255,8 +255,30 @@ TYPED = ("when", "how many", "where")
 """Question kinds whose answer has a recognisable form: a sentence without one does not answer."""
 
 
+# "How much did it cost / do members pay ...?", "What was the price ...?": the answer is an amount of money
+# (or a share, "rose 2% a year", or "free"), not any number ("12 states", "a two-tiered system").
+_MONEY_QUESTION = re.compile(
+    r"\bhow much\b(?:\s+[\w’'-]+){0,12}?\s+(?:cost|costs|costing|pay|paid|pays|paying|price|priced|spend|spent|spends"
+    r"|charge|charged|charges|fee|fees|dues|worth|earn|earned|earns|salary|wages?|sell|sold|budget|budgeted|fund"
+    r"|funded|funding|raise|raised|invest|invested|donate|donated|owe|owed|money|revenue|profit|tuition)\b"
+    r"|\bwhat (?:is|was|were|are) the (?:[\w-]+ )?(?:cost|price|fee|salary|budget|tuition|revenue)s?\b", re.I)
+_CURRENCY = (r"(?:dollars?|euros?|pounds?|yen|yuan|renminbi|rupees?|francs?|marks?|pesos?|cents?|pence|shillings?"
+             r"|guineas?|crowns?|kronor|krona|rubles?|roubles?|lira|dinars?|riyals?|rand|USD|EUR|GBP|CHF|AUD|CAD)")
+_MONEY = re.compile(
+    rf"[$£€¥₹]|\b(?:\d[\d,.]*|{_NUMBER_WORD}|a|one)(?:[\s-]+(?:{_NUMBER_WORD}|million|billion|trillion|thousand))*"
+    rf"\s*(?:m|bn|k)?\s+{_CURRENCY}\b|\b\d[\d,.]*\s?{_CURRENCY}\b|%|\bper ?cent\b|\bfree\b|\bno (?:cost|charge|fee)\b"
+    r"|\bnothing\b", re.I)
+
+
+def asks_for_money(question: str) -> bool:
+    return bool(_MONEY_QUESTION.search(question))
+
+
 def answers_kind(sentence: str, question: str) -> bool:
-    """False when the question asks for a date, number or place and the sentence offers none."""
+    """False when the question asks for a date, number or place and the sentence offers none (for a price or
+    a cost: no amount of money)."""
+    if asks_for_money(question):
+        return bool(_MONEY.search(sentence))
     kind = question_type(question)
     return kind not in TYPED or bool(candidates(sentence, kind, question))
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.reader_training import encode, examples, main, swap_entity
+from qa.reader_training import cut_answer, encode, examples, main, swap_entity
 
 FIXTURE = {"version": "1.1", "data": [
     {"title": "Bridge", "paragraphs": [
@@ -77,6 +77,37 @@ def test_adversarial_examples_are_extra_no_answer_examples_and_off_by_default(ti
                                                                     for p in a["paragraphs"]} for e in extra)
 
 
+def test_cutting_the_answer_sentence_leaves_the_topic_without_the_fact():
+    from qa.chunk import SentenceSplitter
+
+    splitter = SentenceSplitter()
+    context = "The Golden Gate Bridge opened in 1937. It was designed by Joseph Strauss. Its span is 1,280 metres."
+    who = {"text": "Joseph Strauss", "answer_start": context.index("Joseph")}
+    assert cut_answer(context, who, splitter) == "The Golden Gate Bridge opened in 1937. Its span is 1,280 metres."
+    when = {"text": "1937", "answer_start": context.index("1937")}
+    assert cut_answer(context, when, splitter) == "It was designed by Joseph Strauss. Its span is 1,280 metres."
+    # an answer across two sentences takes both out
+    across = {"text": "1937. It was", "answer_start": context.index("1937")}
+    assert cut_answer(context, across, splitter) == "Its span is 1,280 metres."
+    # nothing left, or the answer still said elsewhere: no example
+    assert cut_answer("It opened in 1937.", {"text": "1937", "answer_start": 13}, splitter) is None
+    assert cut_answer("It opened in 1937. Strauss died in 1938, a year after 1937.", when | {"answer_start": 13},
+                      splitter) is None
+
+
+def test_cut_answer_examples_are_extra_no_answer_examples_and_off_by_default(tiny_squad):
+    plain = examples(tiny_squad, seed=1, negatives=0.0)
+    assert examples(tiny_squad, seed=1, negatives=0.0, cut=0.0) == plain
+    drawn = examples(tiny_squad, seed=1, negatives=0.0, cut=1.0)
+    extra = [e for e in drawn if e["start"] < 0]
+    answers = {e["question"]: e for e in plain}
+    # every paragraph has two sentences: each question gives one
+    assert len(extra) == 4 and len(drawn) == len(plain) + len(extra)
+    for e in extra:
+        source = answers[e["question"]]
+        assert e["context"] in source["context"] and source["text"] not in e["context"] and e["text"] == ""
+
+
 @pytest.mark.model
 def test_answer_spans_map_to_the_tokens_that_hold_them_and_no_answer_to_cls(tiny_squad):
     from transformers import AutoTokenizer
@@ -111,14 +142,16 @@ def test_a_short_training_run_writes_weights_a_record_and_a_model_card(tiny_squa
     again = tmp_path / "again"
     assert main(["--out", str(again), "--resume", str(out), "--data", str(tiny_squad), "--eval", "0",
                  "--steps", "6", "--until-step", "5", "--batch-size", "2", "--max-tokens", "64",
-                 "--adversarial", "1.0"]) == 0
+                 "--adversarial", "1.0", "--cut-answer", "1.0"]) == 0
     record = json.loads((again / "training.json").read_text())
     assert record["step"] == 5 and record["total_steps"] == 6
     # other settings from step 3 on: a second phase, and the card's commands reproduce both
-    assert [(p["from_step"], p["to_step"], p["adversarial"]) for p in record["phases"]] == [(0, 3, 0.0), (3, 5, 1.0)]
+    assert [(p["from_step"], p["to_step"], p["adversarial"], p.get("cut_answer", 0.0)) for p in record["phases"]] \
+        == [(0, 3, 0.0, 0.0), (3, 5, 1.0, 1.0)]
     card = (again / "MODEL_CARD.md").read_text()
     assert "--until-step 3`; then `python -m qa.reader_training --out qa/models/reader --resume qa/models/reader " \
-           "--adversarial 1.0 --until-step 5`" in card
+           "--adversarial 1.0 --cut-answer 1.0 --until-step 5`" in card
+    assert "the sentence holding the answer cut out" in card
 
 
 V2_FIXTURE = {"version": "v2.0", "data": [

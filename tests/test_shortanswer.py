@@ -62,6 +62,25 @@ def test_typed_questions_need_a_sentence_of_their_kind():
     assert answers_kind("Coffee was first grown in Yemen.", "Where was coffee first grown?")
 
 
+@pytest.mark.parametrize("sentence, answers", [
+    ("Building it cost $2.4 million.", True),
+    ("Members pay 150 dollars a year.", True),
+    ("The fee was two million euros.", True),
+    ("Annual dues were raised by 4% in 2020.", True),  # a change in price is a share
+    ("Entry is free for members.", True),
+    ("Taxpayers in 12 states used the pilot.", False),  # a number, but no amount of money
+    ("A two-tiered dues system is maintained: professionals pay lower dues than patrons.", False),
+])
+def test_a_question_about_a_price_wants_an_amount_of_money_not_any_number(sentence, answers):
+    assert answers_kind(sentence, "How much do patron members pay in annual dues?") is answers
+    assert answers_kind(sentence, "What was the price of a membership?") is answers
+
+
+def test_other_how_much_questions_take_any_quantity():
+    assert answers_kind("About 12 inches of rain fell in May.", "How much rain fell in May?")
+    assert answers_kind("Taxpayers in 12 states used the pilot.", "How much did the pilot grow?")
+
+
 @pytest.mark.parametrize(
     "question, kind",
     [
