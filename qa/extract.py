@@ -280,12 +280,12 @@ class ReadWeights:
     """
 
     ranking: float = 4.0
-    bias: float = -2.0877
-    confidence: float = 0.4382
-    margin: float = 0.1067
-    agreement: float = 0.9862
-    typed: float = 1.4174
-    span_typed: float = 0.1889
+    bias: float = -1.8987
+    confidence: float = 0.3688
+    margin: float = 0.1694
+    agreement: float = 0.8317
+    typed: float = 1.6252
+    span_typed: float = 0.1325
 
 
 class SentenceExtractor:
