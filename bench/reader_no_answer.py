@@ -46,7 +46,7 @@ def main() -> int:
     args = parser.parse_args()
     import torch
 
-    from qa.reader_training import Reader, _f1, _normalize, best_span, encode
+    from qa.reader_training import Reader, _f1, _normalize, read_span
 
     torch.set_num_threads(args.threads)
     first, last = (int(x) for x in args.articles.split("-"))
@@ -64,13 +64,9 @@ def main() -> int:
     em = f1 = 0.0
     with torch.inference_mode():
         for question, context, golds, impossible in items:
-            enc, _, _, offsets = encode(reader.tokenizer, [{"question": question, "context": context, "start": -1,
-                                                             "text": ""}], 256)
-            start_logits, end_logits = reader.logits(enc)
-            start, end, margin = best_span(start_logits[0], end_logits[0])
+            prediction, margin = read_span(reader, question, context, 256)
             margins[impossible].append(margin)
             if not impossible:
-                prediction = context[int(offsets[0][start][0]):int(offsets[0][end][1])]
                 em += max(float(_normalize(prediction) == _normalize(g)) for g in golds)
                 f1 += max(_f1(prediction, g) for g in golds)
     answerable, unanswerable = np.array(margins[False]), np.array(margins[True])

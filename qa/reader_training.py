@@ -260,6 +260,15 @@ def _f1(prediction: str, gold: str) -> float:
     return 2 * precision * recall / (precision + recall)
 
 
+def read_span(reader: Reader, question: str, context: str, max_tokens: int) -> tuple[str, float]:
+    """The reader's best span of ``context`` (its text) and its margin over "no answer"; call under
+    ``torch.inference_mode()`` with the reader in eval mode."""
+    enc, _, _, offsets = encode(reader.tokenizer, [_example(question, context)], max_tokens)
+    start_logits, end_logits = reader.logits(enc)
+    start, end, margin = best_span(start_logits[0], end_logits[0])
+    return context[int(offsets[0][start][0]):int(offsets[0][end][1])], margin
+
+
 def evaluate(reader: Reader, dataset: Path, limit: int, max_tokens: int, seed: int = 0) -> dict:
     """EM/F1 with the gold paragraph given (the first ``limit`` questions in a seeded order)."""
     import torch
@@ -272,11 +281,7 @@ def evaluate(reader: Reader, dataset: Path, limit: int, max_tokens: int, seed: i
     em = f1 = 0.0
     with torch.inference_mode():
         for question, context, golds in items[:limit]:
-            enc, _, _, offsets = encode(reader.tokenizer, [{"question": question, "context": context, "start": -1,
-                                                            "text": ""}], max_tokens)
-            start_logits, end_logits = reader.logits(enc)
-            start, end, _ = best_span(start_logits[0], end_logits[0])
-            prediction = context[int(offsets[0][start][0]):int(offsets[0][end][1])]
+            prediction, _ = read_span(reader, question, context, max_tokens)
             em += max(float(_normalize(prediction) == _normalize(g)) for g in golds)
             f1 += max(_f1(prediction, g) for g in golds)
     reader.train(True)

@@ -270,6 +270,7 @@ _MONEY = re.compile(
     r"|\bnothing\b", re.I)
 
 
+@lru_cache(maxsize=4096)
 def asks_for_money(question: str) -> bool:
     return bool(_MONEY_QUESTION.search(question))
 
