@@ -149,7 +149,7 @@ def candidates(sentence: str, kind: str, question: str) -> list[tuple[int, int]]
         return any(t not in asked and (t not in STOP_WORDS or t in _COUNTING_STOP_WORDS)
                    for t in _span_stems(sentence, *span))
 
-    strict, loose = _shaped_spans(sentence, kind)
+    strict, loose = _shaped_spans(sentence, "how long" if kind == "how many" and asks_for_duration(question) else kind)
     if kind in ("when", "where"):  # a date or a named place; else a looser phrase of time or place
         found = [span for span in strict if new_information(span)] or list(loose)
     elif kind == "how many":  # a number; else a quantity or frequency in words, or a span of time
@@ -171,11 +171,13 @@ def _shaped_spans(sentence: str, kind: str) -> tuple[tuple[tuple[int, int], ...]
     if kind == "when":
         strict = [m.span() for pattern in (_DATE, _WEEKDAY, _DAY_MONTH, _PERIOD) for m in pattern.finditer(sentence)]
         loose = [_phrase(sentence, m) for m in _TIME_PHRASE.finditer(sentence)]
-    elif kind == "how many":
+    elif kind in ("how many", "how long"):
         strict = [m.span() for m in _NUMBER.finditer(sentence) if any(ch.isdigit() for ch in m.group())
                   or re.match(_NUMBER_WORD, m.group(), re.I)] + [m.span() for m in _QUANTITY.finditer(sentence)]
-        loose = [m.span() for m in _VAGUE_QUANTITY.finditer(sentence)] + [
-            _phrase(sentence, m) for m in _TIME_PHRASE.finditer(sentence) if m.group().lower().startswith(("until", "since"))]
+        loose = [m.span() for m in _VAGUE_QUANTITY.finditer(sentence)]
+        if kind == "how long":  # "since 2005" says how long; it does not say how many people
+            loose += [_phrase(sentence, m) for m in _TIME_PHRASE.finditer(sentence)
+                      if m.group().lower().startswith(("until", "since"))]
     elif kind == "who":
         strict = [_trim_name(sentence, *m.span()) for m in _NAME.finditer(sentence) if _could_be_name(m)]
     elif kind == "where":  # a name after a place preposition: "in Yemen", "at the Kremlin", "from Dushanbe"
@@ -249,6 +251,17 @@ def _sentence_words(sentence: str) -> tuple[tuple[tuple[int, int], str, str], ..
         token = normalise(m.group())
         out.append((m.span(), token, stem(token)))
     return tuple(out)
+
+
+# "How long ...?", "How often ...?", "How many years ...?": a span of time answers, "since 2005" too.
+_DURATION_QUESTION = re.compile(
+    r"\bhow (?:long|often|frequently)\b|\bhow many (?:more |fewer )?(?:years|months|weeks|days|hours|minutes|seconds"
+    r"|decades|centuries|generations|times|terms|seasons)\b", re.I)
+
+
+@lru_cache(maxsize=4096)
+def asks_for_duration(question: str) -> bool:
+    return bool(_DURATION_QUESTION.search(question))
 
 
 TYPED = ("when", "how many", "where")

@@ -262,3 +262,11 @@ def test_the_looser_forms_still_leave_unanswering_sentences_capped():
     assert not answers_kind(patrushev, "Where was Patrushev born?")
     assert not answers_kind("They discussed border troops in the capital.", "How many troops are on the border?")
     assert not answers_kind("The bridge is painted orange.", "When did the bridge open?")
+
+
+def test_since_and_until_answer_how_long_not_how_many():
+    thanks = "Thank you to everyone who contributed changes since our previous release."
+    assert not answers_kind(thanks, "How many people contributed changes to the release?")
+    assert answers_kind(thanks, "How long have people contributed changes?")
+    assert answers_kind("He has served since the last election.", "How many years has he served?")
+    assert not answers_kind("He has served since the last election.", "How many voters elected him?")
