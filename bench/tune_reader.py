@@ -76,7 +76,8 @@ def collect(workdir: Path, limit: int | None, windows: int) -> list[dict]:
         vector, tokens = assistant._embed_query(q["question"])
         hits = engine.retriever.retrieve(q["question"], vector, settings.rerank_pool, None)
         ranking = engine.extractor.rank(q["question"], vector, hits, 5, tokens)
-        readings = assistant.reader.read(q["question"], windows_around(ranking.sentences, windows))
+        readings = assistant.reader.read(q["question"], windows_around(ranking.sentences, windows,
+                                                                       context=engine.reading_context))
         sentences = []
         for rank, s in enumerate(ranking.sentences[:8]):
             passage = s.hit.passage

@@ -16,7 +16,7 @@ import json
 import os
 import threading
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -40,12 +40,14 @@ class Window:
 
     ``units`` are the sentences inside it (article offsets): the reader gives the best span of each, so
     sentences read together in one window still compete one by one. Empty: the whole window is one unit.
+    ``context`` is read before the text but never answers: the section path, a table's header row.
     """
 
     article_id: str
     start: int
     text: str
     units: tuple[tuple[int, int], ...] = ()
+    context: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,9 +88,11 @@ def best_spans(start_logits: np.ndarray, end_logits: np.ndarray, allowed: np.nda
     return first, last, float(scores[first, last])
 
 
-def windows_around(sentences: Sequence[ScoredSentence], count: int = 3, neighbours: int = 1) -> list[Window]:
+def windows_around(sentences: Sequence[ScoredSentence], count: int = 3, neighbours: int = 1,
+                   context: Callable[[str, int], str] | None = None) -> list[Window]:
     """Windows for the ``count`` best sentences: each with ``neighbours`` sentences either side in its
-    passage ("He died in 1546." needs the sentence naming him), overlapping windows merged."""
+    passage ("He died in 1546." needs the sentence naming him), overlapping windows merged.
+    ``context(article_id, start)`` gives what the reader reads before a window (``Window.context``)."""
     spans: dict[str, list[tuple[int, int, ScoredSentence]]] = {}
     for sentence in sentences[:count]:
         passage = sentence.hit.passage
@@ -111,7 +115,8 @@ def windows_around(sentences: Sequence[ScoredSentence], count: int = 3, neighbou
         for lo, hi, sentence in merged:
             passage = sentence.hit.passage
             units = tuple((s.start, s.end) for s in passage.sentences if lo <= s.start and s.end <= hi) or ((lo, hi),)
-            windows.append(Window(sentence.article_id, lo, passage.text[lo - passage.start : hi - passage.start], units))
+            windows.append(Window(sentence.article_id, lo, passage.text[lo - passage.start : hi - passage.start], units,
+                                  context(sentence.article_id, lo) if context else ""))
     return windows
 
 
@@ -168,7 +173,10 @@ class SpanReader:
             return []
         if self._session is None:
             self.load()
-        encodings = [self._tokenizer.encode(question, w.text) for w in windows]
+        # The context goes first, on a line of its own; its tokens fall before the window's start, so no
+        # span can begin there.
+        prefixes = [w.context + "\n" if w.context else "" for w in windows]
+        encodings = [self._tokenizer.encode(question, p + w.text) for p, w in zip(prefixes, windows)]
         width = max(len(e.ids) for e in encodings)
         ids = np.zeros((len(windows), width), np.int64)
         mask = np.zeros_like(ids)
@@ -180,11 +188,12 @@ class SpanReader:
         start_logits, end_logits = self._session.run(None, {"input_ids": ids, "attention_mask": mask,
                                                             "token_type_ids": types})
         readings = []
-        for row, (window, e) in enumerate(zip(windows, encodings)):
+        for row, (window, prefix, e) in enumerate(zip(windows, prefixes, encodings)):
             padding = [False] * (width - len(e.ids))
             context = np.array([s == 1 for s in e.sequence_ids] + padding)
-            token_start = np.array([o[0] for o in e.offsets] + [0] * len(padding)) + window.start
-            token_end = np.array([o[1] for o in e.offsets] + [0] * len(padding)) + window.start
+            shift = window.start - len(prefix)
+            token_start = np.array([o[0] for o in e.offsets] + [0] * len(padding)) + shift
+            token_end = np.array([o[1] for o in e.offsets] + [0] * len(padding)) + shift
             null = float(start_logits[row, 0] + end_logits[row, 0])
             for lo, hi in window.units or ((window.start, window.start + len(window.text)),):
                 allowed = context & (token_start >= lo) & (token_end <= hi)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from qa.blocks import has_layout, markdown_blocks, section_title
+from qa.blocks import has_layout, markdown_blocks, reading_context, section_title
 from qa.chunk import Chunker
 from qa.types import Article
 
@@ -94,6 +94,15 @@ def test_the_section_path_follows_the_headings_and_leaves_out_the_title():
     assert section_title(article(), text.index("Download")) == "Installing the tool › On Windows"
     # Not Markdown: the title alone, and sentences as before.
     assert section_title(article(source="guide.txt"), text.index("Download")) == "Installing the tool"
+
+
+def test_a_table_row_is_read_under_its_header_row():
+    guide = article()
+    assert reading_context(guide, GUIDE.index("| Windows |")) == "| Platform | Command |"
+    assert reading_context(guide, GUIDE.index("| Linux |")) == "| Platform | Command |"
+    assert reading_context(guide, GUIDE.index("| Platform")) == ""  # the header row needs no header
+    assert reading_context(guide, GUIDE.index("Open a terminal")) == ""  # prose reads as it is
+    assert reading_context(article(source="guide.txt"), GUIDE.index("| Linux |")) == ""
 
 
 def test_plain_text_and_squad_like_markdown_split_as_before():

@@ -109,6 +109,21 @@ def test_spans_map_back_into_the_article_text_exactly(reader):
 
 
 @pytest.mark.model
+def test_the_context_is_read_but_never_answers(reader):
+    table = "| Tool | Time |\n| --- | --- |\n| ack | 2.935s |\n| grep | 0.9s |"
+    lo = table.index("| ack")
+    row = table[lo : table.index("|\n| grep") + 1]
+    question = "How long did ack take?"
+    bare = reader.read(question, [Window("bench", lo, row)])
+    (read,) = reader.read(question, [Window("bench", lo, row, context="| Tool | Time |")])
+    assert lo <= read.start < read.end <= lo + len(row)  # article offsets, inside the row, never in the context
+    assert table[read.start : read.end] == "2.935s"
+    assert (read.span_score, read.null_score) != (bare[0].span_score, bare[0].null_score)  # it was read
+    windows = windows_around(ranked_sentences([1]), count=1, context=lambda article_id, start: f"{article_id}@{start}")
+    assert windows[0].context == f"volcanoes@{windows[0].start}"
+
+
+@pytest.mark.model
 def test_each_sentence_of_a_window_gets_its_own_span(reader):
     spans = sentence_spans(ARTICLE)
     window = Window("volcanoes", 0, ARTICLE, tuple((s.start, s.end) for s in spans))

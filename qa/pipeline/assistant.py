@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from qa import stores
+from qa.blocks import reading_context
 from qa.cite import Citer
 from qa.config import Settings
 from qa.embed import Embedder, has_tokens
@@ -33,6 +34,9 @@ class _Engine:
     retriever: Retriever
     extractor: SentenceExtractor
     citer: Citer
+
+    def reading_context(self, article_id: str, offset: int) -> str:
+        return reading_context(self.store.articles[article_id], offset)
 
 
 class Assistant:
@@ -141,7 +145,8 @@ class Assistant:
         retrieved = time.perf_counter()
         ranking = engine.extractor.rank(query, query_vector, hits, top_k, query_tokens)
         ranked = time.perf_counter()
-        readings = (self.reader.read(query, windows_around(ranking.sentences, self.settings.read_windows))
+        readings = (self.reader.read(query, windows_around(ranking.sentences, self.settings.read_windows,
+                                                           context=engine.reading_context))
                     if self.reader is not None else ())
         read = time.perf_counter()
         extraction = engine.extractor.decide(query, ranking, readings)
