@@ -1,6 +1,6 @@
 """Real documents of other kinds: the project's own questions about ../shared/bench/data/mixed-docs.
 
-    python bench/mixed_docs.py [--workdir /tmp/qa-bench-mixed] [--json out.json] [--no-record]
+    python bench/mixed_docs.py [--questions FILE] [--workdir /tmp/qa-bench-mixed] [--json out.json] [--no-record]
 
 24 documents (news posts, software docs with code, how-tos, recipes, encyclopedia pages) are indexed
 with ``qa index``'s pipeline and the questions in ``bench/mixed_docs_questions.json`` (written for this
@@ -8,7 +8,9 @@ project: worded close to the text, reworded, follow-ups with their history, and 
 documents do not answer) are asked with the default settings. A reply is right when its first quoted
 sentence holds one of the question's answer strings; an unanswerable question is right when the
 assistant abstains. It prints the figures by kind and appends them to RESULTS.md. These questions
-tune the reader (issue 17); its targets are measured on other questions.
+tune the reader (issue 17); its targets are measured on other questions. ``bench/mixed_docs_probe.json``
+(``--questions``) is such another set: written by a separate pass over the documents, without looking at
+the assistant's replies, and never used to tune; it estimates how the tuning carries over.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ KINDS = ("close", "reworded", "follow-up", "unanswerable")
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--questions", type=Path, default=QUESTIONS, help="the questions (default: the tuning set)")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/qa-bench-mixed"))
     parser.add_argument("--json", type=Path, help="write every question's reply summary here")
     parser.add_argument("--no-record", action="store_true", help="print the table, do not append to RESULTS.md")
@@ -44,7 +47,7 @@ def main() -> int:
     settings = Settings.from_env(corpus=CORPUS, index=args.workdir / "index")
     report = build_index(settings)
     assistant = Assistant.load(settings)
-    questions = json.loads(QUESTIONS.read_text(encoding="utf-8"))
+    questions = json.loads(args.questions.read_text(encoding="utf-8"))
     right, asked, in_top5, records = Counter(), Counter(), Counter(), []
     for q in questions:
         history = [Turn(t["question"], t.get("answer")) for t in q.get("history", [])]
@@ -66,7 +69,7 @@ def main() -> int:
     lines = [
         f"`../shared/bench/data/mixed-docs/corpus`: {report.articles} documents, {report.passages} passages, "
         f"{report.sentences} units (sentences, code blocks, list items, table rows); "
-        f"{sum(asked.values())} questions from `bench/mixed_docs_questions.json`, top_k 5, default settings "
+        f"{sum(asked.values())} questions from `{_shown(args.questions)}`, top_k 5, default settings "
         f"({settings.backend}, QA_MIN_CONFIDENCE {settings.min_confidence}).",
         "",
         "| kind | questions | first quoted sentence right (unanswerable: abstained) | answer in the 5 passages shown |",
@@ -82,8 +85,14 @@ def main() -> int:
     wrong = [r for r in records if not r["right"]]
     if wrong:
         lines += ["", "Wrong: " + "; ".join(f"{r['id']} ({r['kind']}, {r['confidence']:.2f})" for r in wrong) + "."]
-    publish("Mixed documents, the project's own questions (bench/mixed_docs.py)", lines, record=not args.no_record)
+    which = "the project's own questions" if args.questions.resolve() == QUESTIONS else f"questions of {_shown(args.questions)}"
+    publish(f"Mixed documents, {which} (bench/mixed_docs.py)", lines, record=not args.no_record)
     return 0
+
+
+def _shown(path: Path) -> str:
+    path = path.resolve()
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
 if __name__ == "__main__":
