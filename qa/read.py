@@ -40,7 +40,7 @@ class Window:
 
     ``units`` are the sentences inside it (article offsets): the reader gives the best span of each, so
     sentences read together in one window still compete one by one. Empty: the whole window is one unit.
-    ``context`` is read before the text but never answers: the section path, a table's header row.
+    ``context`` is read before the text but never answers (for a table row: the table's header row).
     """
 
     article_id: str
