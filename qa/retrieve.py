@@ -25,8 +25,9 @@ _OTHER_REFERENCES = {"it", "its", "this", "that", "these", "those"}
 _ELLIPSIS_STARTS = ("and ", "what about ", "how about ", "and what", "also ", "what else")
 _NOT_NAMES = frozenset(
     "What When Where Which Who Whom Whose Why How Did Does Do Is Was Are Were Can Could Would Should "
-    "Will Tell Give List Name And But Or The A An In On Of At For To By From With About Please".split()
+    "Will Tell Give List Name And But Or The A An In On Of At For To By From With About Please I If".split()
 )
+_POSSESSIVE = re.compile(r"[’']s?$")
 _CAPITALISED = re.compile(r"[A-Z][\w’'.-]*(?:\s+(?:of|the|de|von|van|al|bin|del|la|[A-Z][\w’'.-]*))*")
 
 
@@ -40,7 +41,7 @@ def subjects(text: str) -> list[str]:
         while tokens and tokens[-1].lower() in {"of", "the", "de", "von", "van", "al", "bin", "del", "la"}:
             tokens = tokens[:-1]
         if tokens:
-            phrase = " ".join(tokens).rstrip("’'s").rstrip("’'")
+            phrase = _POSSESSIVE.sub("", " ".join(tokens))  # "Hyder’s" is Hyder, "Requests" stays Requests
             if phrase and phrase not in found:
                 found.append(phrase)
     return found

@@ -29,6 +29,9 @@ def test_subjects_skip_question_words():
     assert subjects("Who is Nikolai Patrushev?") == ["Nikolai Patrushev"]
     assert subjects("What did Rahmon and Patrushev discuss?") == ["Rahmon", "Patrushev"]
     assert subjects("Tell me about the Shanghai Cooperation Organization") == ["Shanghai Cooperation Organization"]
+    assert subjects("How do I send JSON with Requests?") == ["JSON", "Requests"]  # not "I", not "Request"
+    assert subjects("What was Andrew Hyder’s refrain?") == ["Andrew Hyder"]
+    assert subjects("Did James' friends come?") == ["James"]
 
 
 def test_retriever_ranks_the_matching_passage_first(tiny_assistant, fake_embedder):
