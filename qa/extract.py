@@ -279,13 +279,13 @@ class ReadWeights:
     hold the kind of thing asked (a date for "when", a place for "where"...).
     """
 
-    ranking: float = 4.0
-    bias: float = -1.8987
-    confidence: float = 0.3688
-    margin: float = 0.1694
-    agreement: float = 0.8317
-    typed: float = 1.6252
-    span_typed: float = 0.1325
+    ranking: float = 5.0
+    bias: float = -1.1328
+    confidence: float = 0.2706
+    margin: float = 0.1647
+    agreement: float = 0.7120
+    typed: float = 1.0287
+    span_typed: float = 0.2363
 
 
 class SentenceExtractor:
