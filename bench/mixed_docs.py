@@ -85,7 +85,8 @@ def main() -> int:
     wrong = [r for r in records if not r["right"]]
     if wrong:
         lines += ["", "Wrong: " + "; ".join(f"{r['id']} ({r['kind']}, {r['confidence']:.2f})" for r in wrong) + "."]
-    which = "the project's own questions" if args.questions.resolve() == QUESTIONS else f"questions of {_shown(args.questions)}"
+    own = args.questions.resolve() == QUESTIONS
+    which = "the project's own questions" if own else f"questions of {_shown(args.questions)}"
     publish(f"Mixed documents, {which} (bench/mixed_docs.py)", lines, record=not args.no_record)
     return 0
 
