@@ -62,7 +62,8 @@ def main() -> int:
         asked[q["kind"]] += 1
         right[q["kind"]] += ok
         records.append({"id": q["id"], "kind": q["kind"], "question": q["question"], "right": bool(ok),
-                        "answerable": reply.answerable, "confidence": reply.confidence, "first": first})
+                        "answerable": reply.answerable, "confidence": reply.confidence, "first": first,
+                        "short": reply.short_answer.text if reply.short_answer else None})
     if args.json:
         args.json.write_text(json.dumps(records, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     answerable = [k for k in KINDS if k != "unanswerable"]

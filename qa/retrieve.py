@@ -28,6 +28,8 @@ _NOT_NAMES = frozenset(
     "Will Tell Give List Name And But Or The A An In On Of At For To By From With About Please I If".split()
 )
 _POSSESSIVE = re.compile(r"[’']s?$")
+_ASKS_FOR_A_THING = re.compile(r"^\s*(?:what|which)\b", re.I)
+_CODE_SPAN = re.compile(r"`([^`\n]{2,40})`")
 _CAPITALISED = re.compile(r"[A-Z][\w’'.-]*(?:\s+(?:of|the|de|von|van|al|bin|del|la|[A-Z][\w’'.-]*))*")
 
 
@@ -68,6 +70,11 @@ def expand_query(question: str, history: Sequence[Turn] = ()) -> str:
         names = subjects(turn.question) or subjects(turn.answer or "")[:2]
         if names:
             break
+    last = history[-1]
+    if not personal and last.answer and _ASKS_FOR_A_THING.match(last.question):
+        # "What is the capital of Bhutan?" then "What does its name mean?": "its" may be the capital the
+        # answer named as well as Bhutan, so the answer's own names join the question's
+        names = names + [n for n in answer_names(last.answer, last.question) if n not in names][:2]
     if not names:
         previous = history[-1].question
         return f"{question} ({previous})"
@@ -78,6 +85,20 @@ def expand_query(question: str, history: Sequence[Turn] = ()) -> str:
             suffix = _SUBJECT_PRONOUNS[match.group(1).lower()]
             return question[: match.start()] + names[0] + suffix + question[match.end() :]
     return f"{question} ({', '.join(names)})"
+
+
+def answer_names(answer: str, question: str) -> list[str]:
+    """Names an answer adds to its question: capitalised phrases and `code` the question lacks.
+
+    A capitalised first word is only the sentence's ("Major urban areas …"), unless more follows it.
+    """
+    found = []
+    for name in subjects(answer):
+        single_first_word = " " not in name and answer.lstrip().startswith(name)
+        if not single_first_word and name.lower() not in question.lower():
+            found.append(name)
+    code = [m.group(1) for m in _CODE_SPAN.finditer(answer) if m.group(1).lower() not in question.lower()]
+    return list(dict.fromkeys(code + found))
 
 
 FUSIONS = ("weighted", "rrf", "dense", "bm25")

@@ -1,4 +1,4 @@
-from qa.retrieve import Turn, expand_query, subjects
+from qa.retrieve import Turn, answer_names, expand_query, subjects
 
 
 def test_pronoun_follow_up_takes_the_subject_of_the_last_question():
@@ -23,6 +23,25 @@ def test_subject_found_in_earlier_turns_or_answers():
     assert expand_query("Where was he born?", history) == "Where was Nikolai Patrushev born?"
     history = [Turn("who is the secretary?", "Nikolai Patrushev is the secretary.")]
     assert expand_query("When was he born?", history) == "When was Nikolai Patrushev born?"
+
+
+def test_it_after_a_what_question_may_be_what_the_answer_named():
+    capital = Turn("What is the capital of Bhutan?", "Major urban areas - population: 203,000 THIMPHU (capital) (2018)")
+    assert expand_query("What does its name mean?", [capital]) == "What does its name mean? (Bhutan, THIMPHU)"
+    tool = Turn("What tool does the book use to install Rust?", "We’ll download Rust through `rustup`, a tool.")
+    assert expand_query("How do I update it?", [tool]) == "How do I update it? (Rust, rustup)"
+    # a person is the question's subject, as before; without an answer there is nothing more to borrow
+    assert expand_query("Where was he born?", [Turn("What did Patrushev say?", "Rahmon met Patrushev.")]) == (
+        "Where was Patrushev born?")
+    assert expand_query("What does its name mean?", [Turn("What is the capital of Bhutan?")]) == (
+        "What does its name mean? (Bhutan)")
+
+
+def test_answer_names_are_the_names_the_question_lacks():
+    assert answer_names("Major urban areas: THIMPHU (capital)", "What is the capital of Bhutan?") == ["THIMPHU"]
+    assert answer_names("Rahmon met Nikolai Patrushev in Dushanbe.", "Whom did Rahmon meet?") == [
+        "Nikolai Patrushev", "Dushanbe"]
+    assert answer_names("Run `pip install qa` first.", "How do I install qa?") == ["pip install qa"]
 
 
 def test_subjects_skip_question_words():
