@@ -279,13 +279,13 @@ class ReadWeights:
     hold the kind of thing asked (a date for "when", a place for "where"...).
     """
 
-    ranking: float = 5.0
-    bias: float = -1.1328
-    confidence: float = 0.2706
-    margin: float = 0.1647
-    agreement: float = 0.7120
-    typed: float = 1.0287
-    span_typed: float = 0.2363
+    ranking: float = 4.0
+    bias: float = -1.0846
+    confidence: float = 0.2631
+    margin: float = 0.1656
+    agreement: float = 0.7421
+    typed: float = 1.0052
+    span_typed: float = 0.1797
 
 
 class SentenceExtractor:
