@@ -401,8 +401,10 @@ class SentenceExtractor:
                                         + read.agreement * float(best is ranked[0])
                                         + read.typed * float(answers_kind(best.text, query))
                                         + read.span_typed * float(answers_kind(span_text, query))))
-            if not has_layout(best.text):
-                short = ShortAnswer(text=span_text, article_id=best.article_id, start=reading.start, end=reading.end)
+            tidy = _balanced_span(best, reading.start, reading.end)
+            if not has_layout(best.text) and tidy is not None:
+                short = ShortAnswer(text=_article_slice(best, *tidy), article_id=best.article_id,
+                                    start=tidy[0], end=tidy[1])
         if not answers_kind(best.text, query):
             # "When ...?" answered by a sentence with no date (or "how many" with no number, "where"
             # with no place) is a near miss on the topic, not an answer.
@@ -452,6 +454,26 @@ def _spans_by_sentence(ranked: Sequence[ScoredSentence], readings: Sequence[Read
                     out[sentence] = reading
                 break
     return out
+
+
+def _balanced_span(sentence: ScoredSentence, start: int, end: int) -> tuple[int, int] | None:
+    """The reader's span with its inline code whole, or None when it holds no letter or digit.
+
+    The reader learnt on prose and may cut at a backtick ("rustup` tool"); the span then takes in the
+    backtick it lacks, on whichever side is next to it, so the chat shows "`rustup` tool".
+    """
+    text = _article_slice(sentence, start, end)
+    if not any(c.isalnum() for c in text):
+        return None
+    if text.count("`") % 2:
+        passage = sentence.hit.passage
+        before = passage.text[max(sentence.start, start - 1) - passage.start : start - passage.start]
+        after = passage.text[end - passage.start : min(sentence.end, end + 1) - passage.start]
+        if before == "`":
+            start -= 1
+        elif after == "`":
+            end += 1
+    return start, end
 
 
 def _article_slice(sentence: ScoredSentence, start: int, end: int) -> str:

@@ -90,6 +90,24 @@ def test_no_answer_margin_lowers_the_confidence(tiny_assistant):
     assert sure.answerable and not unsure.answerable
 
 
+def test_short_answer_keeps_inline_code_whole_and_is_never_bare_markup(tiny_assistant):
+    text = "The script installs the `rustup` tool, which installs **Rust** itself."
+    passage = Passage(id="p0", article_id="rust", start=0, end=len(text), text=text,
+                      sentences=(Span(0, len(text)),), hash="h")
+    sentence = ScoredSentence(text=text, article_id="rust", start=0, end=len(text), score=0.9,
+                              hit=Hit(passage=passage, title="Rust", score=1.0, rank=0))
+    ranking = Ranking(sentences=(sentence,), confidence=0.6, hits=(sentence.hit,))
+    extractor = SentenceExtractor(tiny_assistant.store, min_confidence=0.3)
+    cut = text.index("rustup")  # the reader's span starts after the backtick: "rustup` tool"
+    short = extractor.decide("Which tool?", ranking, [Reading(0, "rust", cut, cut + 12, 9.0, -2.0)]).short_answer
+    assert short.text == "`rustup` tool" and text[short.start : short.end] == short.text
+    bold = text.index("**")
+    assert extractor.decide("Which tool?", ranking, [Reading(0, "rust", bold, bold + 2, 9.0, -2.0)]).short_answer is None
+    plain = text.index("Rust")
+    short = extractor.decide("What?", ranking, [Reading(0, "rust", plain, plain + 4, 9.0, -2.0)]).short_answer
+    assert short.text == "Rust"
+
+
 @pytest.fixture(scope="module")
 def reader() -> SpanReader:
     return SpanReader()
