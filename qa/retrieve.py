@@ -76,8 +76,7 @@ def expand_query(question: str, history: Sequence[Turn] = ()) -> str:
         # answer named as well as Bhutan, so the answer's own names join the question's
         names = names + [n for n in answer_names(last.answer, last.question) if n not in names][:2]
     if not names:
-        previous = history[-1].question
-        return f"{question} ({previous})"
+        return f"{question} ({last.question})"
     if personal and len(names) == 1:
         pronoun = re.compile(r"\b(" + "|".join(_SUBJECT_PRONOUNS) + r")\b", re.I)
         match = pronoun.search(question)
@@ -92,12 +91,11 @@ def answer_names(answer: str, question: str) -> list[str]:
 
     A capitalised first word is only the sentence's ("Major urban areas …"), unless more follows it.
     """
-    found = []
-    for name in subjects(answer):
-        single_first_word = " " not in name and answer.lstrip().startswith(name)
-        if not single_first_word and name.lower() not in question.lower():
-            found.append(name)
-    code = [m.group(1) for m in _CODE_SPAN.finditer(answer) if m.group(1).lower() not in question.lower()]
+    asked = question.lower()
+    opening = answer.lstrip()
+    found = [name for name in subjects(answer)
+             if name.lower() not in asked and (" " in name or not opening.startswith(name))]
+    code = [m.group(1) for m in _CODE_SPAN.finditer(answer) if m.group(1).lower() not in asked]
     return list(dict.fromkeys(code + found))
 
 
