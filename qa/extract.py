@@ -279,13 +279,13 @@ class ReadWeights:
     hold the kind of thing asked (a date for "when", a place for "where"...).
     """
 
-    ranking: float = 4.0
-    bias: float = -1.0846
-    confidence: float = 0.2631
-    margin: float = 0.1656
-    agreement: float = 0.7421
-    typed: float = 1.0052
-    span_typed: float = 0.1797
+    ranking: float = 7.0
+    bias: float = -0.9593
+    confidence: float = 0.2221
+    margin: float = 0.1575
+    agreement: float = 0.6459
+    typed: float = 1.1431
+    span_typed: float = 0.1644
 
 
 class SentenceExtractor:
