@@ -85,7 +85,7 @@ _OPPOSITES = dict(pair for a, b in (
 ) for pair in ((a, b), (b, a)))
 _OPPOSITE = re.compile(r"\b(" + "|".join(sorted(map(re.escape, _OPPOSITES), key=len, reverse=True)) + r")\b",
                        re.IGNORECASE)
-# The question's first auxiliary (in its opening 40 characters), negated: a copula takes "not", others their contraction.
+# The question's first auxiliary (in its opening 40 characters) negated: "not" after a copula, else a contraction.
 _NEGATABLE = {"is": "is not", "was": "was not", "are": "are not", "were": "were not", "did": "didn't",
               "does": "doesn't", "do": "don't", "can": "can't", "could": "couldn't", "has": "hasn't",
               "have": "haven't", "had": "hadn't", "will": "won't", "would": "wouldn't", "should": "shouldn't"}
