@@ -30,6 +30,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from qa.text import STOP_WORDS
+
 SHARED_SQUAD = Path(__file__).resolve().parent.parent.parent / "shared" / "bench" / "data" / "squad"
 TRAIN = SHARED_SQUAD / "train-v1.1.reconstructed.json"
 DEV = SHARED_SQUAD / "dev-v1.1.json"
@@ -118,6 +120,81 @@ def near_miss(question: str, context: str, rng: random.Random) -> str | None:
     return question[: verb.start()] + negated + question[verb.end():]
 
 
+# Words whose nearest neighbours are as often their opposites ("lowest" -> "highest", "mandatory" ->
+# "optional") or another unit ("century" -> "decade"): never replaced, never used as a replacement.
+_UNSAFE_SYNONYMS = frozenset(_OPPOSITES) | frozenset(
+    "never always rarely seldom often optional mandatory required newer older newest oldest younger youngest "
+    "without with cannot unable century decade year years month week day hour minute".split())
+
+
+class WordNeighbours:
+    """Near-synonyms from the base model's input word embeddings: the whole-word tokens nearest a word by
+    cosine ("famous" -> "renowned", "slogan" -> "motto"), without other forms of the word itself (the same
+    first four or last five letters: "famously", "infamous", "exclude") and without ``_UNSAFE_SYNONYMS``."""
+
+    def __init__(self, folder: Path, most: int = 3, least_similarity: float = 0.45):
+        import numpy as np
+        from safetensors.numpy import load_file
+
+        weights = load_file(str(Path(folder) / "model.safetensors"))
+        matrix = next(v for k, v in weights.items() if k.endswith("word_embeddings.weight")).astype(np.float32)
+        vocabulary = (Path(folder) / "vocab.txt").read_text(encoding="utf-8").splitlines()[: len(matrix)]
+        self._np = np
+        self._index = {token: i for i, token in enumerate(vocabulary)}
+        self._vocabulary = vocabulary
+        self._unit = matrix / np.linalg.norm(matrix, axis=1, keepdims=True)
+        self._candidate = np.array([t.isalpha() and t.islower() and len(t) >= 3 and t not in _UNSAFE_SYNONYMS
+                                    for t in vocabulary])
+        self.most, self.least_similarity = most, least_similarity
+        self._cache: dict[str, list[str]] = {}
+
+    def __call__(self, word: str) -> list[str]:
+        if word not in self._cache:
+            self._cache[word] = self._nearest(word)
+        return self._cache[word]
+
+    def _nearest(self, word: str) -> list[str]:
+        at = self._index.get(word)
+        if at is None or word in _UNSAFE_SYNONYMS:
+            return []
+        similarity = self._unit @ self._unit[at]
+        out = []
+        for i in self._np.argsort(-similarity)[:50].tolist():
+            other = self._vocabulary[i]
+            if similarity[i] < self.least_similarity or len(out) == self.most:
+                break
+            if (self._candidate[i] and other[:4] != word[:4] and other[-5:] != word[-5:]
+                    and not other.endswith(word) and not word.endswith(other)):
+                out.append(other)
+        return out
+
+
+_REWORDABLE = re.compile(r"\b[a-z]{4,}\b")
+
+
+def reword(question: str, context: str, neighbours, rng: random.Random) -> str | None:
+    """The question with one or two of the words it shares with the paragraph replaced by near-synonyms the
+    paragraph does not use ("Who was famous for ..." -> "Who was renowned for ..."): still answered by the
+    paragraph, but no longer by matching its words, as when a user words a question differently. Names
+    (capitalised) and numbers stay: changing those makes a question the paragraph does not answer
+    (``swap_entity``). None when no word can be replaced."""
+    used = {w.lower() for w in re.findall(r"[A-Za-z]+", context)}
+    choices = []
+    for match in _REWORDABLE.finditer(question):
+        if match.start() and match.group() in used and match.group() not in STOP_WORDS:
+            synonyms = [n for n in neighbours(match.group()) if n not in used and n not in STOP_WORDS]
+            if synonyms:
+                choices.append((match, synonyms))
+    if not choices:
+        return None
+    picked = sorted(rng.sample(choices, min(len(choices), rng.choice((1, 2)))), key=lambda c: c[0].start())
+    parts, at = [], 0
+    for match, synonyms in picked:
+        parts += [question[at : match.start()], rng.choice(synonyms)]
+        at = match.end()
+    return "".join(parts) + question[at:]
+
+
 def cut_answer(context: str, answer: dict, splitter) -> str | None:
     """The paragraph without the sentences that hold the answer, or None when nothing else is left or the
     answer's words still appear in what is left.
@@ -135,7 +212,7 @@ def cut_answer(context: str, answer: dict, splitter) -> str | None:
 
 
 def examples(dataset: Path, seed: int, negatives: float, adversarial: float = 0.0,
-             cut: float = 0.0, near: float = 0.0) -> list[dict]:
+             cut: float = 0.0, near: float = 0.0, reworded: float = 0.0, neighbours=None) -> list[dict]:
     """(question, context, answer_start or -1, answer text) in a fixed shuffled order."""
     data = json.loads(Path(dataset).read_text(encoding="utf-8"))["data"]
     rng = random.Random(seed)
@@ -174,6 +251,12 @@ def examples(dataset: Path, seed: int, negatives: float, adversarial: float = 0.
                     edited = near_miss(qa["question"], paragraph["context"], rng)
                     if edited is not None:
                         out.append(_example(edited, paragraph["context"]))
+                if reworded and rng.random() < reworded:
+                    if neighbours is None:
+                        neighbours = WordNeighbours(base_model_folder())
+                    edited = reword(qa["question"], paragraph["context"], neighbours, rng)
+                    if edited is not None:
+                        out.append(_example(edited, paragraph["context"], answer))
     rng.shuffle(out)
     return out
 
@@ -356,7 +439,8 @@ def train(args) -> dict:
     torch.set_num_threads(args.threads or os.cpu_count() or 1)
     state = json.loads((args.resume / "training.json").read_text()) if args.resume else {}
     reader = Reader(args.resume or base_model_folder())
-    data = examples(args.data, args.seed, args.negatives, args.adversarial, args.cut_answer, args.near_miss)
+    data = examples(args.data, args.seed, args.negatives, args.adversarial, args.cut_answer, args.near_miss,
+                    args.reword)
     step = resumed = int(state.get("step", 0))  # a resumed run continues the same learning-rate schedule
     total_steps = args.steps or math.ceil(len(data) / args.batch_size)
     # A phase of its own (a second pass after the first epoch's schedule ran out) warms up and decays over
@@ -416,12 +500,14 @@ def _save(reader: Reader, args, step: int, total_steps: int, examples_count: int
                   "adversarial": args.adversarial, "cut_answer": args.cut_answer, "lr": args.lr}
     if args.near_miss:
         this_phase["near_miss"] = args.near_miss
+    if args.reword:
+        this_phase["reword"] = args.reword
     if args.phase_steps:
         this_phase.update(phase_steps=args.phase_steps, seed=args.seed)
     if args.tune_data:
         this_phase.update(tune_data=Path(args.tune_data).name,
                           tune_data_sha256=hashlib.sha256(Path(args.tune_data).read_bytes()).hexdigest())
-    settings = ("negatives", "adversarial", "cut_answer", "lr", "tune_data", "near_miss", "phase_steps")
+    settings = ("negatives", "adversarial", "cut_answer", "lr", "tune_data", "near_miss", "reword", "phase_steps")
     if phases and all((phases[-1].get(k) or 0) == (this_phase.get(k) or 0) for k in settings):
         phases[-1]["to_step"] = step  # the same settings continued: one phase
     else:
@@ -464,6 +550,11 @@ def model_card(record: dict, evaluation: str = "") -> str:
             " From the phase that sets `--near-miss`, a share of questions is also asked of its own paragraph"
             ' as a near miss, one word swapped for its opposite ("first" for "last") or its verb negated'
             ' ("was not"), labelled "no answer".')
+    reworded = ("" if not any(p.get("reword") for p in record.get("phases", [])) else
+                " From the phase that sets `--reword`, a share of questions is also asked of its own paragraph with"
+                " one or two of the words they share replaced by near-synonyms the paragraph does not use (the base"
+                ' model\'s nearest input embeddings: "famous" -> "renowned"), keeping the answer: questions worded'
+                " differently from the text.")
     passes = "".join(
         f" Steps {p['from_step']}–{p['to_step']} are a further pass with a schedule of its own (5% warm-up to lr"
         f" {p['lr']}, linear decay over {p['phase_steps']} steps) over a fresh draw of the data (seed {p['seed']})."
@@ -489,6 +580,8 @@ def model_card(record: dict, evaluation: str = "") -> str:
             command += f" --tune-data {phase['tune_data']} --lr {phase['lr']}"
         if phase.get("near_miss"):
             command += f" --near-miss {phase['near_miss']}"
+        if phase.get("reword"):
+            command += f" --reword {phase['reword']}"
         if phase.get("phase_steps"):
             command += f" --phase-steps {phase['phase_steps']} --lr {phase['lr']} --seed {phase['seed']}"
         if stop != record["total_steps"]:
@@ -515,7 +608,7 @@ Step {record['step']} of {record['total_steps']} planned
 - **Data**: SQuAD v1.1 train (`{record['data']}`, sha256 `{record['data_sha256']}`), Rajpurkar et al.
   2016, licence CC BY-SA 4.0. Each question with its paragraph, and with probability
   {record['negatives']} also with a paragraph that does not hold the answer (70% from the same
-  article, else any) labelled "no answer" (the [CLS] span).{adversarial}{cut}{near}{tuning}{passes}
+  article, else any) labelled "no answer" (the [CLS] span).{adversarial}{cut}{near}{reworded}{tuning}{passes}
 - **Settings**: question + paragraph up to {record['max_tokens']} tokens, batch {record['batch_size']},
   AdamW lr {record['lr']} with 5% warm-up and linear decay, seed {record['seed']}, fp16 weights.
 - **Measured**: {measured}. Last training loss {record['recent_loss']}.
@@ -545,6 +638,8 @@ def main(argv: list[str] | None = None) -> int:
                         "paragraph with the sentence holding the answer cut out, as 'no answer'")
     parser.add_argument("--near-miss", type=float, default=0.0, help="share of questions also asked of their own "
                         "paragraph with a word swapped for its opposite or the verb negated, as 'no answer'")
+    parser.add_argument("--reword", type=float, default=0.0, help="share of questions also asked of their own "
+                        "paragraph with one or two shared words replaced by near-synonyms, keeping the answer")
     parser.add_argument("--phase-steps", type=int, default=0, help="after --resume: a further pass of this many "
                         "steps with its own warm-up and decay, over a fresh draw of the data (set --seed)")
     parser.add_argument("--tune-data", type=Path, help="a SQuAD 2.0-format training file (unanswerable questions "

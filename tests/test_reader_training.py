@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.reader_training import cut_answer, encode, examples, main, near_miss, swap_entity
+from qa.reader_training import cut_answer, encode, examples, main, near_miss, reword, swap_entity
 
 FIXTURE = {"version": "1.1", "data": [
     {"title": "Bridge", "paragraphs": [
@@ -107,6 +107,46 @@ def test_near_miss_examples_are_extra_no_answer_examples_and_off_by_default(tiny
     assert all(e["question"] not in originals and e["context"] in originals.values() for e in extra)
     assert "Where was coffee last cultivated?" in {e["question"] for e in extra}
 
+def test_word_neighbours_are_near_synonyms_not_other_forms_or_opposites():
+    from qa.reader_training import WordNeighbours, base_model_folder
+
+    neighbours = WordNeighbours(base_model_folder())
+    assert "renowned" in neighbours("famous") and "motto" in neighbours("slogan")
+    assert not any(n.startswith("famo") or n.endswith("famous") for n in neighbours("famous"))
+    # words whose neighbours are their opposites stay, and opposites are never offered
+    assert neighbours("lowest") == [] and neighbours("mandatory") == []
+    assert "rarely" not in neighbours("frequently") and "highest" not in neighbours("tallest")
+    assert neighbours("notaword") == []
+
+
+def test_rewording_swaps_shared_words_for_synonyms_the_paragraph_does_not_use():
+    import random
+
+    context = "The Golden Gate Bridge opened in 1937. It was designed by Joseph Strauss."
+    synonyms = {"designed": ["engineered", "opened"], "bridge": ["viaduct"], "golden": ["gilded"]}.get
+    reworded = {reword("Who designed the bridge?", context, lambda w: synonyms(w, []), random.Random(seed))
+                for seed in range(40)}
+    # "opened" is the paragraph's own word: offering it would keep the match the rewording removes
+    assert reworded == {"Who engineered the bridge?", "Who designed the viaduct?", "Who engineered the viaduct?"}
+    # names (capitalised), numbers and the paragraph's missing words stay; nothing to swap: None
+    assert reword("Who opened the Golden Gate in 1937?", context, lambda w: synonyms(w, []), random.Random(0)) is None
+    assert reword("Who painted the fence?", context, lambda w: synonyms(w, []), random.Random(0)) is None
+
+
+def test_reworded_examples_are_extra_answerable_examples_and_off_by_default(tiny_squad):
+    synonyms = {"designed": ["engineered"], "painted": ["coloured"], "cultivated": ["farmed"]}
+    plain = examples(tiny_squad, seed=1, negatives=0.0)
+    assert examples(tiny_squad, seed=1, negatives=0.0, reworded=0.0) == plain
+    drawn = examples(tiny_squad, seed=1, negatives=0.0, reworded=1.0, neighbours=lambda w: synonyms.get(w, []))
+    originals = {(e["context"], e["start"], e["text"]) for e in plain}
+    extra = [e for e in drawn if e["question"] not in {o["question"] for o in plain}]
+    assert len(drawn) == len(plain) + len(extra)
+    assert {e["question"] for e in extra} == {"Who engineered the bridge?", "What colour is the bridge coloured?",
+                                             "Where was coffee first farmed?"}
+    # the same paragraph and the same answer span: still answerable
+    assert all((e["context"], e["start"], e["text"]) in originals and e["start"] >= 0 for e in extra)
+
+
 def test_cutting_the_answer_sentence_leaves_the_topic_without_the_fact():
     from qa.chunk import SentenceSplitter
 
@@ -194,7 +234,7 @@ def test_a_further_pass_has_a_schedule_of_its_own_and_the_card_says_so(tiny_squa
     # the first schedule has run out: resuming it would not move the weights; a pass of its own does
     again = tmp_path / "again"
     assert main(["--out", str(again), "--resume", str(first), "--phase-steps", "3", "--lr", "5e-05", "--seed", "5",
-                 "--near-miss", "1.0", *common]) == 0
+                 "--near-miss", "1.0", "--reword", "1.0", *common]) == 0
     record = json.loads((again / "training.json").read_text())
     assert (record["step"], record["total_steps"], record["lr"], record["seed"]) == (5, 5, 1e-4, 13)
     phase = record["phases"][-1]
@@ -202,8 +242,9 @@ def test_a_further_pass_has_a_schedule_of_its_own_and_the_card_says_so(tiny_squa
         == (2, 5, 3, 5, 1.0)
     assert (again / "model.safetensors").read_bytes() != (first / "model.safetensors").read_bytes()
     card = (again / "MODEL_CARD.md").read_text()
-    assert "--resume qa/models/reader --near-miss 1.0 --phase-steps 3 --lr 5e-05 --seed 5`" in card
+    assert "--resume qa/models/reader --near-miss 1.0 --reword 1.0 --phase-steps 3 --lr 5e-05 --seed 5`" in card
     assert "Steps 2–5 are a further pass with a schedule of its own" in card and "its verb negated" in card
+    assert "near-synonyms the paragraph does not use" in card and phase["reword"] == 1.0
 
 V2_FIXTURE = {"version": "v2.0", "data": [
     {"title": "Tea", "paragraphs": [
