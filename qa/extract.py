@@ -279,13 +279,13 @@ class ReadWeights:
     hold the kind of thing asked (a date for "when", a place for "where"...).
     """
 
-    ranking: float = 7.0
-    bias: float = -0.9593
-    confidence: float = 0.2221
-    margin: float = 0.1575
-    agreement: float = 0.6459
-    typed: float = 1.1431
-    span_typed: float = 0.1644
+    ranking: float = 4.0
+    bias: float = -1.1368
+    confidence: float = 0.2328
+    margin: float = 0.1725
+    agreement: float = 0.7986
+    typed: float = 0.9984
+    span_typed: float = 0.2316
 
 
 class SentenceExtractor:

@@ -103,12 +103,7 @@ def test_paraphrased_questions_get_the_right_fact(client, seed_assistant_on, que
         "What is the population of Tajikistan?",
     ],
 )
-def test_out_of_corpus_and_unsaid_questions_abstain(client, question, request):
-    if question.startswith("Which football club"):
-        # Strict: when the reader learns to abstain here, this marker must go.
-        request.applymarker(pytest.mark.xfail(strict=True, reason=(
-            "issue 17, open: the reader's 'no answer' is weak on on-topic questions; the step-11576 reader "
-            "answers this one at confidence 0.58 on the FAISS store, and on Milvus too (step 9576: 0.52 and 0.36)")))
+def test_out_of_corpus_and_unsaid_questions_abstain(client, question):
     body = ask(client, question)
     assert body["answerable"] is False and body["sentences"] == [] and body["citations"] == []
     assert body["confidence"] < 0.5
