@@ -30,6 +30,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
+
 from qa.text import STOP_WORDS
 
 SHARED_SQUAD = Path(__file__).resolve().parent.parent.parent / "shared" / "bench" / "data" / "squad"
@@ -133,13 +135,11 @@ class WordNeighbours:
     first four or last five letters: "famously", "infamous", "exclude") and without ``_UNSAFE_SYNONYMS``."""
 
     def __init__(self, folder: Path, most: int = 3, least_similarity: float = 0.45):
-        import numpy as np
         from safetensors.numpy import load_file
 
         weights = load_file(str(Path(folder) / "model.safetensors"))
         matrix = next(v for k, v in weights.items() if k.endswith("word_embeddings.weight")).astype(np.float32)
         vocabulary = (Path(folder) / "vocab.txt").read_text(encoding="utf-8").splitlines()[: len(matrix)]
-        self._np = np
         self._index = {token: i for i, token in enumerate(vocabulary)}
         self._vocabulary = vocabulary
         self._unit = matrix / np.linalg.norm(matrix, axis=1, keepdims=True)
@@ -159,7 +159,7 @@ class WordNeighbours:
             return []
         similarity = self._unit @ self._unit[at]
         out = []
-        for i in self._np.argsort(-similarity)[:50].tolist():
+        for i in np.argsort(-similarity)[:50].tolist():
             other = self._vocabulary[i]
             if similarity[i] < self.least_similarity or len(out) == self.most:
                 break
