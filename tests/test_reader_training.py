@@ -107,6 +107,7 @@ def test_near_miss_examples_are_extra_no_answer_examples_and_off_by_default(tiny
     assert all(e["question"] not in originals and e["context"] in originals.values() for e in extra)
     assert "Where was coffee last cultivated?" in {e["question"] for e in extra}
 
+
 def test_word_neighbours_are_near_synonyms_not_other_forms_or_opposites():
     from qa.reader_training import WordNeighbours, base_model_folder
 
