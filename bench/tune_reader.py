@@ -11,6 +11,9 @@ in the workdir). Then it fits:
 
 - ``ranking``: the weight of the ranking's logit against the span score when choosing the first
   sentence (a grid; sentence hit@1 and short-answer EM/F1 printed for each value);
+- ``read_further_below``: below which best "no answer" margin in the first windows the reader also
+  reads the windows of the next ``QA_READ_FURTHER`` sentences (a grid, "never" included; the further
+  windows are read for every question here, so each threshold is a choice among recorded readings);
 - the confidence model (logistic; answerable questions labelled by whether the first sentence
   holds an answer, the unanswerable ones 0), with hit@1 and "no answer" on the unanswerable per
   threshold.
@@ -78,29 +81,38 @@ def collect(workdir: Path, limit: int | None, windows: int) -> list[dict]:
         ranking = engine.extractor.rank(q["question"], vector, hits, 5, tokens)
         readings = assistant.reader.read(q["question"], windows_around(ranking.sentences, windows,
                                                                        context=engine.reading_context))
-        sentences = []
-        for rank, s in enumerate(ranking.sentences[:8]):
-            passage = s.hit.passage
-            best = None
-            for r in readings:
-                if r.article_id == s.article_id and s.start <= r.start < s.end and math.isfinite(r.span_score):
-                    if best is None or r.span_score > best.span_score:
-                        best = r
-            span = passage.text[best.start - passage.start: best.end - passage.start] if best else None
-            sentences.append({
-                "rank": rank, "probability": s.score, "right": contains_answer(s.text, q["answers"]),
-                "span": span, "span_score": best.span_score if best else None,
-                "margin": best.margin if best else None,
-                "typed": bool(answers_kind(s.text, q["question"])),
-                "span_typed": bool(span and answers_kind(span, q["question"])),
-            })
+        further = assistant.reader.read(q["question"], windows_around(ranking.sentences[windows:],
+                                                                      settings.read_further,
+                                                                      context=engine.reading_context))
         records.append({"question": q["question"], "article": q["article"], "answers": q["answers"],
                         "confidence": ranking.confidence,
                         "top_margin": max((r.margin for r in readings if math.isfinite(r.span_score)), default=None),
-                        "sentences": sentences})
+                        "sentences": _candidates(q, ranking.sentences, readings, answers_kind),
+                        "sentences_further": _candidates(q, ranking.sentences, [*readings, *further], answers_kind)})
         if (n + 1) % 500 == 0:
             print(f"{n + 1} questions, {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
     return records
+
+
+def _candidates(q: dict, ranked, readings, answers_kind) -> list[dict]:
+    """The best 10 ranked sentences, each with its best span among ``readings`` (None when not read)."""
+    sentences = []
+    for rank, s in enumerate(ranked[:10]):
+        passage = s.hit.passage
+        best = None
+        for r in readings:
+            if r.article_id == s.article_id and s.start <= r.start < s.end and math.isfinite(r.span_score):
+                if best is None or r.span_score > best.span_score:
+                    best = r
+        span = passage.text[best.start - passage.start: best.end - passage.start] if best else None
+        sentences.append({
+            "rank": rank, "probability": s.score, "right": contains_answer(s.text, q["answers"]),
+            "span": span, "span_score": best.span_score if best else None,
+            "margin": best.margin if best else None,
+            "typed": bool(answers_kind(s.text, q["question"])),
+            "span_typed": bool(span and answers_kind(span, q["question"])),
+        })
+    return sentences
 
 
 def _logit(p: float) -> float:
@@ -108,11 +120,33 @@ def _logit(p: float) -> float:
     return math.log(p / (1 - p))
 
 
-def choose(record: dict, weight: float) -> dict | None:
-    read = [s for s in record["sentences"] if s["span_score"] is not None]
+def choose(record: dict, weight: float, further_below: float | None = None) -> dict | None:
+    """The first quoted sentence, reading further when the first windows' best margin is below ``further_below``."""
+    candidates = record["sentences_further" if _reads_further(record, further_below) else "sentences"]
+    read = [s for s in candidates if s["span_score"] is not None]
     if not read:
-        return record["sentences"][0] if record["sentences"] else None
+        return candidates[0] if candidates else None
     return max(read, key=lambda s: weight * _logit(s["probability"]) + s["span_score"])
+
+
+def _reads_further(record: dict, further_below: float | None) -> bool:
+    margin = record["top_margin"] if record["top_margin"] is not None else -20.0
+    return further_below is not None and margin < further_below and "sentences_further" in record
+
+
+def _answer_scores(answerable: list[dict], weight: float, further_below: float | None) -> tuple[float, float, float]:
+    """Sentence hit@1, short-answer EM and F1 over the answerable questions."""
+    hit = em = f1 = 0.0
+    for r in answerable:
+        chosen = choose(r, weight, further_below)
+        if chosen is None:
+            continue
+        hit += chosen["right"]
+        if chosen["span"]:
+            em += max(exact_match(chosen["span"], g) for g in r["answers"])
+            f1 += max(f1_score(chosen["span"], g) for g in r["answers"])
+    n = len(answerable)
+    return hit / n, em / n, f1 / n
 
 
 def confidence_row(record: dict, chosen: dict) -> list[float]:
@@ -125,23 +159,23 @@ def fit(records: list[dict]) -> None:
     answerable = [r for r in records if r["answers"]]
     unanswerable = [r for r in records if not r["answers"]]
     print(f"{len(answerable)} answerable, {len(unanswerable)} unanswerable questions (articles 1–24)")
-    print("| ranking weight | sentence hit@1 | short EM | short F1 |")
-    best_weight, best_hit = 1.0, -1.0
+    further_grid = (None, -6.0, -4.0, -3.0, -2.0, -1.0, 0.0)
+    print("sentence hit@1 (short EM) by ranking weight and the margin below which the reader reads further:")
+    print("| ranking weight | " + " | ".join("never" if f is None else str(f) for f in further_grid) + " |")
+    best_weight, best_further, best_score = 1.0, None, -1.0
     for weight in (0.0, 0.5, 1.0, 2.0, 3.0, 4.0, 5.0, 7.0, 10.0, 15.0, 100.0):
-        hit = em = f1 = 0.0
-        for r in answerable:
-            chosen = choose(r, weight)
-            if chosen is None:
-                continue
-            hit += chosen["right"]
-            if chosen["span"]:
-                em += max(exact_match(chosen["span"], g) for g in r["answers"])
-                f1 += max(f1_score(chosen["span"], g) for g in r["answers"])
-        n = len(answerable)
-        print(f"| {weight} | {hit / n:.4f} | {em / n:.4f} | {f1 / n:.4f} |")
-        if hit / n + em / n > best_hit:
-            best_weight, best_hit = weight, hit / n + em / n
-    chosen = [choose(r, best_weight) for r in records]
+        cells = []
+        for further in further_grid:
+            hit, em, _ = _answer_scores(answerable, weight, further)
+            cells.append(f"{hit:.4f} ({em:.4f})")
+            if hit + em > best_score + 1e-9:
+                best_weight, best_further, best_score = weight, further, hit + em
+        print(f"| {weight} | " + " | ".join(cells) + " |")
+    hit, em, f1 = _answer_scores(answerable, best_weight, best_further)
+    print(f"chosen: ranking weight {best_weight}, read further below {best_further}: hit@1 {hit:.4f}, "
+          f"short EM {em:.4f}, F1 {f1:.4f}; reads further on "
+          f"{np.mean([_reads_further(r, best_further) for r in records]):.1%} of the questions")
+    chosen = [choose(r, best_weight, best_further) for r in records]
     usable = [(r, c) for r, c in zip(records, chosen) if c is not None]
     x = np.array([confidence_row(r, c) for r, c in usable])
     y = np.array([float(bool(r["answers"]) and c["right"]) for r, c in usable])
@@ -175,8 +209,10 @@ def fit(records: list[dict]) -> None:
         inside = is_answerable & (p >= lo) & (p < lo + 0.1)
         if inside.sum():
             print(f"  {lo:.1f}–{lo + 0.1:.1f}: {y[inside].mean():.3f} of {int(inside.sum())}")
-    print(f"\nReadWeights(ranking={best_weight}, bias={w[0]:.4f}, confidence={w[1]:.4f}, margin={w[2]:.4f}, "
-          f"agreement={w[3]:.4f}, typed={w[4]:.4f}, span_typed={w[5]:.4f})")
+    further = "float('-inf')" if best_further is None else best_further
+    print(f"\nReadWeights(read_further_below={further}, ranking={best_weight}, bias={w[0]:.4f}, "
+          f"confidence={w[1]:.4f}, margin={w[2]:.4f}, agreement={w[3]:.4f}, typed={w[4]:.4f}, "
+          f"span_typed={w[5]:.4f})")
 
 
 def main() -> int:

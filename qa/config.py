@@ -46,6 +46,7 @@ class Settings:
     min_confidence: float = 0.3
     reader: str = "bundled"
     read_windows: int = 3
+    read_further: int = 3
     reader_threads: int = 2
     fusion: str = "weighted"
     dense_weight: float = 0.7
@@ -108,6 +109,8 @@ class Settings:
             problems.append(f"QA_READER_THREADS={self.reader_threads} must be between 1 and 64")
         if not 0 <= self.read_windows <= 10:
             problems.append(f"QA_READ_WINDOWS={self.read_windows} must be between 0 and 10")
+        if not 0 <= self.read_further <= 10:
+            problems.append(f"QA_READ_FURTHER={self.read_further} must be between 0 and 10")
         if self.reader not in ("bundled", "off") and not Path(self.reader).is_dir():
             problems.append(f"QA_READER={self.reader!r} must be bundled, off or a folder written by "
                             "python -m qa.reader_training")
@@ -190,6 +193,8 @@ SETTINGS_DOC = {
     "run with int8 weights exported once into ~/.cache/qa/onnx), off (sentences and short answers by the "
     "lexical ranking alone), or a folder written by python -m qa.reader_training",
     "read_windows": "candidate sentences the reader reads per question, each with its neighbours (0: no reader)",
+    "read_further": "when the reader finds no likely answer in those windows, the next sentences down the ranking "
+    "it reads too, each with its neighbours (a reworded question's answer often ranks 4th to 6th; 0: never)",
     "reader_threads": "threads the reader uses for one question (they sleep rather than spin between runs, so "
                       "concurrent questions share the cores)",
     "fusion": "how dense and BM25 retrieval combine: weighted (default), rrf, dense or bm25",

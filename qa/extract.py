@@ -275,17 +275,19 @@ class ReadWeights:
 
     The first quoted sentence maximises ``ranking * logit(sentence probability) + span score``; the
     confidence is a logistic model over the ranking's confidence (as a logit), the best "no answer"
-    margin, whether reader and ranking agree on the sentence, and whether the sentence and the span
-    hold the kind of thing asked (a date for "when", a place for "where"...).
+    margin in the first windows read, whether reader and ranking agree on the sentence, and whether the
+    sentence and the span hold the kind of thing asked (a date for "when", a place for "where"...).
+    When that margin is below ``read_further_below``, the reader also reads further down the ranking.
     """
 
+    read_further_below: float = -2.0
     ranking: float = 4.0
-    bias: float = -1.1368
-    confidence: float = 0.2328
-    margin: float = 0.1725
-    agreement: float = 0.7986
-    typed: float = 0.9984
-    span_typed: float = 0.2316
+    bias: float = -1.2405
+    confidence: float = 0.2276
+    margin: float = 0.1704
+    agreement: float = 0.8037
+    typed: float = 1.1124
+    span_typed: float = 0.2422
 
 
 class SentenceExtractor:
@@ -375,19 +377,28 @@ class SentenceExtractor:
         lexical = query_tokens is None or self.store.tokens is None
         return Ranking(sentences=tuple(ranked), confidence=confidence, hits=tuple(kept), lexical=lexical)
 
-    def decide(self, query: str, ranking: Ranking, readings: Sequence[Reading] = ()) -> Extraction:
+    def reads_further(self, readings: Sequence[Reading]) -> bool:
+        """Whether the reader found no likely answer in the windows it read first (``ReadWeights``), so the
+        windows of sentences further down the ranking are worth reading: a reworded question's answer
+        often ranks fourth to sixth."""
+        return bool(readings) and _best_margin(readings) < self.read_weights.read_further_below
+
+    def decide(self, query: str, ranking: Ranking, readings: Sequence[Reading] = (),
+               further: Sequence[Reading] = ()) -> Extraction:
         """What to quote (or to abstain), from the ranked sentences and, where given, the reader's spans.
 
         With readings, the first quoted sentence is the one holding the best span by the reader and the
         ranking together (``ReadWeights``), the short answer is that span, and the confidence reads the
-        reader's "no answer" margin beside the ranking's confidence.
+        reader's "no answer" margin beside the ranking's confidence. ``further`` are the readings of the
+        windows read after ``reads_further``: their spans compete for the quote, but the margin stays that
+        of the first windows, so reading more never makes a reply surer (what the weights were fitted on).
         """
         w = self.lexical_weights if ranking.lexical else self.weights
         ranked = list(ranking.sentences)
         if not ranked:
             return Extraction(sentences=(), confidence=0.0, answerable=False, hits=ranking.hits)
         confidence = ranking.confidence
-        spans = _spans_by_sentence(ranked, readings)
+        spans = _spans_by_sentence(ranked, [*readings, *further])
         best = ranked[0]
         short = None
         if spans:
@@ -395,9 +406,8 @@ class SentenceExtractor:
             best = max(spans, key=lambda s: read.ranking * _logit(s.score) + spans[s].span_score)
             reading = spans[best]
             span_text = _article_slice(best, reading.start, reading.end)
-            top = max(spans.values(), key=lambda r: r.margin)
             confidence = float(_sigmoid(read.bias + read.confidence * _logit(ranking.confidence)
-                                        + read.margin * min(top.margin, _MAX_READ_MARGIN)
+                                        + read.margin * min(_best_margin(readings), _MAX_READ_MARGIN)
                                         + read.agreement * float(best is ranked[0])
                                         + read.typed * float(answers_kind(best.text, query))
                                         + read.span_typed * float(answers_kind(span_text, query))))
@@ -432,6 +442,11 @@ class SentenceExtractor:
 
 
 _MAX_READ_MARGIN = 20.0
+_NO_SPAN_MARGIN = -20.0  # the margin of windows where no span could be read (all cut off by the token limit)
+
+
+def _best_margin(readings: Sequence[Reading]) -> float:
+    return max((r.margin for r in readings if math.isfinite(r.span_score)), default=_NO_SPAN_MARGIN)
 
 
 def _logit(probability: float) -> float:

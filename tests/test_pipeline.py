@@ -221,3 +221,39 @@ def test_an_embedder_without_token_vectors_builds_an_index_answered_with_lexical
     assert not report.up_to_date and upgrade.calls == report.sentences == report.embedded  # sentences again
     assert report.reused == report.passages  # passages reused, and nothing counted both ways
     assert Assistant.load(tiny_settings, upgrade).store.tokens is not None
+
+
+class _RecordingReader:
+    """Stands in for the span reader: every unit reads with the given margin; the windows read are kept."""
+
+    def __init__(self, margin: float):
+        self.margin, self.calls = margin, []
+
+    def read(self, question, windows):
+        from qa.read import Reading
+
+        self.calls.append(list(windows))
+        return [Reading(row, w.article_id, lo, lo + 1, 1.0, 1.0 - self.margin)
+                for row, w in enumerate(windows) for lo, _ in (w.units or ((w.start, 0),))]
+
+
+@pytest.mark.parametrize(("margin", "further", "rounds"), [(-9.0, 3, 2), (5.0, 3, 1), (-9.0, 0, 1)])
+def test_the_reader_reads_further_down_the_ranking_only_when_the_first_windows_hold_no_answer(
+        tiny_assistant, margin, further, rounds):
+    from dataclasses import replace
+
+    from qa.read import windows_around
+
+    reader = _RecordingReader(margin)
+    tiny_assistant.reader = reader
+    tiny_assistant.settings = replace(tiny_assistant.settings, read_windows=1, read_further=further)
+    question = "Which country is the largest coffee producer?"
+    tiny_assistant.ask(question)
+    assert len(reader.calls) == rounds
+    engine = tiny_assistant._engine
+    vector, tokens = tiny_assistant._embed_query(question)
+    hits = engine.retriever.retrieve(question, vector, tiny_assistant.settings.rerank_pool, None)
+    ranked = engine.extractor.rank(question, vector, hits, 5, tokens).sentences
+    assert reader.calls[0] == windows_around(ranked, 1, context=engine.reading_context)
+    if rounds == 2:  # the next sentences down the ranking, after the one read first
+        assert reader.calls[1] == windows_around(ranked[1:], further, context=engine.reading_context)

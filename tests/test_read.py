@@ -90,6 +90,28 @@ def test_no_answer_margin_lowers_the_confidence(tiny_assistant):
     assert sure.answerable and not unsure.answerable
 
 
+def test_reading_further_may_change_the_quote_but_never_the_confidence(tiny_assistant):
+    ranked = ranked_sentences([0, 1, 3, 2])  # the answer sentence ranks fourth
+    extractor = SentenceExtractor(tiny_assistant.store, min_confidence=0.3)
+    below = extractor.read_weights.read_further_below
+    off_topic = ARTICLE.index("130")
+    first = [Reading(0, "volcanoes", off_topic, off_topic + 3, 1.0, 1.0 - below + 2.0)]  # margin below the bar
+    assert extractor.reads_further(first)
+    assert not extractor.reads_further([Reading(0, "volcanoes", off_topic, off_topic + 3, 1.0, 1.0 - below - 0.5)])
+    assert not extractor.reads_further([])  # nothing was read: no reader, nothing to read further for
+    at = ARTICLE.index("2010")
+    further = [Reading(0, "volcanoes", at, at + 4, 14.0, -6.0)]
+    ranking = Ranking(sentences=tuple(ranked), confidence=0.6, hits=(ranked[0].hit,))
+    question = "When did Eyjafjallajökull erupt?"
+    alone = extractor.decide(question, ranking, first)
+    assert alone.sentences[0].text.startswith("Iceland has about 130")
+    read_on = extractor.decide(question, ranking, first, further)
+    assert read_on.sentences[0].text.startswith("Eyjafjallajökull erupted in 2010")
+    assert read_on.short_answer.text == "2010"
+    # the margin is the first windows' (what the confidence was fitted on): further spans do not raise it
+    assert read_on.confidence <= extractor.decide(question, ranking, [*first, *further]).confidence
+
+
 def test_short_answer_keeps_inline_code_whole_and_is_never_bare_markup(tiny_assistant):
     text = "The script installs the `rustup` tool, which installs **Rust** itself."
     passage = Passage(id="p0", article_id="rust", start=0, end=len(text), text=text,

@@ -23,7 +23,7 @@ from qa.read import SpanReader, windows_around
 from qa.retrieve import Retriever, Turn, expand_query
 from qa.stores import IndexMismatch, IndexProblem, IndexStore
 from qa.tokens import TokenVectors
-from qa.types import Article, Reply, RetrievedPassage
+from qa.types import Article, Reply, RetrievedPassage, ScoredSentence
 
 
 @dataclass(frozen=True)
@@ -145,17 +145,28 @@ class Assistant:
         retrieved = time.perf_counter()
         ranking = engine.extractor.rank(query, query_vector, hits, top_k, query_tokens)
         ranked = time.perf_counter()
-        readings = (self.reader.read(query, windows_around(ranking.sentences, self.settings.read_windows,
-                                                           context=engine.reading_context))
-                    if self.reader is not None else ())
+        readings, further = self._read(engine, query, ranking.sentences)
         read = time.perf_counter()
-        extraction = engine.extractor.decide(query, ranking, readings)
+        extraction = engine.extractor.decide(query, ranking, readings, further)
         timings = {"retrieve": _ms(retrieved - started), "extract": _ms(ranked - retrieved + time.perf_counter() - read)}
         if self.reader is not None:
             timings["read"] = _ms(read - ranked)
         reply = engine.citer.cite(question, query, extraction, extraction.hits, timings)
         timings["total"] = _ms(time.perf_counter() - started)
         return reply
+
+    def _read(self, engine: _Engine, query: str, sentences: Sequence[ScoredSentence]) -> tuple[list, list]:
+        """The reader's spans in the windows of the best sentences, and, when those hold no likely answer,
+        in the windows of the next ``read_further`` sentences."""
+        if self.reader is None:
+            return [], []
+        first = self.settings.read_windows
+        readings = self.reader.read(query, windows_around(sentences, first, context=engine.reading_context))
+        further = []
+        if self.settings.read_further and len(sentences) > first and engine.extractor.reads_further(readings):
+            further = self.reader.read(query, windows_around(sentences[first:], self.settings.read_further,
+                                                             context=engine.reading_context))
+        return readings, further
 
     def retrieve(self, question: str, top_k: int, history: Sequence[Turn] = (),
                  article_id: str | None = None) -> list[RetrievedPassage]:
