@@ -211,9 +211,22 @@ def cut_answer(context: str, answer: dict, splitter) -> str | None:
     return rest
 
 
+def distractors(question: str, answer: str, siblings: list[str], count: int = 2) -> list[str]:
+    """The ``count`` paragraphs among ``siblings`` (the same article's others) that share the most words with
+    the question without holding the answer: what retrieval puts beside the right passage at serving time."""
+    asked = {w for w in re.findall(r"\w+", question.lower()) if w not in STOP_WORDS}
+    scored = [(len(asked & set(re.findall(r"\w+", c.lower()))), -i, c) for i, c in enumerate(siblings)
+              if answer not in c]
+    return [c for *_, c in sorted(scored, reverse=True)[:count]]
+
+
 def examples(dataset: Path, seed: int, negatives: float, adversarial: float = 0.0,
-             cut: float = 0.0, near: float = 0.0, reworded: float = 0.0, neighbours=None) -> list[dict]:
-    """(question, context, answer_start or -1, answer text) in a fixed shuffled order."""
+             cut: float = 0.0, near: float = 0.0, reworded: float = 0.0, neighbours=None,
+             shared: float = 0.0) -> list[dict]:
+    """(question, context, answer_start or -1, answer text) in a fixed shuffled order.
+
+    With ``shared``, that share of answerable examples also carries ``distractors``: paragraphs of its
+    article read with it, so that its span is learnt against theirs (``shared_norm_loss``)."""
     data = json.loads(Path(dataset).read_text(encoding="utf-8"))["data"]
     rng = random.Random(seed)
     paragraphs = [(a, p["context"]) for a, article in enumerate(data) for p in article["paragraphs"]]
@@ -227,6 +240,9 @@ def examples(dataset: Path, seed: int, negatives: float, adversarial: float = 0.
             for qa in paragraph["qas"]:
                 answer = qa["answers"][0]
                 out.append(_example(qa["question"], paragraph["context"], answer))
+                if shared and rng.random() < shared:
+                    siblings = [c for c in by_article[a] if c != paragraph["context"]]
+                    out[-1]["distractors"] = distractors(qa["question"], answer["text"], siblings)
                 if rng.random() < negatives:
                     siblings = [c for c in by_article[a] if c != paragraph["context"]]
                     if siblings and rng.random() < 0.7:  # on topic: same article, another paragraph
@@ -322,6 +338,42 @@ def encode(tokenizer, batch: list[dict], max_tokens: int):
         starts.append(start)
         ends.append(end)
     return enc, torch.tensor(starts), torch.tensor(ends), offsets
+
+
+def with_distractors(batch: list[dict]) -> tuple[list[dict], list[list[int]]]:
+    """The batch with each example's distractors appended as "no answer" rows, and the rows of each group
+    (an example with distractors: its own row first)."""
+    rows, groups = list(batch), []
+    for i, example in enumerate(batch):
+        if example.get("distractors"):
+            group = [i]
+            for context in example["distractors"]:
+                group.append(len(rows))
+                rows.append(_example(example["question"], context))
+            groups.append(group)
+    return rows, groups
+
+
+def shared_norm_loss(start_logits, end_logits, starts, ends, groups: list[list[int]]):
+    """Cross-entropy of the answer's start and end over all the tokens of its group's rows together, the
+    [CLS] tokens left out (Clark & Gardner 2018, shared normalisation): a span is scored against the spans
+    of other paragraphs, not only against its own paragraph's, as the windows are compared when serving.
+    None when no group's answer is inside its window."""
+    import torch
+
+    losses = []
+    for group in groups:
+        gold = group[0]
+        if starts[gold] == 0:  # the answer was cut off by the token limit
+            continue
+        pooled = []
+        for logits in (start_logits, end_logits):
+            rows = logits[group].clone()
+            rows[:, 0] = -1e4
+            pooled.append(rows.reshape(1, -1))
+        losses.append((torch.nn.functional.cross_entropy(pooled[0], starts[gold].view(1))
+                       + torch.nn.functional.cross_entropy(pooled[1], ends[gold].view(1))) / 2)
+    return torch.stack(losses).mean() if losses else None
 
 
 class Reader:
@@ -440,7 +492,7 @@ def train(args) -> dict:
     state = json.loads((args.resume / "training.json").read_text()) if args.resume else {}
     reader = Reader(args.resume or base_model_folder())
     data = examples(args.data, args.seed, args.negatives, args.adversarial, args.cut_answer, args.near_miss,
-                    args.reword)
+                    args.reword, shared=args.shared_norm)
     step = resumed = int(state.get("step", 0))  # a resumed run continues the same learning-rate schedule
     total_steps = args.steps or math.ceil(len(data) / args.batch_size)
     # A phase of its own (a second pass after the first epoch's schedule ran out) warms up and decays over
@@ -466,9 +518,13 @@ def train(args) -> dict:
     while step < last and (not args.minutes or time.monotonic() - started < args.minutes * 60):
         at = step - resumed if args.tune_data or args.phase_steps else step
         batch = batches[at * args.batch_size % len(batches):][: args.batch_size]
-        enc, starts, ends, _ = encode(reader.tokenizer, batch, args.max_tokens)
+        rows, groups = with_distractors(batch)
+        enc, starts, ends, _ = encode(reader.tokenizer, rows, args.max_tokens)
         start_logits, end_logits = reader.logits(enc)
         loss = (loss_fn(start_logits, starts) + loss_fn(end_logits, ends)) / 2
+        shared = shared_norm_loss(start_logits, end_logits, starts, ends, groups) if groups else None
+        if shared is not None:
+            loss = loss + shared
         loss.backward()
         torch.nn.utils.clip_grad_norm_(reader.parameters(), 1.0)
         optimizer.step()
@@ -502,12 +558,15 @@ def _save(reader: Reader, args, step: int, total_steps: int, examples_count: int
         this_phase["near_miss"] = args.near_miss
     if args.reword:
         this_phase["reword"] = args.reword
+    if args.shared_norm:
+        this_phase["shared_norm"] = args.shared_norm
     if args.phase_steps:
         this_phase.update(phase_steps=args.phase_steps, seed=args.seed)
     if args.tune_data:
         this_phase.update(tune_data=Path(args.tune_data).name,
                           tune_data_sha256=hashlib.sha256(Path(args.tune_data).read_bytes()).hexdigest())
-    settings = ("negatives", "adversarial", "cut_answer", "lr", "tune_data", "near_miss", "reword", "phase_steps")
+    settings = ("negatives", "adversarial", "cut_answer", "lr", "tune_data", "near_miss", "reword", "shared_norm",
+                "phase_steps")
     if phases and all((phases[-1].get(k) or 0) == (this_phase.get(k) or 0) for k in settings):
         phases[-1]["to_step"] = step  # the same settings continued: one phase
     else:
@@ -555,6 +614,12 @@ def model_card(record: dict, evaluation: str = "") -> str:
                 " one or two of the words they share replaced by near-synonyms the paragraph does not use (the base"
                 ' model\'s nearest input embeddings: "famous" -> "renowned"), keeping the answer: questions worded'
                 " differently from the text.")
+    shared = ("" if not any(p.get("shared_norm") for p in record.get("phases", [])) else
+              " From the phase that sets `--shared-norm`, a share of answerable questions is also read with the two"
+              ' other paragraphs of its article that share the most words with it (as "no answer" rows), and its'
+              " answer's start and end are also learnt over the tokens of all three together (shared"
+              " normalisation, Clark & Gardner 2018): spans become comparable across paragraphs, as the windows"
+              " are compared when serving.")
     passes = "".join(
         f" Steps {p['from_step']}–{p['to_step']} are a further pass with a schedule of its own (5% warm-up to lr"
         f" {p['lr']}, linear decay over {p['phase_steps']} steps) over a fresh draw of the data (seed {p['seed']})."
@@ -582,6 +647,8 @@ def model_card(record: dict, evaluation: str = "") -> str:
             command += f" --near-miss {phase['near_miss']}"
         if phase.get("reword"):
             command += f" --reword {phase['reword']}"
+        if phase.get("shared_norm"):
+            command += f" --shared-norm {phase['shared_norm']}"
         if phase.get("phase_steps"):
             command += f" --phase-steps {phase['phase_steps']} --lr {phase['lr']} --seed {phase['seed']}"
         if stop != record["total_steps"]:
@@ -608,7 +675,7 @@ Step {record['step']} of {record['total_steps']} planned
 - **Data**: SQuAD v1.1 train (`{record['data']}`, sha256 `{record['data_sha256']}`), Rajpurkar et al.
   2016, licence CC BY-SA 4.0. Each question with its paragraph, and with probability
   {record['negatives']} also with a paragraph that does not hold the answer (70% from the same
-  article, else any) labelled "no answer" (the [CLS] span).{adversarial}{cut}{near}{reworded}{tuning}{passes}
+  article, else any) labelled "no answer" (the [CLS] span).{adversarial}{cut}{near}{reworded}{shared}{tuning}{passes}
 - **Settings**: question + paragraph up to {record['max_tokens']} tokens, batch {record['batch_size']},
   AdamW lr {record['lr']} with 5% warm-up and linear decay, seed {record['seed']}, fp16 weights.
 - **Measured**: {measured}. Last training loss {record['recent_loss']}.
@@ -640,6 +707,9 @@ def main(argv: list[str] | None = None) -> int:
                         "paragraph with a word swapped for its opposite or the verb negated, as 'no answer'")
     parser.add_argument("--reword", type=float, default=0.0, help="share of questions also asked of their own "
                         "paragraph with one or two shared words replaced by near-synonyms, keeping the answer")
+    parser.add_argument("--shared-norm", type=float, default=0.0, help="share of answerable questions also read "
+                        "with two other paragraphs of their article, the answer learnt over all three (shared "
+                        "normalisation)")
     parser.add_argument("--phase-steps", type=int, default=0, help="after --resume: a further pass of this many "
                         "steps with its own warm-up and decay, over a fresh draw of the data (set --seed)")
     parser.add_argument("--tune-data", type=Path, help="a SQuAD 2.0-format training file (unanswerable questions "

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from qa.reader_training import cut_answer, encode, examples, main, near_miss, reword, swap_entity
+from qa.reader_training import (cut_answer, distractors, encode, examples, main, near_miss, reword, shared_norm_loss,
+                                swap_entity, with_distractors)
 
 FIXTURE = {"version": "1.1", "data": [
     {"title": "Bridge", "paragraphs": [
@@ -180,6 +181,59 @@ def test_cut_answer_examples_are_extra_no_answer_examples_and_off_by_default(tin
 
 
 @pytest.mark.model
+def test_distractors_are_the_articles_paragraphs_closest_to_the_question_without_the_answer():
+    siblings = ["The bridge has six lanes.", "Strauss designed the Golden Gate Bridge in 1937.",
+                "The Golden Gate Bridge was painted orange.", "Fog is common in the bay."]
+    question = "When was the Golden Gate Bridge painted orange?"
+    assert distractors(question, "1937", siblings) == ["The Golden Gate Bridge was painted orange.",
+                                                       "The bridge has six lanes."]
+    assert distractors(question, "orange", siblings, count=1) == ["Strauss designed the Golden Gate Bridge in 1937."]
+
+
+def test_shared_examples_carry_their_distractors_and_are_off_by_default(tiny_squad):
+    plain = examples(tiny_squad, seed=1, negatives=0.0)
+    assert examples(tiny_squad, seed=1, negatives=0.0, shared=0.0) == plain
+    assert not any("distractors" in e for e in plain)
+    drawn = examples(tiny_squad, seed=1, negatives=0.0, shared=1.0)
+    def key(e):
+        return e["question"], e["context"]
+
+    same = sorted(({k: v for k, v in e.items() if k != "distractors"} for e in drawn), key=key)
+    assert same == sorted(plain, key=key)  # the same examples (in another order: the draw took more numbers)
+    by_question = {e["question"]: e["distractors"] for e in drawn}
+    other = FIXTURE["data"][0]["paragraphs"][1]["context"]
+    assert by_question["When did the Golden Gate Bridge open?"] == [other]  # the article's other paragraph
+    assert by_question["Where was coffee first cultivated?"] == []  # an article of one paragraph
+    rows, groups = with_distractors(drawn)
+    assert len(rows) == len(drawn) + sum(len(e["distractors"]) for e in drawn)
+    for group in groups:
+        gold, *others = group
+        assert rows[gold]["start"] >= 0 and all(rows[i]["start"] < 0 for i in others)
+        assert [rows[i]["context"] for i in others] == rows[gold]["distractors"]
+
+
+def test_shared_normalisation_scores_the_answer_against_the_other_paragraphs_spans():
+    import torch
+
+    starts, ends = torch.tensor([2, 0]), torch.tensor([3, 0])
+
+    def logits(at: int, distractor_at: int | None = None, cls: float = -5.0):
+        rows = torch.full((2, 5), -5.0)
+        rows[0, at] = 8.0
+        if distractor_at is not None:
+            rows[1, distractor_at] = 12.0  # the distractor paragraph holds a stronger span
+        rows[:, 0] = cls
+        return rows
+
+    low = shared_norm_loss(logits(2), logits(3), starts, ends, [[0, 1]])
+    high = shared_norm_loss(logits(2, 1), logits(3, 2), starts, ends, [[0, 1]])
+    assert float(low) < 0.01 < 1.0 < float(high)
+    # "no answer" ([CLS]) scores never compete here: only spans are compared
+    assert torch.isclose(shared_norm_loss(logits(2, cls=50.0), logits(3, cls=50.0), starts, ends, [[0, 1]]), low)
+    # per row, the distractor's own softmax would not see the answer: the loss reads both rows together
+    assert shared_norm_loss(logits(2), logits(3), torch.tensor([0, 0]), ends, [[0, 1]]) is None  # answer cut off
+
+
 def test_answer_spans_map_to_the_tokens_that_hold_them_and_no_answer_to_cls(tiny_squad):
     from transformers import AutoTokenizer
 
@@ -235,7 +289,7 @@ def test_a_further_pass_has_a_schedule_of_its_own_and_the_card_says_so(tiny_squa
     # the first schedule has run out: resuming it would not move the weights; a pass of its own does
     again = tmp_path / "again"
     assert main(["--out", str(again), "--resume", str(first), "--phase-steps", "3", "--lr", "5e-05", "--seed", "5",
-                 "--near-miss", "1.0", "--reword", "1.0", *common]) == 0
+                 "--near-miss", "1.0", "--reword", "1.0", "--shared-norm", "1.0", *common]) == 0
     record = json.loads((again / "training.json").read_text())
     assert (record["step"], record["total_steps"], record["lr"], record["seed"]) == (5, 5, 1e-4, 13)
     phase = record["phases"][-1]
@@ -243,9 +297,12 @@ def test_a_further_pass_has_a_schedule_of_its_own_and_the_card_says_so(tiny_squa
         == (2, 5, 3, 5, 1.0)
     assert (again / "model.safetensors").read_bytes() != (first / "model.safetensors").read_bytes()
     card = (again / "MODEL_CARD.md").read_text()
-    assert "--resume qa/models/reader --near-miss 1.0 --reword 1.0 --phase-steps 3 --lr 5e-05 --seed 5`" in card
+    assert ("--resume qa/models/reader --near-miss 1.0 --reword 1.0 --shared-norm 1.0 --phase-steps 3 --lr 5e-05 "
+            "--seed 5`") in card
     assert "Steps 2–5 are a further pass with a schedule of its own" in card and "its verb negated" in card
     assert "near-synonyms the paragraph does not use" in card and phase["reword"] == 1.0
+    assert "shared normalisation" in card and phase["shared_norm"] == 1.0
+
 
 V2_FIXTURE = {"version": "v2.0", "data": [
     {"title": "Tea", "paragraphs": [
