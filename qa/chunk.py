@@ -68,8 +68,15 @@ _NOTE = re.compile(r"^[\[(:][^\s]*(?:\s+\S+)?[\])]?[.,;]?$")  # "[citation neede
 def _continues(previous: str, piece: str) -> bool:
     """Whether pysbd's next piece is really the rest of the previous sentence: it starts in lower case
     ("also the Victorian period ..."), follows a sentence cut off mid-formula ("... of O" + "2 combines
-    ..."), or is only a note ("[citation needed]")."""
-    return piece[:1].islower() or (piece[:1].isdigit() and not _UNFINISHED.search(previous)) or bool(_NOTE.match(piece))
+    ..."), closes inline code the previous piece opened ("remove all `." + "DS_Store` files"), or is only
+    a note ("[citation needed]")."""
+    return (piece[:1].islower() or (piece[:1].isdigit() and not _UNFINISHED.search(previous))
+            or _opens_code(previous) and _opens_code(piece) or bool(_NOTE.match(piece)))
+
+
+def _opens_code(text: str) -> bool:
+    """An odd number of backticks: inline code opened (or closed) and not matched in ``text``."""
+    return text.count("`") % 2 == 1
 
 
 def _paragraphs(text: str, start: int = 0, end: int | None = None) -> Iterator[tuple[int, int]]:
@@ -145,7 +152,7 @@ class Chunker:
     def signature(self, model: str) -> dict:
         """What the passages depend on: an index built with the same signature can lend its chunks."""
         return {"splitter": "pysbd-en", "min_words": self.min_words, "max_words": self.max_words,
-                "max_tokens": self.max_tokens, "tokenizer": model, "version": 3}
+                "max_tokens": self.max_tokens, "tokenizer": model, "version": 4}
 
     def split_sentences(self, article: Article) -> list[Span]:
         """Sentences (for Markdown: sentences and whole code blocks, list items and table rows, never

@@ -97,6 +97,21 @@ def test_a_piece_that_continues_the_previous_sentence_joins_it():
     assert _continues("It is reactive.", "[citation needed]")
     assert not _continues("It is reactive.", "7 to 10 percent of it is ozone.")
     assert not _continues("It is reactive.", "The rest is nitrogen.")
+    assert _continues("To remove all `.", "DS_Store` files, run:")
+    assert not _continues("Here, `{}` is a placeholder.", "`{.}` is the same.")
+
+
+def test_inline_code_with_a_full_stop_stays_in_one_sentence(splitter):
+    # pysbd cuts after "`." when a capital follows; the pieces join back while the code is open
+    text = ("To recursively remove all `.DS_Store` files, run this. Use a pattern such as `.` or `^`: it matches "
+            "all. Here, `{}` is the result. `{.}` is the same, without the extension. Done.")
+    assert sentences(splitter, text) == [
+        "To recursively remove all `.DS_Store` files, run this.",
+        "Use a pattern such as `.` or `^`: it matches all.",
+        "Here, `{}` is the result.",
+        "`{.}` is the same, without the extension.",
+        "Done.",
+    ]
 
 
 def test_a_heading_line_still_ends_its_paragraph(splitter):
