@@ -152,7 +152,7 @@ class Chunker:
     def signature(self, model: str) -> dict:
         """What the passages depend on: an index built with the same signature can lend its chunks."""
         return {"splitter": "pysbd-en", "min_words": self.min_words, "max_words": self.max_words,
-                "max_tokens": self.max_tokens, "tokenizer": model, "version": 4}
+                "max_tokens": self.max_tokens, "tokenizer": model, "version": 5}
 
     def split_sentences(self, article: Article) -> list[Span]:
         """Sentences (for Markdown: sentences and whole code blocks, list items and table rows, never
@@ -165,32 +165,39 @@ class Chunker:
 
     def _markdown_units(self, text: str) -> list[Span]:
         """A sentence ending in ':' that leads into a code block or a list is one unit with it (with as
-        many of the list's items as fit the model), so the quote shows what it announces."""
+        many of the list's items as fit the model), so the quote shows what it announces. Code blocks
+        that directly follow the announced one join it too, as far as they fit: docs often show a script
+        and then the command that runs it ("Arguments may be provided to the script:")."""
         units: list[Span] = []
         after_text = False  # the last unit is the last sentence of a text block
         joining = None  # the list whose items join the unit that announced it
+        joining_code = False  # the last unit is an announcing sentence with its code block
         blocks = markdown_blocks(text)
         for i, block in enumerate(blocks):
             if block.kind == "heading":
-                after_text, joining = False, None
+                after_text, joining, joining_code = False, None, False
                 continue
             if block.kind == "text":
                 units.extend(self.splitter.split(text, block.start, block.end))
-                after_text, joining = True, None
+                after_text, joining, joining_code = True, None, False
                 continue
             if block.kind == "item" and block.group == joining and self._fits(text, units[-1].start, block.end):
                 units[-1] = Span(units[-1].start, block.end)
                 continue
+            end = max(block.end, block.outer_end)
+            if block.kind == "code" and joining_code and self._fits(text, units[-1].start, end):
+                units[-1] = Span(units[-1].start, end)
+                continue
             announced = after_text and units and text[units[-1].start:units[-1].end].endswith(":")
             opens_list = block.kind == "item" and (i == 0 or blocks[i - 1].kind != "item"
                                                    or blocks[i - 1].group != block.group)
-            end = max(block.end, block.outer_end)
             if announced and (block.kind == "code" or opens_list) and self._fits(text, units[-1].start, end):
                 units[-1] = Span(units[-1].start, end)
                 after_text, joining = False, (block.group if block.kind == "item" else None)
+                joining_code = block.kind == "code"
                 continue
             units.append(Span(block.start, block.end))
-            after_text, joining = False, None
+            after_text, joining, joining_code = False, None, False
         return units
 
     def chunk(self, article: Article, sentences: list[Span] | None = None) -> list[Passage]:

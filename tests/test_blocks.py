@@ -71,6 +71,15 @@ def test_a_sentence_ending_in_a_colon_is_one_unit_with_the_code_or_list_it_annou
     assert "Download the installer." in found and "Run it." in found
 
 
+def test_code_blocks_right_after_the_announced_one_join_it_but_not_after_text():
+    doc = ("# Scripts\n\nArguments may be provided to the script:\n\n```python\nimport sys\nprint(sys.argv)\n```\n\n"
+           "```console\n$ uv run example.py test\n```\n\nThen run it again.\n\n```console\n$ uv run example.py\n```\n")
+    found = units(doc, "scripts.md")
+    assert found[0] == ("Arguments may be provided to the script:\n\n```python\nimport sys\nprint(sys.argv)\n```\n\n"
+                        "```console\n$ uv run example.py test\n```")
+    assert found[1:] == ["Then run it again.", "$ uv run example.py"]  # nothing announced it: the code alone
+
+
 def test_table_rows_are_units_and_blockquotes_start_after_the_marker():
     found = units()
     assert "| Linux | `sh install.sh` |" in found and "| Windows | `install.ps1` |" in found
