@@ -102,6 +102,9 @@ def question_type(question: str) -> str | None:
             return question_type(later.group())
         if "," in opener.group(1):
             return None
+    # "When should I use raw strings?", "When can oxygen be toxic?": a modal asks for a condition, not a date.
+    if re.match(r"^when (?:should|must|can|could|may|might|shall|ought)\b", q):
+        return None
     if re.search(r"\b(what|which) (year|date|day|month|century|decade|time period|period)\b", q) or re.match(r"^when\b", q) \
             or re.search(r"\bwhen (did|was|were|is|do|does|will|had|has)\b", q):
         return "when"
