@@ -52,8 +52,9 @@ def subjects(text: str) -> list[str]:
 def expand_query(question: str, history: Sequence[Turn] = ()) -> str:
     """The retrieval query: the question itself, or, for a follow-up, the question with its subject.
 
-    "When was he born?" after "Who is Nikolai Patrushev?" becomes "When was Nikolai Patrushev born?".
-    Self-contained questions are returned unchanged.
+    "When was he born?" after "Who is Nikolai Patrushev?" becomes "When was Nikolai Patrushev born?";
+    a fragment ("And the CSTO?") takes the last question along. Self-contained questions are returned
+    unchanged.
     """
     if not history:
         return question
@@ -65,6 +66,10 @@ def expand_query(question: str, history: Sequence[Turn] = ()) -> str:
     elliptical = lowered.startswith(_ELLIPSIS_STARTS) or len(content) <= 1
     if not referring and not elliptical:
         return question
+    if not referring:
+        # "And on Windows?" after "How do I install rustup on Linux?": the fragment swaps one part of the
+        # last question and keeps the rest, which its names alone ("Linux") would lose
+        return f"{question} ({expand_query(history[-1].question, history[:-1])})"
     names: list[str] = []
     for turn in reversed(history):
         names = subjects(turn.question) or subjects(turn.answer or "")[:2]

@@ -13,9 +13,16 @@ def test_self_contained_questions_are_left_alone():
     assert expand_query("When was he born?") == "When was he born?"  # no history: nothing to borrow
 
 
-def test_elliptical_follow_up_appends_the_subjects():
+def test_elliptical_follow_up_takes_the_last_question_along():
     history = [Turn("What did Rahmon and Patrushev discuss?")]
-    assert expand_query("And the CSTO?", history) == "And the CSTO? (Rahmon, Patrushev)"
+    assert expand_query("And the CSTO?", history) == "And the CSTO? (What did Rahmon and Patrushev discuss?)"
+    # the fragment swaps a part of the question; the names alone ("Linux") would lose "install rustup"
+    history = [Turn("How do I install rustup on Linux?", "Open a terminal and enter the following command:")]
+    assert expand_query("And on Windows?", history) == "And on Windows? (How do I install rustup on Linux?)"
+    # a fragment after a fragment carries the question they both shorten
+    history.append(Turn("And on macOS?"))
+    assert expand_query("What about FreeBSD?", history) == (
+        "What about FreeBSD? (And on macOS? (How do I install rustup on Linux?))")
 
 
 def test_subject_found_in_earlier_turns_or_answers():
