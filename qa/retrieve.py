@@ -72,7 +72,7 @@ def expand_query(question: str, history: Sequence[Turn] = ()) -> str:
         return f"{question} ({expand_query(history[-1].question, history[:-1])})"
     names: list[str] = []
     for turn in reversed(history):
-        names = subjects(turn.question) or subjects(turn.answer or "")[:2]
+        names = subjects(turn.question) or _answer_subjects(turn.answer or "")[:2]
         if names:
             break
     last = history[-1]
@@ -91,15 +91,19 @@ def expand_query(question: str, history: Sequence[Turn] = ()) -> str:
     return f"{question} ({', '.join(names)})"
 
 
+def _answer_subjects(answer: str) -> list[str]:
+    """``subjects`` of an answer, less a lone capitalised word that only opens it ("According to ...")."""
+    opening = answer.lstrip()
+    return [name for name in subjects(answer) if " " in name or not opening.startswith(name)]
+
+
 def answer_names(answer: str, question: str) -> list[str]:
     """Names an answer adds to its question: capitalised phrases and `code` the question lacks.
 
     A capitalised first word is only the sentence's ("Major urban areas …"), unless more follows it.
     """
     asked = question.lower()
-    opening = answer.lstrip()
-    found = [name for name in subjects(answer)
-             if name.lower() not in asked and (" " in name or not opening.startswith(name))]
+    found = [name for name in _answer_subjects(answer) if name.lower() not in asked]
     code = [m.group(1) for m in _CODE_SPAN.finditer(answer) if m.group(1).lower() not in asked]
     return list(dict.fromkeys(code + found))
 

@@ -30,6 +30,9 @@ def test_subject_found_in_earlier_turns_or_answers():
     assert expand_query("Where was he born?", history) == "Where was Nikolai Patrushev born?"
     history = [Turn("who is the secretary?", "Nikolai Patrushev is the secretary.")]
     assert expand_query("When was he born?", history) == "When was Nikolai Patrushev born?"
+    # the word that opens the answer is not a name ("According to custom ...")
+    history = [Turn("who made the first drum?", "According to custom the drum was invented by Peng Dorje.")]
+    assert expand_query("What did he use?", history) == "What did Peng Dorje use?"
 
 
 def test_it_after_a_what_question_may_be_what_the_answer_named():
