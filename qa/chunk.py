@@ -71,7 +71,7 @@ def _continues(previous: str, piece: str) -> bool:
     ..."), closes inline code the previous piece opened ("remove all `." + "DS_Store` files"), or is only
     a note ("[citation needed]")."""
     return (piece[:1].islower() or (piece[:1].isdigit() and not _UNFINISHED.search(previous))
-            or _opens_code(previous) and _opens_code(piece) or bool(_NOTE.match(piece)))
+            or (_opens_code(previous) and _opens_code(piece)) or bool(_NOTE.match(piece)))
 
 
 def _opens_code(text: str) -> bool:
