@@ -69,7 +69,8 @@ def expand_query(question: str, history: Sequence[Turn] = ()) -> str:
     if not referring:
         # "And on Windows?" after "How do I install rustup on Linux?": the fragment swaps one part of the
         # last question and keeps the rest, which its names alone ("Linux") would lose
-        return f"{question} ({expand_query(history[-1].question, history[:-1])})"
+        # (through at most the three last turns, so the query stays short)
+        return f"{question} ({expand_query(history[-1].question, history[-3:-1])})"
     names: list[str] = []
     for turn in reversed(history):
         names = subjects(turn.question) or _answer_subjects(turn.answer or "")[:2]

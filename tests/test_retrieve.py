@@ -23,6 +23,8 @@ def test_elliptical_follow_up_takes_the_last_question_along():
     history.append(Turn("And on macOS?"))
     assert expand_query("What about FreeBSD?", history) == (
         "What about FreeBSD? (And on macOS? (How do I install rustup on Linux?))")
+    fragments = [Turn(f"And {n}?") for n in ("A", "B", "C", "D", "E", "F")]
+    assert expand_query("And G?", fragments) == "And G? (And F? (And E? (And D?)))"  # the three last turns
 
 
 def test_subject_found_in_earlier_turns_or_answers():
