@@ -237,14 +237,13 @@ def examples(dataset: Path, seed: int, negatives: float, adversarial: float = 0.
     splitter = None
     for a, article in enumerate(data):
         for paragraph in article["paragraphs"]:
+            siblings = [c for c in by_article[a] if c != paragraph["context"]]
             for qa in paragraph["qas"]:
                 answer = qa["answers"][0]
                 out.append(_example(qa["question"], paragraph["context"], answer))
                 if shared and rng.random() < shared:
-                    siblings = [c for c in by_article[a] if c != paragraph["context"]]
                     out[-1]["distractors"] = distractors(qa["question"], answer["text"], siblings)
                 if rng.random() < negatives:
-                    siblings = [c for c in by_article[a] if c != paragraph["context"]]
                     if siblings and rng.random() < 0.7:  # on topic: same article, another paragraph
                         context = rng.choice(siblings)
                     else:
@@ -522,7 +521,7 @@ def train(args) -> dict:
         enc, starts, ends, _ = encode(reader.tokenizer, rows, args.max_tokens)
         start_logits, end_logits = reader.logits(enc)
         loss = (loss_fn(start_logits, starts) + loss_fn(end_logits, ends)) / 2
-        shared = shared_norm_loss(start_logits, end_logits, starts, ends, groups) if groups else None
+        shared = shared_norm_loss(start_logits, end_logits, starts, ends, groups)
         if shared is not None:
             loss = loss + shared
         loss.backward()
