@@ -56,6 +56,9 @@ _DATE = re.compile(
     rf"|{_AFTER_PREPOSITION}(?:early\s+|late\s+|mid-?)?{_MONTH}|(?<=[Ee]very\s){_MONTH}|c(?:a)?\.?\s?\d{{3,4}}"
     rf"|\d{{3,4}}(?:\s*(?:–|-|to)\s*\d{{2,4}})?(?:\s+(?:BC|AD|BCE|CE))?)\b"
 )
+# A whole calendar date ("2015-05-15", "May 15, 2015", "15 May 2015", "May 2015"): its numbers count nothing.
+_CALENDAR_DATE = re.compile(rf"\b\d{{4}}-\d{{2}}-\d{{2}}\b|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{3,4}}\b"
+                            rf"|\b\d{{1,2}}\s+{_MONTH}\s+\d{{3,4}}\b|{_MONTH}\s+\d{{3,4}}\b")
 _NUMBER = re.compile(
     rf"(?:[$£€¥]\s?)?\b(?:\d+(?:,\d{{3}})*(?:\.\d+)?|{_NUMBER_WORD}(?:[\s-]+{_NUMBER_WORD})*)"
     rf"(?:\s*(?:%|percent|per cent|million|billion|trillion|thousand|hundred))?"
@@ -178,6 +181,9 @@ def _shaped_spans(sentence: str, kind: str) -> tuple[tuple[tuple[int, int], ...]
         strict = [m.span() for m in _NUMBER.finditer(sentence) if any(ch.isdigit() for ch in m.group())
                   or re.match(_NUMBER_WORD, m.group(), re.I)] + [m.span() for m in _QUANTITY.finditer(sentence)]
         loose = [m.span() for m in _VAGUE_QUANTITY.finditer(sentence)]
+        if kind == "how many":  # a post's date ("Published 2015-05-15") says nothing of how many people
+            dates = [m.span() for m in _CALENDAR_DATE.finditer(sentence)]
+            strict = [span for span in strict if not any(lo <= span[0] < hi for lo, hi in dates)]
         if kind == "how long":  # "since 2005" says how long; it does not say how many people
             loose += [_phrase(sentence, m) for m in _TIME_PHRASE.finditer(sentence)
                       if m.group().lower().startswith(("until", "since"))]

@@ -273,3 +273,20 @@ def test_since_and_until_answer_how_long_not_how_many():
     assert answers_kind(thanks, "How long have people contributed changes?")
     assert answers_kind("He has served since the last election.", "How many years has he served?")
     assert not answers_kind("He has served since the last election.", "How many voters elected him?")
+
+
+@pytest.mark.parametrize("byline", ["*Published 2015-05-15 by The Rust Core Team*",
+                                    "Posted on May 15, 2015 by the core team.", "Updated 15 May 2015.",
+                                    "Released in May 2015 by the core team."])
+def test_a_calendar_date_counts_nothing(byline):
+    assert not answers_kind(byline, "How many people contributed to the release?")
+    assert short_answer(byline, "How many people contributed to the release?") is None
+    assert answers_kind(byline, "When was the release published?")
+
+
+def test_a_count_beside_a_date_still_answers_how_many():
+    sentence = "On May 15, 2015, 1,200 people had contributed to the release."
+    question = "How many people contributed to the release?"
+    assert answers_kind(sentence, question)
+    assert sentence[slice(*short_answer(sentence, question))].startswith("1,200")
+    assert answers_kind("The dinner in 1835 was attended by 2000 guests.", "How many guests attended the dinner?")
