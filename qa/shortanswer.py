@@ -159,12 +159,26 @@ def candidates(sentence: str, kind: str, question: str) -> list[tuple[int, int]]
     if kind in ("when", "where"):  # a date or a named place; else a looser phrase of time or place
         found = [span for span in strict if new_information(span)] or list(loose)
     elif kind == "how many":  # a number; else a quantity or frequency in words, or a span of time
+        if not _counts_time(question):  # "every six weeks" says how often, not how many people
+            strict, loose = ([span for span in spans if not _TIME_UNIT_END.search(sentence, *span)]
+                             for spans in (strict, loose))
         found = [_drop_asked_tail(sentence, s, e, asked) for s, e in strict] or list(loose)
     elif kind == "who":
         found = list(strict)
     else:  # "what"/"which": names, then the words the question lacks
         found = [span for span in strict if new_information(span)] or _unasked_runs(sentence, asked)
     return [(s, e) for s, e in found if e > s and new_information((s, e))]
+
+
+_TIME_UNIT = r"(?:second|minute|hour|day|night|week|fortnight|month|year|decade|centur(?:y|ie)|millenni(?:um|a))s?"
+_TIME_UNIT_END = re.compile(rf"\b{_TIME_UNIT}$", re.I)
+
+
+def _counts_time(question: str) -> bool:
+    """Whether a "how many" question counts units of time ("How many paid holiday days …?") or says nothing
+    it counts."""
+    counted = re.search(r"\bhow\s+many((?:\s+[\w-]+){1,4})", question, re.I)
+    return counted is None or any(re.fullmatch(_TIME_UNIT, word, re.I) for word in counted.group(1).split())
 
 
 @lru_cache(maxsize=32_768)

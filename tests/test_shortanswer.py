@@ -290,3 +290,12 @@ def test_a_count_beside_a_date_still_answers_how_many():
     assert answers_kind(sentence, question)
     assert sentence[slice(*short_answer(sentence, question))].startswith("1,200")
     assert answers_kind("The dinner in 1835 was attended by 2000 guests.", "How many guests attended the dinner?")
+
+
+def test_a_span_of_time_does_not_count_people():
+    releases = "We will be issuing regular releases every six weeks, just like the Firefox and Chrome web browsers."
+    assert not answers_kind(releases, "How many people downloaded Rust 1.0 in its first week?")
+    assert answers_kind(releases, "How many weeks pass between releases?")
+    assert answers_kind(releases, "How often are releases issued?")
+    holidays = "The directive requires that every worker has at least 4 weeks paid holidays each year."
+    assert answers_kind(holidays, "How many paid holiday days does the directive require?")
