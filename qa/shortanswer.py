@@ -311,9 +311,23 @@ def asks_for_money(question: str) -> bool:
     return bool(_MONEY_QUESTION.search(question))
 
 
+# A post's byline ("*Published 2015-05-15 by The Rust Core Team*"): who wrote it and when, nothing else.
+_BYLINE = re.compile(r"^[\W_]*(?:Published|Posted|Updated|Written|Last\s+(?:updated|modified|edited))\b"
+                     r"(?=[^.!?]*(?:\bby\s|\d)).{0,150}$", re.S)
+_ABOUT_AUTHORSHIP = re.compile(r"\b(?:wr[io]te|writ(?:e|es|ing|ten|er|ers)|authors?|authored|publish\w*|post(?:s|ed)?"
+                               r"|updated?|byline|blog)\b", re.I)
+
+
+def is_byline(sentence: str) -> bool:
+    return bool(_BYLINE.match(sentence.strip()))
+
+
 def answers_kind(sentence: str, question: str) -> bool:
     """False when the question asks for a date, number or place and the sentence offers none (for a price or
-    a cost: no amount of money)."""
+    a cost: no amount of money), and when the sentence is a byline and the question asks neither when nor
+    who wrote or published the document."""
+    if is_byline(sentence) and not _ABOUT_AUTHORSHIP.search(question) and question_type(question) != "when":
+        return False  # a news post's "today" happened on its byline's date: "when" questions keep it
     if asks_for_money(question):
         return bool(_MONEY.search(sentence))
     kind = question_type(question)

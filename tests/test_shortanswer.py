@@ -299,3 +299,23 @@ def test_a_span_of_time_does_not_count_people():
     assert answers_kind(releases, "How often are releases issued?")
     holidays = "The directive requires that every worker has at least 4 weeks paid holidays each year."
     assert answers_kind(holidays, "How many paid holiday days does the directive require?")
+
+
+@pytest.mark.parametrize("question, answers", [
+    ("Who wrote the Rust 1.0 announcement?", True),
+    ("When was the announcement published?", True),
+    ("When was Rust 1.0 released?", True),  # a post's "today" is its byline's date
+    ("Which company paid for the development of Rust 1.0?", False),
+    ("Who won the award in 2023?", False),
+])
+def test_a_byline_answers_only_who_wrote_the_post_and_when(question, answers):
+    assert answers_kind("*Published 2015-05-15 by The Rust Core Team*", question) is answers
+
+
+def test_only_a_line_of_publication_is_a_byline():
+    from qa.shortanswer import is_byline
+
+    assert is_byline("*Published 2012-12-18*") and is_byline("Written by Jane Doe")
+    assert not is_byline("By default, fd does not search hidden directories.")
+    assert not is_byline("Published works include three novels and a play about the war.")
+    assert answers_kind("Published works include The Rover by Aphra Behn.", "Which company published The Rover?")
