@@ -5,12 +5,11 @@
 24 documents (news posts, software docs with code, how-tos, recipes, encyclopedia pages) are indexed
 with ``qa index``'s pipeline and the questions in ``bench/mixed_docs_questions.json`` (written for this
 project: worded close to the text, reworded, follow-ups with their history, and on-topic questions the
-documents do not answer; m01–m44 first, m45–m190 written later to look for new failures; m165–m190 are on-topic questions the
-documents do not answer) are asked
-with the default settings. A reply is right when its first quoted
-sentence holds one of the question's answer strings; an unanswerable question is right when the
-assistant abstains. It prints the figures by kind and appends them to RESULTS.md. These questions
-tune the reader (issue 17); its targets are measured on other questions. ``bench/mixed_docs_probe.json``
+documents do not answer; m01–m44 first, m45–m190 written later to look for new failures, m165–m190 all
+unanswerable) are asked with the default settings. A reply is right when its first quoted sentence holds
+one of the question's answer strings; an unanswerable question is right when the assistant abstains. It
+prints the figures by kind and appends them to RESULTS.md. These questions tune the reader (issue 17);
+its targets are measured on other questions. ``bench/mixed_docs_probe.json``
 (``--questions``) is such another set: written by a separate pass over the documents, without looking at
 the assistant's replies, and never used to tune; it estimates how the tuning carries over.
 """
