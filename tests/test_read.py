@@ -112,6 +112,31 @@ def test_reading_further_may_change_the_quote_but_never_the_confidence(tiny_assi
     assert read_on.confidence <= extractor.decide(question, ranking, [*first, *further]).confidence
 
 
+def _two_install_units(layout: bool) -> tuple[str, Ranking]:
+    code = "\n\n```\n$ {}\n```" if layout else " Run {}."
+    first = "If you're a **Homebrew** user, install ripgrep from homebrew-core:" + code.format("brew install ripgrep")
+    second = ("If you're a **MacPorts** user, install ripgrep from the official ports:"
+              + code.format("port install ripgrep"))
+    text = first + "\n\n" + second
+    passage = Passage(id="p0", article_id="rg", start=0, end=len(text), text=text,
+                      sentences=(Span(0, len(first)), Span(len(text) - len(second), len(text))), hash="h")
+    hit = Hit(passage=passage, title="ripgrep", score=1.0, rank=0)
+    ranked = tuple(ScoredSentence(text=t, article_id="rg", start=s.start, end=s.end, score=p, hit=hit)
+                   for t, s, p in zip((first, second), passage.sentences, (0.93, 0.85)))
+    return text, Ranking(sentences=ranked, confidence=0.6, hits=(hit,))
+
+
+@pytest.mark.parametrize("layout", [True, False])
+def test_the_ranking_counts_for_more_in_quotes_with_layout(tiny_assistant, layout):
+    text, ranking = _two_install_units(layout)
+    extractor = SentenceExtractor(tiny_assistant.store, min_confidence=0.3)
+    weak, strong = text.index("homebrew-core"), text.index("the official ports")
+    readings = [Reading(0, "rg", weak, weak + 13, 0.8, 2.8), Reading(0, "rg", strong, strong + 18, 5.9, 2.8)]
+    quoted = extractor.decide("How do you install ripgrep with Homebrew?", ranking, readings).sentences[0].text
+    # The reader, trained on prose, prefers the MacPorts span; in prose its word stands, beside code the ranking's does.
+    assert quoted.startswith("If you're a **Homebrew**" if layout else "If you're a **MacPorts**")
+
+
 def test_short_answer_keeps_inline_code_whole_and_is_never_bare_markup(tiny_assistant):
     text = "The script installs the `rustup` tool, which installs **Rust** itself."
     passage = Passage(id="p0", article_id="rust", start=0, end=len(text), text=text,
