@@ -47,6 +47,15 @@ def has_layout(text: str) -> bool:
     return bool(_LAYOUT.search(text))
 
 
+# "Languages: Dzongkha (official) 24%, …", "Author: David Goodger": a fact sheet's or a header's field.
+_LABELLED_FIELD = re.compile(r"[A-Z][A-Za-z ()/-]{1,40}: ")
+
+
+def is_labelled_field(text: str) -> bool:
+    """A quote that is one field of a fact sheet or a document header: a short label, a colon, its value."""
+    return bool(_LABELLED_FIELD.match(text))
+
+
 def is_markdown(article: Article) -> bool:
     return article.source.lower().endswith(MARKDOWN_SUFFIXES)
 

@@ -152,3 +152,13 @@ def test_no_short_answer_is_cut_from_a_quoted_code_block(tmp_path, fake_embedder
     reply = Assistant.load(settings, fake_embedder).ask("Which command checks the installed version?")
     assert reply.sentences[0].text.endswith("$ tool --version\n```")
     assert reply.short_answer is None
+
+
+def test_a_labelled_field_is_a_short_label_a_colon_and_its_value():
+    from qa.blocks import is_labelled_field
+
+    assert is_labelled_field("Languages: Sharchopkha 28%, Dzongkha (official) 24%")
+    assert is_labelled_field("Author: David Goodger <goodger@python.org>, Guido van Rossum")
+    assert is_labelled_field("National symbol(s): mythical thunder dragon (druk)")
+    assert not is_labelled_field("The club was founded in 1916: a statement about modern art.")
+    assert not is_labelled_field("languages: lower case is prose, not a field label")

@@ -112,29 +112,43 @@ def test_reading_further_may_change_the_quote_but_never_the_confidence(tiny_assi
     assert read_on.confidence <= extractor.decide(question, ranking, [*first, *further]).confidence
 
 
-def _two_install_units(layout: bool) -> tuple[str, Ranking]:
-    code = "\n\n```\n$ {}\n```" if layout else " Run {}."
-    first = "If you're a **Homebrew** user, install ripgrep from homebrew-core:" + code.format("brew install ripgrep")
-    second = ("If you're a **MacPorts** user, install ripgrep from the official ports:"
-              + code.format("port install ripgrep"))
+def _two_units(first: str, second: str) -> tuple[str, Ranking]:
+    """Two quotes of one passage, the ranking's favourite first (0.93 against 0.85)."""
     text = first + "\n\n" + second
-    passage = Passage(id="p0", article_id="rg", start=0, end=len(text), text=text,
+    passage = Passage(id="p0", article_id="doc", start=0, end=len(text), text=text,
                       sentences=(Span(0, len(first)), Span(len(text) - len(second), len(text))), hash="h")
-    hit = Hit(passage=passage, title="ripgrep", score=1.0, rank=0)
-    ranked = tuple(ScoredSentence(text=t, article_id="rg", start=s.start, end=s.end, score=p, hit=hit)
+    hit = Hit(passage=passage, title="Doc", score=1.0, rank=0)
+    ranked = tuple(ScoredSentence(text=t, article_id="doc", start=s.start, end=s.end, score=p, hit=hit)
                    for t, s, p in zip((first, second), passage.sentences, (0.93, 0.85)))
     return text, Ranking(sentences=ranked, confidence=0.6, hits=(hit,))
 
 
+def _quoted(store, question: str, text: str, ranking: Ranking, weak: str, strong: str) -> str:
+    """The first quote when the reader finds a weak span in the first unit and a strong one in the second."""
+    extractor = SentenceExtractor(store, min_confidence=0.3)
+    at, to = text.index(weak), text.index(strong)
+    readings = [Reading(0, "doc", at, at + len(weak), 0.8, 2.8), Reading(0, "doc", to, to + len(strong), 5.9, 2.8)]
+    return extractor.decide(question, ranking, readings).sentences[0].text
+
+
 @pytest.mark.parametrize("layout", [True, False])
 def test_the_ranking_counts_for_more_in_quotes_with_layout(tiny_assistant, layout):
-    text, ranking = _two_install_units(layout)
-    extractor = SentenceExtractor(tiny_assistant.store, min_confidence=0.3)
-    weak, strong = text.index("homebrew-core"), text.index("the official ports")
-    readings = [Reading(0, "rg", weak, weak + 13, 0.8, 2.8), Reading(0, "rg", strong, strong + 18, 5.9, 2.8)]
-    quoted = extractor.decide("How do you install ripgrep with Homebrew?", ranking, readings).sentences[0].text
-    # The reader, trained on prose, prefers the MacPorts span; in prose its word stands, beside code the ranking's does.
+    code = "\n\n```\n$ {}\n```" if layout else " Run {}."
+    text, ranking = _two_units(
+        "If you're a **Homebrew** user, install ripgrep from homebrew-core:" + code.format("brew install ripgrep"),
+        "If you're a **MacPorts** user, install ripgrep from the official ports:" + code.format("port install ripgrep"))
+    quoted = _quoted(tiny_assistant.store, "How do you install ripgrep with Homebrew?", text, ranking,
+                     "homebrew-core", "the official ports")
+    # The reader, trained on prose, prefers the MacPorts span; in prose its word stands, beside code the ranking's.
     assert quoted.startswith("If you're a **Homebrew**" if layout else "If you're a **MacPorts**")
+
+
+def test_the_ranking_counts_for_more_in_labelled_fields(tiny_assistant):
+    text, ranking = _two_units("Languages: Sharchopkha 28%, Dzongkha (official) 24%, Lhotshamkha 22%",
+                               "Ethnic groups: Ngalop 50%, ethnic Nepali 35%, indigenous or migrant tribes 15%")
+    quoted = _quoted(tiny_assistant.store, "What languages are spoken in Bhutan?", text, ranking,
+                     "Sharchopkha 28%, Dzongkha", "indigenous or migrant tribes")
+    assert quoted.startswith("Languages:")
 
 
 def test_short_answer_keeps_inline_code_whole_and_is_never_bare_markup(tiny_assistant):
