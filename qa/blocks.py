@@ -47,13 +47,21 @@ def has_layout(text: str) -> bool:
     return bool(_LAYOUT.search(text))
 
 
-# "Languages: Dzongkha (official) 24%, …", "Author: David Goodger": a fact sheet's or a header's field.
-_LABELLED_FIELD = re.compile(r"[A-Z][A-Za-z ()/-]{1,40}: ")
+# "Languages: Dzongkha (official) 24%, …", "National symbol(s): …", "Author: David Goodger": a fact sheet's
+# or a header's field, a label of at most four words (and a bracket) before a colon.
+_LABELLED_FIELD = re.compile(r"([A-Z][A-Za-z/-]*(?: [A-Za-z/-]+){0,3})(?: ?\([A-Za-z/ -]+\))?: \S")
+_FIELD_VERBS = frozenset("is are was were be include includes included has have had do does did says said wrote "
+                         "forms comprises consists".split())
 
 
-def is_labelled_field(text: str) -> bool:
-    """A quote that is one field of a fact sheet or a document header: a short label, a colon, its value."""
-    return bool(_LABELLED_FIELD.match(text))
+def is_labelled_field(text: str, before: str = "\n", after: str = "\n") -> bool:
+    """A quote that is one field of a fact sheet or a document header: a line of its own (``before`` and
+    ``after`` are the characters around it, empty at the ends of the text) that starts with a short label
+    and a colon. "There are three types of rock: …" is a sentence, not a field."""
+    match = _LABELLED_FIELD.match(text)
+    if not match or before not in ("", "\n") or after not in ("", "\n"):
+        return False
+    return not _FIELD_VERBS.intersection(match.group(1).lower().split())
 
 
 def is_markdown(article: Article) -> bool:

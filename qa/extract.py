@@ -410,7 +410,7 @@ class SentenceExtractor:
         short = None
         if spans:
             read = self.read_weights
-            best = max(spans, key=lambda s: (read.layout_ranking if has_layout(s.text) or is_labelled_field(s.text)
+            best = max(spans, key=lambda s: (read.layout_ranking if has_layout(s.text) or _is_field(s)
                                              else read.ranking)
                        * _logit(s.score) + spans[s].span_score)
             reading = spans[best]
@@ -452,6 +452,13 @@ class SentenceExtractor:
 
 _MAX_READ_MARGIN = 20.0
 _NO_SPAN_MARGIN = -20.0  # the margin of windows where no span could be read (all cut off by the token limit)
+
+
+def _is_field(sentence: ScoredSentence) -> bool:
+    """Whether the sentence is a labelled field on a line of its own in its passage."""
+    passage = sentence.hit.passage
+    at, to = sentence.start - passage.start, sentence.end - passage.start
+    return is_labelled_field(sentence.text, passage.text[at - 1 : at] if at > 0 else "", passage.text[to : to + 1])
 
 
 def _best_margin(readings: Sequence[Reading]) -> float:

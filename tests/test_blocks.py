@@ -162,3 +162,6 @@ def test_a_labelled_field_is_a_short_label_a_colon_and_its_value():
     assert is_labelled_field("National symbol(s): mythical thunder dragon (druk)")
     assert not is_labelled_field("The club was founded in 1916: a statement about modern art.")
     assert not is_labelled_field("languages: lower case is prose, not a field label")
+    assert not is_labelled_field("There are three major types of rock: igneous, sedimentary, and metamorphic.")
+    assert not is_labelled_field("Other rivers include: Ovens River, Goulburn River.")
+    assert not is_labelled_field("Languages: Dzongkha 24%", before=" ")  # inside a paragraph: a sentence
