@@ -319,6 +319,7 @@ _ABOUT_AUTHORSHIP = re.compile(r"\b(?:wr[io]te|writ(?:e|es|ing|ten|er|ers)|autho
 
 
 def is_byline(sentence: str) -> bool:
+    """Whether the sentence is a post's byline ("Published 2015-05-15 by …", "Written by Jane Doe")."""
     return bool(_BYLINE.match(sentence.strip()))
 
 
