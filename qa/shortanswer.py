@@ -311,9 +311,14 @@ def asks_for_money(question: str) -> bool:
     return bool(_MONEY_QUESTION.search(question))
 
 
-# A post's byline ("*Published 2015-05-15 by The Rust Core Team*"): who wrote it and when, nothing else.
-_BYLINE = re.compile(r"^[\W_]*(?:Published|Posted|Updated|Written|Last\s+(?:updated|modified|edited))\b"
-                     r"(?=[^.!?]*(?:\bby\s|\d)).{0,150}$", re.S)
+# A post's byline: who wrote it and when, nothing else. "*Published 2015-05-15 by The Rust Core Team*",
+# "*2021-03-21, by Quinn & Alison*" (a line of a date and its authors), "By Jane Doe and John Smith".
+_BYLINE = re.compile(
+    r"^[\W_]*(?:Published|Posted|Updated|Written|Last\s+(?:updated|modified|edited))\b"
+    r"(?=[^.!?]*(?:\bby\s|\d)).{0,150}$"
+    rf"|^[\W_]*(?:\d{{4}}-\d{{2}}-\d{{2}}|{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}\s+{_MONTH}\s+\d{{4}})"
+    r"(?:[\s,;|–-]+by\s[^.!?\n]{1,100})?[\W_]*$"
+    r"|^[\W_]*By\s+[A-Z][\w.'’-]*(?:(?:\s*,|\s+&|\s+and)?\s+[A-Z][\w.'’-]*){0,8}[\W_]*$", re.S)
 _ABOUT_AUTHORSHIP = re.compile(r"\b(?:wr[io]te|writ(?:e|es|ing|ten|er|ers)|authors?|authored|publish\w*|post(?:s|ed)?"
                                r"|updated?|byline|blog)\b", re.I)
 

@@ -316,6 +316,9 @@ def test_only_a_line_of_publication_is_a_byline():
     from qa.shortanswer import is_byline
 
     assert is_byline("*Published 2012-12-18*") and is_byline("Written by Jane Doe")
+    assert is_byline("*2021-03-21, by Quinn & Alison*") and is_byline("By Jane Doe and John Smith")
     assert not is_byline("By default, fd does not search hidden directories.")
+    assert not is_byline("By 1922, the club had outgrown its quarters.")
+    assert not is_byline("By the end of the war, Britain had lost its colonies.")
     assert not is_byline("Published works include three novels and a play about the war.")
     assert answers_kind("Published works include The Rover by Aphra Behn.", "Which company published The Rover?")
