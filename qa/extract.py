@@ -410,9 +410,7 @@ class SentenceExtractor:
         short = None
         if spans:
             read = self.read_weights
-            best = max(spans, key=lambda s: (read.layout_ranking if has_layout(s.text) or _is_field(s)
-                                             else read.ranking)
-                       * _logit(s.score) + spans[s].span_score)
+            best = max(spans, key=lambda s: _ranking_weight(s, read) * _logit(s.score) + spans[s].span_score)
             reading = spans[best]
             span_text = _article_slice(best, reading.start, reading.end)
             confidence = float(_sigmoid(read.bias + read.confidence * _logit(ranking.confidence)
@@ -454,11 +452,15 @@ _MAX_READ_MARGIN = 20.0
 _NO_SPAN_MARGIN = -20.0  # the margin of windows where no span could be read (all cut off by the token limit)
 
 
-def _is_field(sentence: ScoredSentence) -> bool:
-    """Whether the sentence is a labelled field on a line of its own in its passage."""
+def _ranking_weight(sentence: ScoredSentence, read: ReadWeights) -> float:
+    """``read.layout_ranking`` for a quote with layout or a labelled field on a line of its own, else
+    ``read.ranking``."""
+    if has_layout(sentence.text):
+        return read.layout_ranking
     passage = sentence.hit.passage
     at, to = sentence.start - passage.start, sentence.end - passage.start
-    return is_labelled_field(sentence.text, passage.text[at - 1 : at] if at > 0 else "", passage.text[to : to + 1])
+    field = is_labelled_field(sentence.text, passage.text[at - 1 : at] if at > 0 else "", passage.text[to : to + 1])
+    return read.layout_ranking if field else read.ranking
 
 
 def _best_margin(readings: Sequence[Reading]) -> float:

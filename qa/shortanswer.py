@@ -57,8 +57,9 @@ _DATE = re.compile(
     rf"|\d{{3,4}}(?:\s*(?:–|-|to)\s*\d{{2,4}})?(?:\s+(?:BC|AD|BCE|CE))?)\b"
 )
 # A whole calendar date ("2015-05-15", "May 15, 2015", "15 May 2015", "May 2015"): its numbers count nothing.
-_CALENDAR_DATE = re.compile(rf"\b\d{{4}}-\d{{2}}-\d{{2}}\b|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{3,4}}\b"
-                            rf"|\b\d{{1,2}}\s+{_MONTH}\s+\d{{3,4}}\b|{_MONTH}\s+\d{{3,4}}\b")
+_CALENDAR = (rf"(?:\d{{4}}-\d{{2}}-\d{{2}}|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{3,4}}"
+             rf"|\d{{1,2}}\s+{_MONTH}\s+\d{{3,4}}|{_MONTH}\s+\d{{3,4}})")
+_CALENDAR_DATE = re.compile(rf"\b{_CALENDAR}\b")
 _NUMBER = re.compile(
     rf"(?:[$£€¥]\s?)?\b(?:\d+(?:,\d{{3}})*(?:\.\d+)?|{_NUMBER_WORD}(?:[\s-]+{_NUMBER_WORD})*)"
     rf"(?:\s*(?:%|percent|per cent|million|billion|trillion|thousand|hundred))?"
@@ -316,8 +317,7 @@ def asks_for_money(question: str) -> bool:
 _BYLINE = re.compile(
     r"^[\W_]*(?:Published|Posted|Updated|Written|Last\s+(?:updated|modified|edited))\b"
     r"(?=[^.!?]*(?:\bby\s|\d)).{0,150}$"
-    rf"|^[\W_]*(?:\d{{4}}-\d{{2}}-\d{{2}}|{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}\s+{_MONTH}\s+\d{{4}})"
-    r"(?:[\s,;|–-]+by\s[^.!?\n]{1,100})?[\W_]*$"
+    rf"|^[\W_]*{_CALENDAR}(?:[\s,;|–-]+by\s[^.!?\n]{{1,100}})?[\W_]*$"
     r"|^[\W_]*By\s+[A-Z][\w.'’-]*(?:(?:\s*,|\s+&|\s+and)?\s+[A-Z][\w.'’-]*){0,8}[\W_]*$", re.S)
 _ABOUT_AUTHORSHIP = re.compile(r"\b(?:wr[io]te|writ(?:e|es|ing|ten|er|ers)|authors?|authored|publish\w*|post(?:s|ed)?"
                                r"|updated?|byline|blog)\b", re.I)
