@@ -64,6 +64,92 @@ def is_labelled_field(text: str, before: str = "\n", after: str = "\n") -> bool:
     return not _FIELD_VERBS.intersection(match.group(1).lower().split())
 
 
+# "the fifth step", "the 2nd level", "the last step", "Play 4", "step #3": a question naming a unit of a numbered
+# list or a numbered section by its place. Only nouns that name such units count ("the first president" does not).
+_UNIT_NOUNS = ("step|stage|phase|play|level|item|point|rule|principle|section|chapter|part|tip|lesson|guideline"
+               "|instruction|requirement|task|practice|pillar|criterion|goal|exercise|direction|idea|reason|way")
+_ORDINAL_WORDS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth",
+                  "eleventh", "twelfth")
+_ORDINAL_PLACE = re.compile(rf"\b({'|'.join(_ORDINAL_WORDS)}|\d{{1,2}}(?:st|nd|rd|th)|last|final)"
+                            rf"\s+(?:[a-z]+\s+)?({_UNIT_NOUNS})s?\b", re.I)
+_NUMBERED_PLACE = re.compile(rf"\b({_UNIT_NOUNS})\s+(?:#|no\.\s*|number\s+)?(\d{{1,2}})\b(?!\s*(?:%|[.,:]\d))", re.I)
+_NUMBERED_HEADING = re.compile(r"(\d{1,2})(?:[.):]|\s)")
+_ORDERED_MARKER = re.compile(r"[ \t]*(\d{1,9})[.)][ \t]*$")
+LAST = 0  # the number of "the last step": the last item of its list
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """A unit asked for by its place: ``number`` (1-based, ``LAST`` for the last) and the unit's noun."""
+
+    number: int
+    noun: str
+
+
+def asked_place(question: str) -> Place | None:
+    """The numbered unit a question asks about ("What is the fifth step?", "What is Play 4 about?"), if any."""
+    ordinal = _ORDINAL_PLACE.search(question)
+    numbered = _NUMBERED_PLACE.search(question)
+    if ordinal and (numbered is None or ordinal.start() < numbered.start()):
+        word = ordinal.group(1).lower()
+        number = LAST if word in ("last", "final") else (
+            _ORDINAL_WORDS.index(word) + 1 if word in _ORDINAL_WORDS else int(word[:-2]))
+        return Place(number, ordinal.group(2).lower())
+    if numbered:
+        return Place(int(numbered.group(2)), numbered.group(1).lower())
+    return None
+
+
+def place_match(article: Article, offset: int, place: Place) -> float:
+    """How surely the unit starting at ``offset`` is the one ``place`` names: 1 for the item of an ordered list
+    numbered so (the last item for ``LAST``) and for the opening unit of a section whose heading carries the
+    number ("2. Warning", "Play 4: Build the service …"), ``IN_PLACE`` for the section's later units (the opening
+    says what a section is about), else 0. Markdown only: a plain text's numbers are not structure."""
+    if not is_markdown(article):
+        return 0.0
+    if not _is_at_place(article, offset, place):
+        return 0.0
+    starts, _ = _sections(article.text, article.title)
+    section_start = starts[bisect_right(starts, offset) - 1] if starts and starts[0] <= offset else 0
+    blocks = markdown_blocks(article.text)
+    opening = next((b.start for b in blocks if b.start > section_start and b.kind != "heading"), offset)
+    return 1.0 if offset <= opening or _is_item(blocks, article.text, offset) else IN_PLACE
+
+
+IN_PLACE = 0.9
+
+
+def _is_item(blocks: tuple[Block, ...], text: str, offset: int) -> bool:
+    at = bisect_right(_block_starts(text), offset) - 1
+    return at >= 0 and blocks[at].kind == "item" and blocks[at].start == offset
+
+
+def _is_at_place(article: Article, offset: int, place: Place) -> bool:
+    text = article.text
+    blocks = markdown_blocks(text)
+    at = bisect_right(_block_starts(text), offset) - 1
+    if at >= 0 and blocks[at].kind == "item" and blocks[at].start == offset:
+        line_start = text.rfind("\n", 0, offset) + 1
+        marker = _ORDERED_MARKER.match(text, line_start, offset)
+        if marker:
+            if place.number != LAST:
+                return int(marker.group(1)) == place.number
+            following = blocks[at + 1] if at + 1 < len(blocks) else None
+            return following is None or following.kind != "item" or following.group != blocks[at].group
+    if place.number == LAST:
+        return False
+    starts, paths = _sections(text, article.title)
+    section = bisect_right(starts, offset) - 1
+    if section < 0 or not paths[section]:
+        return False
+    heading = paths[section][-1]
+    numbered = _NUMBERED_HEADING.match(heading)
+    if numbered and int(numbered.group(1)) == place.number:
+        return True
+    named = _NUMBERED_PLACE.search(heading)
+    return bool(named) and named.group(1).lower() == place.noun and int(named.group(2)) == place.number
+
+
 def is_markdown(article: Article) -> bool:
     return article.source.lower().endswith(MARKDOWN_SUFFIXES)
 

@@ -21,7 +21,7 @@ from functools import lru_cache
 import numpy as np
 
 from qa.stores import IndexStore
-from qa.blocks import has_layout, is_labelled_field
+from qa.blocks import asked_place, has_layout, is_labelled_field, place_match
 from qa.shortanswer import answers_kind, candidates, question_terms, question_type, short_answer
 from qa.text import STOP_WORDS, stem, terms, words
 from qa.tokens import TokenVectors
@@ -55,6 +55,9 @@ class ExtractWeights:
     max_sentences: int = 3
     duplicate_jaccard: float = 0.7
     untyped_cap: float = 0.2  # confidence ceiling when the best sentence lacks the kind of thing asked for
+    # Added to the calibrated log-odds of the units a question names by their place ("the fifth step", "Play 4"):
+    # set by hand, not fitted (SQuAD has no numbered lists); large, since naming the place is the whole question.
+    place_bonus: float = 6.0
     # P(the best sentence answers) from CONFIDENCE_FEATURES, fitted with questions the corpus does not
     # answer among the negatives; None: the Platt-scaled best logit
     confidence: tuple[float, ...] | None = (
@@ -317,19 +320,21 @@ class SentenceExtractor:
         return self._score(query, query_vector, hits, query_tokens)[0]
 
     def _score(self, query: str, query_vector: np.ndarray, hits: Sequence[Hit],
-               query_tokens: TokenVectors | None = None) -> tuple[list[ScoredSentence], float]:
-        """``score``, and the confidence that the best sentence answers (0 without sentences)."""
+               query_tokens: TokenVectors | None = None) -> tuple[list[ScoredSentence], float, bool]:
+        """``score``, the confidence that the best sentence answers (0 without sentences), and whether the best
+        sentence is the unit the question names by its place."""
         rows, row_hits, matrix, texts, fill_typed = _features(query, query_vector, hits, self.store, query_tokens)
         if not rows:
-            return [], 0.0
+            return [], 0.0, False
         chosen = self.weights_for(query_tokens)
         weights = np.asarray(chosen.coefficients, np.float32)
         logits = matrix @ weights
         self._add_typed(logits, matrix, weights, row_hits, fill_typed, chosen)
         scale, shift = chosen.calibration
-        probabilities = _sigmoid(scale * logits + shift)
         articles = self.store.article_list
         table = self.store.sentence_table[np.asarray(rows)]
+        place_bonus = self._place_bonus(query, table, chosen)
+        probabilities = _sigmoid(scale * logits + shift + place_bonus)
         # best first; ties by article id, then position (the article rows' order by id, computed once)
         if self._id_rank is None:
             self._id_rank = np.argsort(np.argsort([a.id for a in articles], kind="stable"))
@@ -337,9 +342,24 @@ class SentenceExtractor:
         confidence = float(probabilities[order[0]])
         if chosen.confidence is not None:
             confidence = float(_sigmoid(confidence_features(matrix, logits, order[0]) @ np.asarray(chosen.confidence)))
+        placed = bool(np.ndim(place_bonus) and place_bonus[order[0]])
+        if placed:
+            # the unit the question names by its place: its own probability says how surely it answers (the
+            # confidence model never saw the bonus, and reads four equal units of a section as a close call)
+            confidence = max(confidence, float(probabilities[order[0]]))
         spans, probabilities = table.tolist(), probabilities.tolist()
         return [ScoredSentence(text=texts[i], article_id=articles[spans[i][0]].id, start=spans[i][1], end=spans[i][2],
-                               score=probabilities[i], hit=row_hits[i]) for i in order], confidence
+                               score=probabilities[i], hit=row_hits[i]) for i in order], confidence, placed
+
+    def _place_bonus(self, query: str, table: np.ndarray, chosen: ExtractWeights) -> np.ndarray | float:
+        """``chosen.place_bonus`` for each sentence row that is the unit the question names by its place (less for a
+        named section's later units), else 0."""
+        place = asked_place(query)
+        if place is None:
+            return 0.0
+        articles = self.store.article_list
+        return np.array([chosen.place_bonus * place_match(articles[article], start, place)
+                         for article, start, _ in table.tolist()], np.float32)
 
     def _add_typed(self, logits: np.ndarray, matrix: np.ndarray, weights: np.ndarray, row_hits: list[Hit],
                    fill_typed, chosen: ExtractWeights) -> None:
@@ -377,12 +397,12 @@ class SentenceExtractor:
     def rank(self, query: str, query_vector: np.ndarray, hits: Sequence[Hit], top_k: int | None = None,
              query_tokens: TokenVectors | None = None) -> Ranking:
         """Score every sentence of the hits and keep the top_k passages holding the best sentences."""
-        ranked, confidence = self._score(query, query_vector, hits, query_tokens)
+        ranked, confidence, placed = self._score(query, query_vector, hits, query_tokens)
         kept = rerank(hits, ranked, len(hits) if top_k is None else top_k)
         kept_ids = {h.passage.id for h in kept}
         ranked = [s for s in ranked if s.hit.passage.id in kept_ids]
         lexical = query_tokens is None or self.store.tokens is None
-        return Ranking(sentences=tuple(ranked), confidence=confidence, hits=tuple(kept), lexical=lexical)
+        return Ranking(sentences=tuple(ranked), confidence=confidence, hits=tuple(kept), lexical=lexical, placed=placed)
 
     def reads_further(self, readings: Sequence[Reading]) -> bool:
         """Whether the reader found no likely answer in the windows it read first (``ReadWeights``), so the

@@ -165,3 +165,59 @@ def test_a_labelled_field_is_a_short_label_a_colon_and_its_value():
     assert not is_labelled_field("There are three major types of rock: igneous, sedimentary, and metamorphic.")
     assert not is_labelled_field("Other rivers include: Ovens River, Goulburn River.")
     assert not is_labelled_field("Languages: Dzongkha 24%", before=" ")  # inside a paragraph: a sentence
+
+
+RECIPE = """# Hummus
+
+## Directions
+
+1. Drain and rinse the beans.
+2. Boil the beans for twenty minutes.
+3. Blend the garlic with lemon juice.
+4. Drain the beans again.
+5. Add the tahini to the food processor. Blend until creamy.
+6. Serve at once.
+
+## Play 4: Build the service in small steps
+
+We should ship working software early. A critical capability is testing.
+
+### 2. Warning
+
+**Consequence**: A warning with consequences for continued behavior.
+"""
+
+
+def test_a_question_names_a_unit_by_its_place():
+    from qa.blocks import LAST, Place, asked_place
+
+    assert asked_place("What is the fifth step of the hummus recipe?") == Place(5, "step")
+    assert asked_place("What is Play 4 about?") == Place(4, "play")
+    assert asked_place("What happens at the 2nd level? (What is the first rule?)") == Place(2, "level")
+    assert asked_place("What does the third enforcement level involve?") == Place(3, "level")
+    assert asked_place("What is the last step?") == Place(LAST, "step")
+    assert asked_place("What is in step #3?") == Place(3, "step")
+    # an ordinal that names no unit of a list or section, and a number that is no unit's
+    for question in ("Who was the first president?", "What is the first thing to do?", "How many levels are there?",
+                     "What does section 3.2 say?", "What changed in Python 3?"):
+        assert asked_place(question) is None, question
+
+
+def test_the_unit_at_a_place_is_a_numbered_item_or_a_numbered_section():
+    from qa.blocks import IN_PLACE, Place, place_match
+
+    doc = article(RECIPE, "hummus.md")
+
+    def at(snippet: str, place: Place) -> float:
+        return place_match(doc, RECIPE.index(snippet), place)
+
+    assert at("Add the tahini", Place(5, "step")) == 1.0
+    assert at("Drain the beans again", Place(5, "step")) == 0.0
+    assert at("Blend until creamy", Place(5, "step")) == 0.0  # inside the item: only the item's start is the item
+    assert at("Serve at once", Place(0, "step")) == 1.0 and at("Drain and rinse", Place(0, "step")) == 0.0
+    assert at("We should ship", Place(4, "play")) == 1.0  # the section's opening says what it is about
+    assert at("A critical capability", Place(4, "play")) == IN_PLACE
+    assert at("We should ship", Place(4, "level")) == 0.0  # "Play 4" is not "level 4"
+    assert at("**Consequence**", Place(2, "level")) == 1.0  # "2. Warning": a bare number names any unit
+    assert at("We should ship", Place(3, "play")) == 0.0
+    assert place_match(article(RECIPE, "hummus.txt"), RECIPE.index("Add the tahini"), Place(5, "step")) == 0.0

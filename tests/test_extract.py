@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from qa.config import Settings
 from qa.extract import SentenceExtractor
 from qa.retrieve import Retriever
 
@@ -174,3 +175,34 @@ def test_the_reply_confidence_is_the_confidence_model_of_the_best_sentence(tiny_
     assert extraction.confidence == pytest.approx(expected, abs=1e-4)
     # not the Platt-scaled score of the best sentence, which the quoted sentences still carry
     assert extraction.confidence != pytest.approx(extraction.sentences[0].score, abs=1e-3)
+
+
+PLACES = """# Hummus
+
+## Directions
+
+1. Drain and rinse the garbanzo beans.
+2. Boil the beans for twenty minutes; this step softens their skins.
+3. Blend the garlic with lemon juice while the beans boil.
+4. Drain the beans again and rinse them with cold water.
+5. Add the tahini to the food processor and blend until creamy.
+6. Serve at once; the next step is up to you.
+"""
+
+
+@pytest.mark.parametrize(("question", "quoted"), [
+    ("What is the fifth step?", "Add the tahini"),
+    ("What is step 3 of the hummus?", "Blend the garlic"),
+    ("And the last step?", "Serve at once"),
+])
+def test_a_question_naming_a_step_by_its_place_quotes_that_step(tmp_path, fake_embedder, question, quoted):
+    from qa.pipeline import Assistant, build_index
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "hummus.md").write_text(PLACES, encoding="utf-8")
+    settings = Settings.from_env({}, corpus=corpus, index=tmp_path / "index", model="fake-hash-embedder",
+                                 min_confidence=0.3, reader="off")
+    build_index(settings, fake_embedder)
+    reply, _ = ask(Assistant.load(settings, fake_embedder), fake_embedder, question, min_confidence=0.3)
+    assert reply.answerable and reply.sentences[0].text.startswith(quoted)
