@@ -195,6 +195,55 @@ def reword(question: str, context: str, neighbours, rng: random.Random) -> str |
     return "".join(parts) + question[at:]
 
 
+# Kinds of thing a "which/what <noun>" or "how many <noun>" question asks for. A noun swapped for one of another
+# kind ("Which university does she work for?" of a paragraph that says she is a marine biologist) asks for
+# something the paragraph does not say, though every other word of the question matches it.
+_KINDS = (
+    "person man woman king queen president emperor scientist author writer player leader pope artist musician "
+    "actor politician student soldier member employee worker bishop officer engineer",
+    "city town country state province nation village region island continent river lake mountain county district "
+    "street stadium port",
+    "company corporation firm university college school team club band newspaper network agency party church "
+    "organization institution museum hospital army",
+    "language religion sport instrument disease drug planet animal plant element book film movie song album game "
+    "ship car weapon machine software award prize product material chemical food currency",
+)
+_IRREGULAR_PLURALS = {"person": "people", "man": "men", "woman": "women", "child": "children"}
+
+
+def _plural(noun: str) -> str:
+    if noun in _IRREGULAR_PLURALS:
+        return _IRREGULAR_PLURALS[noun]
+    if noun.endswith("y") and noun[-2] not in "aeiou":
+        return noun[:-1] + "ies"
+    return noun + ("es" if noun.endswith(("s", "sh", "ch", "x")) else "s")
+
+
+_KIND_OF = {form: (kind, plural, noun) for kind, nouns in enumerate(_KINDS) for noun in nouns.split()
+            for form, plural in ((noun, False), (_plural(noun), True))}
+_FOCUS = re.compile(r"\b(?:[Ww]hich|[Ww]hat|[Hh]ow many)\s+([a-z]+)\b(?:\s+([a-z]+)\b)?")  # "which (famous) city"
+
+
+def swap_kind(question: str, context: str, rng: random.Random) -> str | None:
+    """The question with the noun that says what it asks for ("Which *university* …", "How many *people* …")
+    swapped for a noun of another kind that the paragraph never uses ("Which *river* …"), or None.
+
+    A synthetic "no answer" example for what questions about real documents often do: the paragraph is about
+    the right person or thing, but says nothing of the kind asked for (a profession, not an employer; 13
+    plays, not how many agencies adopted them)."""
+    found = next(((m, g) for m in _FOCUS.finditer(question) for g in (1, 2) if m.group(g) in _KIND_OF), None)
+    if found is None:
+        return None
+    match, group = found
+    kind, plural, _ = _KIND_OF[match.group(group)]
+    words = set(re.findall(r"[a-z]+", context.lower()))
+    choices = [form for form, (other, many, noun) in _KIND_OF.items()
+               if other != kind and many == plural and noun not in words and _plural(noun) not in words]
+    if not choices:
+        return None
+    return question[: match.start(group)] + rng.choice(sorted(choices)) + question[match.end(group):]
+
+
 def cut_answer(context: str, answer: dict, splitter) -> str | None:
     """The paragraph without the sentences that hold the answer, or None when nothing else is left or the
     answer's words still appear in what is left.
@@ -222,7 +271,7 @@ def distractors(question: str, answer: str, siblings: list[str], count: int = 2)
 
 def examples(dataset: Path, seed: int, negatives: float, adversarial: float = 0.0,
              cut: float = 0.0, near: float = 0.0, reworded: float = 0.0, neighbours=None,
-             shared: float = 0.0) -> list[dict]:
+             shared: float = 0.0, kinds: float = 0.0) -> list[dict]:
     """(question, context, answer_start or -1, answer text) in a fixed shuffled order.
 
     With ``shared``, that share of answerable examples also carries ``distractors``: paragraphs of its
@@ -272,6 +321,10 @@ def examples(dataset: Path, seed: int, negatives: float, adversarial: float = 0.
                     edited = reword(qa["question"], paragraph["context"], neighbours, rng)
                     if edited is not None:
                         out.append(_example(edited, paragraph["context"], answer))
+                if kinds and rng.random() < kinds:
+                    edited = swap_kind(qa["question"], paragraph["context"], rng)
+                    if edited is not None:
+                        out.append(_example(edited, paragraph["context"]))
     rng.shuffle(out)
     return out
 
@@ -491,7 +544,7 @@ def train(args) -> dict:
     state = json.loads((args.resume / "training.json").read_text()) if args.resume else {}
     reader = Reader(args.resume or base_model_folder())
     data = examples(args.data, args.seed, args.negatives, args.adversarial, args.cut_answer, args.near_miss,
-                    args.reword, shared=args.shared_norm)
+                    args.reword, shared=args.shared_norm, kinds=args.swap_kind)
     step = resumed = int(state.get("step", 0))  # a resumed run continues the same learning-rate schedule
     total_steps = args.steps or math.ceil(len(data) / args.batch_size)
     # A phase of its own (a second pass after the first epoch's schedule ran out) warms up and decays over
@@ -559,13 +612,15 @@ def _save(reader: Reader, args, step: int, total_steps: int, examples_count: int
         this_phase["reword"] = args.reword
     if args.shared_norm:
         this_phase["shared_norm"] = args.shared_norm
+    if args.swap_kind:
+        this_phase["swap_kind"] = args.swap_kind
     if args.phase_steps:
         this_phase.update(phase_steps=args.phase_steps, seed=args.seed)
     if args.tune_data:
         this_phase.update(tune_data=Path(args.tune_data).name,
                           tune_data_sha256=hashlib.sha256(Path(args.tune_data).read_bytes()).hexdigest())
     settings = ("negatives", "adversarial", "cut_answer", "lr", "tune_data", "near_miss", "reword", "shared_norm",
-                "phase_steps")
+                "phase_steps", "swap_kind")
     if phases and all((phases[-1].get(k) or 0) == (this_phase.get(k) or 0) for k in settings):
         phases[-1]["to_step"] = step  # the same settings continued: one phase
     else:
@@ -613,6 +668,11 @@ def model_card(record: dict, evaluation: str = "") -> str:
                 " one or two of the words they share replaced by near-synonyms the paragraph does not use (the base"
                 ' model\'s nearest input embeddings: "famous" -> "renowned"), keeping the answer: questions worded'
                 " differently from the text.")
+    kinds = ("" if not any(p.get("swap_kind") for p in record.get("phases", [])) else
+             " From the phase that sets `--swap-kind`, a share of questions is also asked of its own paragraph with"
+             ' the noun that says what kind of thing it asks for swapped for another kind the paragraph never uses'
+             ' ("Which university …" for "Which city …", "How many ships …" for "How many people …"), labelled'
+             ' "no answer": the paragraph is on topic but says nothing of that kind.')
     shared = ("" if not any(p.get("shared_norm") for p in record.get("phases", [])) else
               " From the phase that sets `--shared-norm`, a share of answerable questions is also read with the two"
               ' other paragraphs of its article that share the most words with it (as "no answer" rows), and its'
@@ -648,6 +708,8 @@ def model_card(record: dict, evaluation: str = "") -> str:
             command += f" --reword {phase['reword']}"
         if phase.get("shared_norm"):
             command += f" --shared-norm {phase['shared_norm']}"
+        if phase.get("swap_kind"):
+            command += f" --swap-kind {phase['swap_kind']}"
         if phase.get("phase_steps"):
             command += f" --phase-steps {phase['phase_steps']} --lr {phase['lr']} --seed {phase['seed']}"
         if stop != record["total_steps"]:
@@ -674,7 +736,7 @@ Step {record['step']} of {record['total_steps']} planned
 - **Data**: SQuAD v1.1 train (`{record['data']}`, sha256 `{record['data_sha256']}`), Rajpurkar et al.
   2016, licence CC BY-SA 4.0. Each question with its paragraph, and with probability
   {record['negatives']} also with a paragraph that does not hold the answer (70% from the same
-  article, else any) labelled "no answer" (the [CLS] span).{adversarial}{cut}{near}{reworded}{shared}{tuning}{passes}
+  article, else any) labelled "no answer" (the [CLS] span).{adversarial}{cut}{near}{reworded}{kinds}{shared}{tuning}{passes}
 - **Settings**: question + paragraph up to {record['max_tokens']} tokens, batch {record['batch_size']},
   AdamW lr {record['lr']} with 5% warm-up and linear decay, seed {record['seed']}, fp16 weights.
 - **Measured**: {measured}. Last training loss {record['recent_loss']}.
@@ -709,6 +771,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shared-norm", type=float, default=0.0, help="share of answerable questions also read "
                         "with two other paragraphs of their article, the answer learnt over all three (shared "
                         "normalisation)")
+    parser.add_argument("--swap-kind", type=float, default=0.0, help="share of questions also asked of their own "
+                        "paragraph with the noun naming the kind of thing asked for swapped for another kind, as "
+                        "'no answer'")
     parser.add_argument("--phase-steps", type=int, default=0, help="after --resume: a further pass of this many "
                         "steps with its own warm-up and decay, over a fresh draw of the data (set --seed)")
     parser.add_argument("--tune-data", type=Path, help="a SQuAD 2.0-format training file (unanswerable questions "

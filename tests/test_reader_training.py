@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from qa.reader_training import (cut_answer, distractors, encode, examples, main, near_miss, reword, shared_norm_loss,
-                                swap_entity, with_distractors)
+                                swap_entity, swap_kind, with_distractors)
 
 FIXTURE = {"version": "1.1", "data": [
     {"title": "Bridge", "paragraphs": [
@@ -107,6 +107,43 @@ def test_near_miss_examples_are_extra_no_answer_examples_and_off_by_default(tiny
     # asked of the paragraph the original question was asked of
     assert all(e["question"] not in originals and e["context"] in originals.values() for e in extra)
     assert "Where was coffee last cultivated?" in {e["question"] for e in extra}
+
+
+def test_a_kind_swap_asks_the_paragraph_for_a_kind_of_thing_it_never_mentions():
+    import random
+
+    context = "Nelle Nemo, a marine biologist, has just returned from a survey of the North Pacific Gyre."
+    swapped = {swap_kind("Which university does Nelle Nemo work for?", context, random.Random(seed))
+               for seed in range(40)}
+    assert all(q.startswith("Which ") and q.endswith(" does Nelle Nemo work for?") for q in swapped)
+    assert len(swapped) > 5 and "Which university does Nelle Nemo work for?" not in swapped
+    # another kind, in the same number, never a word of the paragraph
+    counted = {swap_kind("How many people live in Warsaw?", "Warsaw has 1.7 million people and a port.",
+                         random.Random(seed)) for seed in range(40)}
+    nouns = {q.split()[2] for q in counted}
+    assert all(noun.endswith("s") for noun in nouns) and not nouns & {"people", "men", "women", "ports", "port"}
+    assert {swap_kind("Which famous city hosted it?", "x", random.Random(seed)).split()[2]
+            for seed in range(20)}.isdisjoint({"city", "town", "village", "country"})
+    # no noun that names a kind: nothing to swap
+    assert swap_kind("What is the capital of Chile?", context, random.Random(0)) is None
+    assert swap_kind("Who designed the bridge?", context, random.Random(0)) is None
+
+
+def test_kind_swap_examples_are_extra_no_answer_examples_and_off_by_default(tmp_path):
+    fixture = json.loads(json.dumps(FIXTURE))
+    fixture["data"][0]["paragraphs"][0]["qas"].append(
+        {"question": "Which engineer designed the bridge?", "id": "a4", "answers": [{"text": "Joseph Strauss",
+                                                                                  "answer_start": 58}]})
+    path = tmp_path / "kinds.json"
+    path.write_text(json.dumps(fixture), encoding="utf-8")
+    plain = examples(path, seed=1, negatives=0.0)
+    assert examples(path, seed=1, negatives=0.0, kinds=0.0) == plain
+    drawn = examples(path, seed=2, negatives=0.0, kinds=1.0)
+    extra = [e for e in drawn if e["start"] < 0]
+    assert len(extra) == 1 and len(drawn) == len(plain) + 1  # the only question that names a kind of thing
+    question = extra[0]["question"]
+    assert question.startswith("Which ") and question.endswith(" designed the bridge?")
+    assert question != "Which engineer designed the bridge?" and extra[0]["context"].startswith("The Golden Gate")
 
 
 def test_word_neighbours_are_near_synonyms_not_other_forms_or_opposites():
@@ -289,7 +326,7 @@ def test_a_further_pass_has_a_schedule_of_its_own_and_the_card_says_so(tiny_squa
     # the first schedule has run out: resuming it would not move the weights; a pass of its own does
     again = tmp_path / "again"
     assert main(["--out", str(again), "--resume", str(first), "--phase-steps", "3", "--lr", "5e-05", "--seed", "5",
-                 "--near-miss", "1.0", "--reword", "1.0", "--shared-norm", "1.0", *common]) == 0
+                 "--near-miss", "1.0", "--reword", "1.0", "--shared-norm", "1.0", "--swap-kind", "1.0", *common]) == 0
     record = json.loads((again / "training.json").read_text())
     assert (record["step"], record["total_steps"], record["lr"], record["seed"]) == (5, 5, 1e-4, 13)
     phase = record["phases"][-1]
@@ -297,8 +334,9 @@ def test_a_further_pass_has_a_schedule_of_its_own_and_the_card_says_so(tiny_squa
         == (2, 5, 3, 5, 1.0)
     assert (again / "model.safetensors").read_bytes() != (first / "model.safetensors").read_bytes()
     card = (again / "MODEL_CARD.md").read_text()
-    assert ("--resume qa/models/reader --near-miss 1.0 --reword 1.0 --shared-norm 1.0 --phase-steps 3 --lr 5e-05 "
-            "--seed 5`") in card
+    assert ("--resume qa/models/reader --near-miss 1.0 --reword 1.0 --shared-norm 1.0 --swap-kind 1.0 --phase-steps 3"
+            " --lr 5e-05 --seed 5`") in card
+    assert "says nothing of that kind" in card and phase["swap_kind"] == 1.0
     assert "Steps 2–5 are a further pass with a schedule of its own" in card and "its verb negated" in card
     assert "near-synonyms the paragraph does not use" in card and phase["reword"] == 1.0
     assert "shared normalisation" in card and phase["shared_norm"] == 1.0
