@@ -320,12 +320,11 @@ class SentenceExtractor:
         return self._score(query, query_vector, hits, query_tokens)[0]
 
     def _score(self, query: str, query_vector: np.ndarray, hits: Sequence[Hit],
-               query_tokens: TokenVectors | None = None) -> tuple[list[ScoredSentence], float, bool]:
-        """``score``, the confidence that the best sentence answers (0 without sentences), and whether the best
-        sentence is the unit the question names by its place."""
+               query_tokens: TokenVectors | None = None) -> tuple[list[ScoredSentence], float]:
+        """``score``, and the confidence that the best sentence answers (0 without sentences)."""
         rows, row_hits, matrix, texts, fill_typed = _features(query, query_vector, hits, self.store, query_tokens)
         if not rows:
-            return [], 0.0, False
+            return [], 0.0
         chosen = self.weights_for(query_tokens)
         weights = np.asarray(chosen.coefficients, np.float32)
         logits = matrix @ weights
@@ -342,14 +341,13 @@ class SentenceExtractor:
         confidence = float(probabilities[order[0]])
         if chosen.confidence is not None:
             confidence = float(_sigmoid(confidence_features(matrix, logits, order[0]) @ np.asarray(chosen.confidence)))
-        placed = bool(np.ndim(place_bonus) and place_bonus[order[0]])
-        if placed:
+        if np.ndim(place_bonus) and place_bonus[order[0]]:
             # the unit the question names by its place: its own probability says how surely it answers (the
             # confidence model never saw the bonus, and reads four equal units of a section as a close call)
             confidence = max(confidence, float(probabilities[order[0]]))
         spans, probabilities = table.tolist(), probabilities.tolist()
         return [ScoredSentence(text=texts[i], article_id=articles[spans[i][0]].id, start=spans[i][1], end=spans[i][2],
-                               score=probabilities[i], hit=row_hits[i]) for i in order], confidence, placed
+                               score=probabilities[i], hit=row_hits[i]) for i in order], confidence
 
     def _place_bonus(self, query: str, table: np.ndarray, chosen: ExtractWeights) -> np.ndarray | float:
         """``chosen.place_bonus`` for each sentence row that is the unit the question names by its place (less for a
@@ -397,12 +395,12 @@ class SentenceExtractor:
     def rank(self, query: str, query_vector: np.ndarray, hits: Sequence[Hit], top_k: int | None = None,
              query_tokens: TokenVectors | None = None) -> Ranking:
         """Score every sentence of the hits and keep the top_k passages holding the best sentences."""
-        ranked, confidence, placed = self._score(query, query_vector, hits, query_tokens)
+        ranked, confidence = self._score(query, query_vector, hits, query_tokens)
         kept = rerank(hits, ranked, len(hits) if top_k is None else top_k)
         kept_ids = {h.passage.id for h in kept}
         ranked = [s for s in ranked if s.hit.passage.id in kept_ids]
         lexical = query_tokens is None or self.store.tokens is None
-        return Ranking(sentences=tuple(ranked), confidence=confidence, hits=tuple(kept), lexical=lexical, placed=placed)
+        return Ranking(sentences=tuple(ranked), confidence=confidence, hits=tuple(kept), lexical=lexical)
 
     def reads_further(self, readings: Sequence[Reading]) -> bool:
         """Whether the reader found no likely answer in the windows it read first (``ReadWeights``), so the

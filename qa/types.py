@@ -82,7 +82,6 @@ class Ranking:
     confidence: float
     hits: tuple[Hit, ...]  # the passages kept, best sentence first
     lexical: bool = False  # scored without token vectors
-    placed: bool = False  # the best sentence is the unit the question names by its place ("the fifth step")
 
 
 @dataclass(frozen=True, slots=True)
