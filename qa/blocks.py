@@ -76,6 +76,7 @@ _NUMBERED_PLACE = re.compile(rf"\b({_UNIT_NOUNS})\s+(?:#|no\.\s*|number\s+)?(\d{
 _NUMBERED_HEADING = re.compile(r"(\d{1,2})(?:[.):]|\s)")
 _ORDERED_MARKER = re.compile(r"[ \t]*(\d{1,9})[.)][ \t]*$")
 LAST = 0  # the number of "the last step": the last item of its list
+IN_PLACE = 0.9  # a named section's units after its opening
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,42 +108,30 @@ def place_match(article: Article, offset: int, place: Place) -> float:
     says what a section is about), else 0. Markdown only: a plain text's numbers are not structure."""
     if not is_markdown(article):
         return 0.0
-    if not _is_at_place(article, offset, place):
-        return 0.0
-    starts, _ = _sections(article.text, article.title)
-    section_start = starts[bisect_right(starts, offset) - 1] if starts and starts[0] <= offset else 0
-    blocks = markdown_blocks(article.text)
-    opening = next((b.start for b in blocks if b.start > section_start and b.kind != "heading"), offset)
-    return 1.0 if offset <= opening or _is_item(blocks, article.text, offset) else IN_PLACE
-
-
-IN_PLACE = 0.9
-
-
-def _is_item(blocks: tuple[Block, ...], text: str, offset: int) -> bool:
-    at = bisect_right(_block_starts(text), offset) - 1
-    return at >= 0 and blocks[at].kind == "item" and blocks[at].start == offset
-
-
-def _is_at_place(article: Article, offset: int, place: Place) -> bool:
     text = article.text
     blocks = markdown_blocks(text)
     at = bisect_right(_block_starts(text), offset) - 1
-    if at >= 0 and blocks[at].kind == "item" and blocks[at].start == offset:
-        line_start = text.rfind("\n", 0, offset) + 1
-        marker = _ORDERED_MARKER.match(text, line_start, offset)
+    item = at >= 0 and blocks[at].kind == "item" and blocks[at].start == offset
+    if item:
+        marker = _ORDERED_MARKER.match(text, text.rfind("\n", 0, offset) + 1, offset)
         if marker:
             if place.number != LAST:
-                return int(marker.group(1)) == place.number
+                return float(int(marker.group(1)) == place.number)
             following = blocks[at + 1] if at + 1 < len(blocks) else None
-            return following is None or following.kind != "item" or following.group != blocks[at].group
+            return float(following is None or following.kind != "item" or following.group != blocks[at].group)
     if place.number == LAST:
-        return False
+        return 0.0
     starts, paths = _sections(text, article.title)
     section = bisect_right(starts, offset) - 1
-    if section < 0 or not paths[section]:
-        return False
-    heading = paths[section][-1]
+    if section < 0 or not paths[section] or not _heading_names(paths[section][-1], place):
+        return 0.0
+    opening = next((b.start for b in blocks if b.start > starts[section] and b.kind != "heading"), offset)
+    return 1.0 if offset <= opening or item else IN_PLACE
+
+
+def _heading_names(heading: str, place: Place) -> bool:
+    """Whether a section heading carries the place: a leading number ("2. Warning") names any unit so
+    numbered, a unit noun and number ("Play 4: …") only that noun's."""
     numbered = _NUMBERED_HEADING.match(heading)
     if numbered and int(numbered.group(1)) == place.number:
         return True
