@@ -77,35 +77,119 @@ _NUMBERED_HEADING = re.compile(r"(\d{1,2})(?:[.):]|\s)")
 _ORDERED_MARKER = re.compile(r"[ \t]*(\d{1,9})[.)][ \t]*$")
 LAST = 0  # the number of "the last step": the last item of its list
 IN_PLACE = 0.9  # a named section's units after its opening
+OVERVIEW_IN_PLACE = 0.5  # the same, when the question asks what the section is about: its opening says so
 
 
 @dataclass(frozen=True, slots=True)
 class Place:
-    """A unit asked for by its place: ``number`` (1-based, ``LAST`` for the last) and the unit's noun."""
+    """A unit asked for by its place: ``number`` (1-based, ``LAST`` for the last) and the unit's noun;
+    ``overview`` when the question asks what the unit is or is about, not something in it."""
 
     number: int
     noun: str
+    overview: bool = False
 
 
 def asked_place(question: str) -> Place | None:
     """The numbered unit a question asks about ("What is the fifth step?", "What is Play 4 about?"), if any."""
     ordinal = _ORDINAL_PLACE.search(question)
     numbered = _NUMBERED_PLACE.search(question)
+    subject = asked_subject(question)
     if ordinal and (numbered is None or ordinal.start() < numbered.start()):
         word = ordinal.group(1).lower()
         number = LAST if word in ("last", "final") else (
             _ORDINAL_WORDS.index(word) + 1 if word in _ORDINAL_WORDS else int(word[:-2]))
-        return Place(number, ordinal.group(2).lower())
+        return Place(number, ordinal.group(2).lower(), _opens(subject, ordinal.group()))
     if numbered:
-        return Place(int(numbered.group(2)), numbered.group(1).lower())
+        return Place(int(numbered.group(2)), numbered.group(1).lower(), _opens(subject, numbered.group()))
     return None
+
+
+def _opens(subject: str | None, place: str) -> bool:
+    """Whether the subject asked about is the place itself ("the fifth step of the recipe"), not something at it
+    ("the consequence at level 4")."""
+    if subject is None:
+        return False
+    first = subject.split(maxsplit=1)
+    rest = first[1] if len(first) > 1 and first[0].lower() in _ARTICLES else subject
+    return rest.lower().startswith(place.lower())
+
+
+# "What is ripgrep?", "What is the Contributor Covenant about?", "What does PEP 257 cover?", "Tell me about fd":
+# a question about a whole subject, which the opening of the document about it answers.
+_OVERVIEW = re.compile(
+    r"\s*(?:(?:what|who)\s+(?:is|are|was|were)\s+(?P<what>.+?)(?:\s+about)?"
+    r"|what\s+(?:does|do|did)\s+(?P<does>.+?)\s+(?:cover|describe|explain|discuss|do|say|say\s+about)"
+    r"|(?:(?:can\s+you\s+)?tell\s+me\s+about|describe|summari[sz]e|give\s+(?:me\s+)?an?\s+(?:overview|summary)\s+of)"
+    r"\s+(?P<tell>.+?))\s*[?.!]*\s*", re.I)
+_ARTICLES = frozenset(("the", "a", "an"))
+# "What is in step 3?", "What is there to see?": no subject asked about as a whole
+_NOT_SUBJECTS = frozenset("in on at for from to by with of into there it this that".split())
+_TITLE_CORE = re.compile(r"\s+[(–—]|\s+-\s|:\s")  # "ripgrep (README)", "PEP 257 – Docstring Conventions"
+
+
+def asked_subject(question: str) -> str | None:
+    """The subject of a question that asks what something is or is about ("What is the Contributor Covenant
+    about?" -> "the Contributor Covenant"), if it is one."""
+    match = _OVERVIEW.fullmatch(question)
+    if match is None:
+        return None
+    subject = match.group("what") or match.group("does") or match.group("tell")
+    return None if subject.split()[0].lower() in _NOT_SUBJECTS else subject
+
+
+def title_words(title: str) -> tuple[str, ...]:
+    """What a title names, as words: its part before a bracket, a dash or a colon, without a leading article
+    ("ripgrep (README)" -> ("ripgrep",), "The Field of Waterloo" -> ("field", "of", "waterloo"))."""
+    found = _normal(_TITLE_CORE.split(title, maxsplit=1)[0]).split()
+    while found and found[0] in _ARTICLES:
+        found = found[1:]
+    return tuple(found)
+
+
+def title_keys(title: str) -> set[tuple[str, ...]]:
+    """The subjects (as ``title_words``) that name the document titled so: the title's words, or at least its
+    first two ("the Contributor Covenant" names "Contributor Covenant Code of Conduct (version 2.1)")."""
+    named = title_words(title)
+    return {named[:size] for size in (len(named), *range(2, len(named)))} if named else set()
+
+
+def names_title(subject: str, title: str) -> bool:
+    return title_words(subject) in title_keys(title)
+
+
+def lead_start(article: Article) -> int | None:
+    """Where the article's opening prose starts: its first paragraph that is neither a heading, a byline
+    ("*Published 2024-10-08 by 18F*") nor a header field ("PEP: 257"). None when no paragraph comes before its
+    first list, table or code (a recipe that opens with its ingredients has no lead). Plain text: its start."""
+    if not is_markdown(article):
+        start, end = trim_range(article.text, 0, len(article.text))
+        return start if start < end else None
+    return _markdown_lead(article.text)
+
+
+@lru_cache(maxsize=64)
+def _markdown_lead(text: str) -> int | None:
+    for block in markdown_blocks(text):
+        if block.kind == "heading":
+            continue
+        if block.kind != "text":
+            return None
+        paragraph = text[block.start : block.end]
+        if _BYLINE.fullmatch(paragraph) or is_labelled_field(paragraph):
+            continue
+        return block.start
+    return None
+
+
+_BYLINE = re.compile(r"([*_]).*\1", re.S)  # a paragraph wholly in emphasis: a byline or a date line
 
 
 def place_match(article: Article, offset: int, place: Place) -> float:
     """How surely the unit starting at ``offset`` is the one ``place`` names: 1 for the item of an ordered list
     numbered so (the last item for ``LAST``) and for the opening unit of a section whose heading carries the
     number ("2. Warning", "Play 4: Build the service …"), ``IN_PLACE`` for the section's later units (the opening
-    says what a section is about), else 0. Markdown only: a plain text's numbers are not structure."""
+    says what a section is about; ``OVERVIEW_IN_PLACE`` when that is what is asked), else 0. Markdown only: a plain text's numbers are not structure."""
     if not is_markdown(article):
         return 0.0
     text = article.text
@@ -126,7 +210,7 @@ def place_match(article: Article, offset: int, place: Place) -> float:
     if section < 0 or not paths[section] or not _heading_names(paths[section][-1], place):
         return 0.0
     opening = next((b.start for b in blocks if b.start > starts[section] and b.kind != "heading"), offset)
-    return 1.0 if offset <= opening or item else IN_PLACE
+    return 1.0 if offset <= opening or item else OVERVIEW_IN_PLACE if place.overview else IN_PLACE
 
 
 def _heading_names(heading: str, place: Place) -> bool:

@@ -21,7 +21,8 @@ from functools import lru_cache
 import numpy as np
 
 from qa.stores import IndexStore
-from qa.blocks import asked_place, has_layout, is_labelled_field, place_match
+from qa.blocks import (asked_place, asked_subject, has_layout, is_labelled_field, lead_start, place_match,
+                       title_keys, title_words)
 from qa.shortanswer import answers_kind, candidates, question_terms, question_type, short_answer
 from qa.text import STOP_WORDS, stem, terms, words
 from qa.tokens import TokenVectors
@@ -58,6 +59,10 @@ class ExtractWeights:
     # Added to the calibrated log-odds of the units a question names by their place ("the fifth step", "Play 4"):
     # set by hand, not fitted (SQuAD has no numbered lists); large, since naming the place is the whole question.
     place_bonus: float = 6.0
+    # The same for the opening sentence of the document a question asks about as a whole ("What is ripgrep?",
+    # "What is the Contributor Covenant about?"): hand-set like ``place_bonus``; SQuAD dev 1–48 has six such
+    # questions, each answered by its article's first sentence.
+    lead_bonus: float = 6.0
     # P(the best sentence answers) from CONFIDENCE_FEATURES, fitted with questions the corpus does not
     # answer among the negatives; None: the Platt-scaled best logit
     confidence: tuple[float, ...] | None = (
@@ -309,6 +314,7 @@ class SentenceExtractor:
         self.weights = weights or ExtractWeights()
         self.lexical_weights = lexical_weights
         self._id_rank: np.ndarray | None = None  # article row -> rank of its id, for ties
+        self._titles: dict[tuple[str, ...], list[int]] | None = None  # title words (and 2+ word prefixes) -> rows
 
     def weights_for(self, query_tokens: TokenVectors | None) -> ExtractWeights:
         """The token-feature weights where token vectors are at hand on both sides, else the lexical ones."""
@@ -351,13 +357,45 @@ class SentenceExtractor:
 
     def _place_bonus(self, query: str, table: np.ndarray, chosen: ExtractWeights) -> np.ndarray | float:
         """``chosen.place_bonus`` for each sentence row that is the unit the question names by its place (less for a
-        named section's later units), else 0."""
-        place = asked_place(query)
-        if place is None:
-            return 0.0
+        named section's later units), ``chosen.lead_bonus`` for the opening sentence of a document the question
+        asks about as a whole, else 0."""
         articles = self.store.article_list
-        return np.array([chosen.place_bonus * place_match(articles[article], start, place)
+        place = asked_place(query)
+        if place is not None:
+            return np.array([chosen.place_bonus * place_match(articles[article], start, place)
+                             for article, start, _ in table.tolist()], np.float32)
+        leads = self.leads(query)
+        if not leads:
+            return 0.0
+        return np.array([chosen.lead_bonus * float(leads.get(article) == start)
                          for article, start, _ in table.tolist()], np.float32)
+
+    def leads(self, query: str) -> dict[int, int]:
+        """For a question about a whole document ("What is ripgrep?"): article row -> where the opening prose of
+        each document whose title it names starts (``qa.blocks.lead_start``); else empty."""
+        subject = asked_subject(query)
+        if subject is None:
+            return {}
+        if self._titles is None:
+            titles: dict[tuple[str, ...], list[int]] = {}
+            for row, article in enumerate(self.store.article_list):
+                for key in title_keys(article.title):
+                    titles.setdefault(key, []).append(row)
+            self._titles = titles
+        rows = self._titles.get(title_words(subject), [])
+        starts = {row: lead_start(self.store.article_list[row]) for row in rows}
+        return {row: start for row, start in starts.items() if start is not None}
+
+    def lead_passages(self, query: str, article_id: str | None = None) -> list[int]:
+        """The passage rows holding ``leads`` (within ``article_id`` when given): retrieval must not miss them."""
+        store, found = self.store, []
+        for row, start in self.leads(query).items():
+            article = store.article_list[row]
+            if article_id is not None and article.id != article_id:
+                continue
+            found += [p for p in store.passages_by_article.get(article.id, [])
+                      if store.passages[p].start <= start < store.passages[p].end][:1]
+        return found
 
     def _add_typed(self, logits: np.ndarray, matrix: np.ndarray, weights: np.ndarray, row_hits: list[Hit],
                    fill_typed, chosen: ExtractWeights) -> None:

@@ -135,8 +135,10 @@ class Retriever:
         self.rrf_k = rrf_k
         self._sentence_ranges: np.ndarray | None = None  # (start, end) sentence rows per passage, built on first use
 
-    def retrieve(self, query: str, query_vector: np.ndarray, top_k: int, article_id: str | None = None) -> list[Hit]:
-        """The top_k passages for the query, optionally only within one article."""
+    def retrieve(self, query: str, query_vector: np.ndarray, top_k: int, article_id: str | None = None,
+                 include: Sequence[int] = ()) -> list[Hit]:
+        """The top_k passages for the query, optionally only within one article; the passage rows ``include``
+        are scored too and follow them when they did not rank among them."""
         store = self.store
         pool = max(self.candidates, top_k)
         query_vector = np.asarray(query_vector, dtype=np.float32)
@@ -151,6 +153,7 @@ class Retriever:
             if store.sentence_search is not None and article_id is None:
                 found = store.sentence_search.search(query_vector.reshape(1, -1), pool)[0]
                 rows.update(int(store.sentence_passage[r]) for r, _ in found)
+        rows.update(include)
         lexical: dict[int, float] = {}
         if self.fusion != "dense" and not engine_fuses:
             raw = store.lexical_candidates(query, pool, article_id)
@@ -164,6 +167,8 @@ class Retriever:
         dense = {r: (1 - share) * passage_cosine[r] + share * sentence_cosine[r] for r in ordered}
         fused = native or self._fuse(dense, lexical, ordered)
         ranked = sorted(fused.items(), key=lambda item: (-item[1], item[0]))[:top_k]
+        shown = {row for row, _ in ranked}
+        ranked += [(row, fused.get(row, 0.0)) for row in dict.fromkeys(include) if row not in shown]
         return [
             Hit(passage=store.passages[row], title=store.articles[store.passages[row].article_id].title,
                 score=score, rank=rank, dense=dense[row], lexical=lexical.get(row, 0.0))

@@ -191,11 +191,12 @@ We should ship working software early. A critical capability is testing.
 def test_a_question_names_a_unit_by_its_place():
     from qa.blocks import LAST, Place, asked_place
 
-    assert asked_place("What is the fifth step of the hummus recipe?") == Place(5, "step")
-    assert asked_place("What is Play 4 about?") == Place(4, "play")
+    assert asked_place("What is the fifth step of the hummus recipe?") == Place(5, "step", overview=True)
+    assert asked_place("What is Play 4 about?") == Place(4, "play", overview=True)
     assert asked_place("What happens at the 2nd level? (What is the first rule?)") == Place(2, "level")
     assert asked_place("What does the third enforcement level involve?") == Place(3, "level")
-    assert asked_place("What is the last step?") == Place(LAST, "step")
+    assert asked_place("What is the consequence at level 4?") == Place(4, "level")  # something at the place
+    assert asked_place("What is the last step?") == Place(LAST, "step", overview=True)
     assert asked_place("What is in step #3?") == Place(3, "step")
     # an ordinal that names no unit of a list or section, and a number that is no unit's
     for question in ("Who was the first president?", "What is the first thing to do?", "How many levels are there?",
@@ -204,7 +205,7 @@ def test_a_question_names_a_unit_by_its_place():
 
 
 def test_the_unit_at_a_place_is_a_numbered_item_or_a_numbered_section():
-    from qa.blocks import IN_PLACE, Place, place_match
+    from qa.blocks import IN_PLACE, OVERVIEW_IN_PLACE, Place, place_match
 
     doc = article(RECIPE, "hummus.md")
 
@@ -217,7 +218,44 @@ def test_the_unit_at_a_place_is_a_numbered_item_or_a_numbered_section():
     assert at("Serve at once", Place(0, "step")) == 1.0 and at("Drain and rinse", Place(0, "step")) == 0.0
     assert at("We should ship", Place(4, "play")) == 1.0  # the section's opening says what it is about
     assert at("A critical capability", Place(4, "play")) == IN_PLACE
+    assert at("A critical capability", Place(4, "play", overview=True)) == OVERVIEW_IN_PLACE < IN_PLACE
     assert at("We should ship", Place(4, "level")) == 0.0  # "Play 4" is not "level 4"
     assert at("**Consequence**", Place(2, "level")) == 1.0  # "2. Warning": a bare number names any unit
     assert at("We should ship", Place(3, "play")) == 0.0
     assert place_match(article(RECIPE, "hummus.txt"), RECIPE.index("Add the tahini"), Place(5, "step")) == 0.0
+
+
+def test_a_question_about_a_whole_subject_names_it():
+    from qa.blocks import asked_subject
+
+    assert asked_subject("What is ripgrep?") == "ripgrep"
+    assert asked_subject("What is the Contributor Covenant about?") == "the Contributor Covenant"
+    assert asked_subject("What does PEP 257 cover?") == "PEP 257"
+    assert asked_subject("Tell me about the Arts Club of Chicago.") == "the Arts Club of Chicago"
+    assert asked_subject("Who was Genghis Khan?") == "Genghis Khan"
+    for question in ("How do I install ripgrep?", "When was the Toronto Star founded?", "Is fd fast?"):
+        assert asked_subject(question) is None, question
+
+
+def test_a_subject_names_a_document_by_its_title():
+    from qa.blocks import names_title
+
+    assert names_title("ripgrep", "ripgrep (README)")
+    assert names_title("PEP 257", "PEP 257 – Docstring Conventions")
+    assert names_title("the Contributor Covenant", "Contributor Covenant Code of Conduct (version 2.1)")
+    assert names_title("the Field of Waterloo", "The Field of Waterloo")
+    # a word of the title is not the title: "Rust" is not "Announcing Rust 1.0", "Contributor" not the Covenant
+    assert not names_title("Rust", "Announcing Rust 1.0")
+    assert not names_title("Contributor", "Contributor Covenant Code of Conduct")
+    assert not names_title("the capital of Bhutan", "Bhutan (The World Factbook)")
+
+
+def test_the_lead_is_the_first_paragraph_of_prose():
+    from qa.blocks import lead_start
+
+    post = "# 18F at ten\n\n*Published 2024-03-19 by Ron Bronson*\n\nIt has been a decade. We came far.\n"
+    assert lead_start(article(post, "post.md")) == post.index("It has been")
+    pep = "# PEP 257\n\nPEP: 257\n\nTitle: Docstring Conventions\n\n## Abstract\n\nThis PEP documents docstrings.\n"
+    assert lead_start(article(pep, "pep.md")) == pep.index("This PEP")
+    assert lead_start(article(RECIPE, "hummus.md")) is None  # it opens with its steps: no lead to quote
+    assert lead_start(article("  Plain text opens here.", "notes.txt")) == 2

@@ -206,3 +206,27 @@ def test_a_question_naming_a_step_by_its_place_quotes_that_step(tmp_path, fake_e
     build_index(settings, fake_embedder)
     reply, _ = ask(Assistant.load(settings, fake_embedder), fake_embedder, question, min_confidence=0.3)
     assert reply.answerable and reply.sentences[0].text.startswith(quoted)
+
+
+PLATFORMS = ("Debian", "Fedora", "Arch", "Alpine", "Gentoo", "NixOS", "FreeBSD", "OpenBSD", "NetBSD", "Homebrew",
+             "MacPorts", "Windows", "Chocolatey", "Scoop", "Void", "Guix")
+README = "# ripgrep (README)\n\n*Published by the ripgrep authors*\n\nripgrep is a line-oriented search tool that " \
+         "recursively searches the current directory for a regex pattern.\n\n## Installation\n\n" + "".join(
+             f"If you use {name}, ripgrep is available: ripgrep is packaged for {name} and ripgrep is kept current "
+             f"there, so installing ripgrep on {name} is one command.\n\n" for name in PLATFORMS)
+
+
+@pytest.mark.parametrize("question", ["What is ripgrep?", "Tell me about ripgrep."])
+def test_a_question_about_a_whole_document_quotes_its_opening(tmp_path, fake_embedder, question):
+    from qa.pipeline import Assistant, build_index
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "ripgrep.md").write_text(README, encoding="utf-8")
+    (corpus / "hummus.md").write_text(PLACES, encoding="utf-8")
+    # one passage retrieved: the opening must be brought in, not only lifted once found
+    settings = Settings.from_env({}, corpus=corpus, index=tmp_path / "index", model="fake-hash-embedder",
+                                 min_confidence=0.3, reader="off", rerank_pool=1, top_k=1)
+    build_index(settings, fake_embedder)
+    reply = Assistant.load(settings, fake_embedder).ask(question)
+    assert reply.answerable and reply.sentences[0].text.startswith("ripgrep is a line-oriented search tool")

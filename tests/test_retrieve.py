@@ -96,3 +96,18 @@ def test_bm25_alone_needs_a_shared_word(tiny_assistant, fake_embedder):
     vector = fake_embedder.encode(["zzzz"])[0]
     assert Retriever(tiny_assistant.store, fusion="bm25").retrieve("zzzz", vector, 3) == []
     assert len(Retriever(tiny_assistant.store, fusion="dense").retrieve("zzzz", vector, 3)) == 3
+
+
+def test_included_passages_follow_the_top_k(tiny_assistant, fake_embedder):
+    from qa.retrieve import Retriever
+
+    question = "Which country is the largest coffee producer?"
+    vector = fake_embedder.encode([question])[0]
+    retriever = Retriever(tiny_assistant.store)
+    ranked = [h.passage.id for h in retriever.retrieve(question, vector, len(tiny_assistant.store.passages))]
+    last = tiny_assistant.store.passage_row[ranked[-1]]
+    hits = retriever.retrieve(question, vector, 2, include=[last, last])
+    assert [h.passage.id for h in hits] == [*ranked[:2], ranked[-1]]
+    assert [h.rank for h in hits] == [0, 1, 2]
+    # one already among the top_k is not repeated
+    assert [h.passage.id for h in retriever.retrieve(question, vector, 2, include=[tiny_assistant.store.passage_row[ranked[0]]])] == ranked[:2]

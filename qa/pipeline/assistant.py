@@ -141,7 +141,8 @@ class Assistant:
     def _answer(self, engine: _Engine, question: str, query: str, query_vector, query_tokens, top_k: int | None,
                 article_id: str | None, started: float) -> Reply:
         top_k = top_k or self.settings.top_k
-        hits = engine.retriever.retrieve(query, query_vector, max(top_k, self.settings.rerank_pool), article_id)
+        hits = engine.retriever.retrieve(query, query_vector, max(top_k, self.settings.rerank_pool), article_id,
+                                         include=engine.extractor.lead_passages(query, article_id))
         retrieved = time.perf_counter()
         ranking = engine.extractor.rank(query, query_vector, hits, top_k, query_tokens)
         ranked = time.perf_counter()
@@ -174,7 +175,8 @@ class Assistant:
         engine = self._engine
         query = expand_query(question, history)
         query_vector, query_tokens = self._embed_query(query)
-        candidates = engine.retriever.retrieve(query, query_vector, max(top_k, self.settings.rerank_pool), article_id)
+        candidates = engine.retriever.retrieve(query, query_vector, max(top_k, self.settings.rerank_pool), article_id,
+                                               include=engine.extractor.lead_passages(query, article_id))
         hits = rerank(candidates, engine.extractor.score(query, query_vector, candidates, query_tokens), top_k)
         return [
             RetrievedPassage(passage_id=h.passage.id, article_id=h.passage.article_id, title=h.title,
