@@ -118,7 +118,7 @@ def _opens(subject: str | None, place: str) -> bool:
 # "What is ripgrep?", "What is the Contributor Covenant about?", "What does PEP 257 cover?", "Tell me about fd":
 # a question about a whole subject, which the opening of the document about it answers.
 _OVERVIEW = re.compile(
-    r"\s*(?:(?:what|who)\s+(?:is|are|was|were)\s+(?P<what>.+?)(?:\s+about)?"
+    r"\s*(?:(?:what|who)\s+(?:is|are|was|were)\s+(?P<what>.+?)(?P<about>\s+about)?"
     r"|what\s+(?:does|do|did)\s+(?P<does>.+?)\s+(?:cover|describe|explain|discuss|do|say|say\s+about)"
     r"|(?:(?:can\s+you\s+)?tell\s+me\s+about|describe|summari[sz]e|give\s+(?:me\s+)?an?\s+(?:overview|summary)\s+of)"
     r"\s+(?P<tell>.+?))\s*[?.!]*\s*", re.I)
@@ -136,6 +136,15 @@ def asked_subject(question: str) -> str | None:
         return None
     subject = match.group("what") or match.group("does") or match.group("tell")
     return None if subject.split()[0].lower() in _NOT_SUBJECTS else subject
+
+
+def asks_summary(question: str) -> bool:
+    """Whether a question asks what something is about ("What is Play 4 about?", "What does PEP 257 cover?",
+    "Tell me about fd"): a passage answers it, no phrase does ("What is fd?" is answered by "a program to …")."""
+    match = _OVERVIEW.fullmatch(question)
+    if match is None or asked_subject(question) is None:
+        return False
+    return match.group("what") is None or match.group("about") is not None
 
 
 def title_words(title: str) -> tuple[str, ...]:
@@ -189,7 +198,8 @@ def place_match(article: Article, offset: int, place: Place) -> float:
     """How surely the unit starting at ``offset`` is the one ``place`` names: 1 for the item of an ordered list
     numbered so (the last item for ``LAST``) and for the opening unit of a section whose heading carries the
     number ("2. Warning", "Play 4: Build the service …"), ``IN_PLACE`` for the section's later units (the opening
-    says what a section is about; ``OVERVIEW_IN_PLACE`` when that is what is asked), else 0. Markdown only: a plain text's numbers are not structure."""
+    says what a section is about; ``OVERVIEW_IN_PLACE`` when that is what is asked), else 0. Markdown only: a plain
+    text's numbers are not structure."""
     if not is_markdown(article):
         return 0.0
     text = article.text

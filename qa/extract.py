@@ -21,7 +21,7 @@ from functools import lru_cache
 import numpy as np
 
 from qa.stores import IndexStore
-from qa.blocks import (asked_place, asked_subject, has_layout, is_labelled_field, lead_start, place_match,
+from qa.blocks import (asked_place, asked_subject, asks_summary, has_layout, is_labelled_field, lead_start, place_match,
                        title_keys, title_words)
 from qa.shortanswer import answers_kind, candidates, question_terms, question_type, short_answer
 from qa.text import STOP_WORDS, stem, terms, words
@@ -500,6 +500,8 @@ class SentenceExtractor:
             if span is not None:
                 short = ShortAnswer(text=best.text[span[0] : span[1]], article_id=best.article_id,
                                     start=best.start + span[0], end=best.start + span[1])
+        if asks_summary(query):  # "What is Play 4 about?": the quote answers; a phrase cut from it would not
+            short = None
         return Extraction(sentences=tuple(chosen), confidence=round(confidence, 4),
                           answerable=confidence >= self.min_confidence, short_answer=short, hits=ranking.hits)
 

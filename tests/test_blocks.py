@@ -233,8 +233,18 @@ def test_a_question_about_a_whole_subject_names_it():
     assert asked_subject("What does PEP 257 cover?") == "PEP 257"
     assert asked_subject("Tell me about the Arts Club of Chicago.") == "the Arts Club of Chicago"
     assert asked_subject("Who was Genghis Khan?") == "Genghis Khan"
-    for question in ("How do I install ripgrep?", "When was the Toronto Star founded?", "Is fd fast?"):
+    for question in ("How do I install ripgrep?", "When was the Toronto Star founded?", "Is fd fast?",
+                     "What is in step 3?"):
         assert asked_subject(question) is None, question
+
+
+def test_what_a_subject_is_about_is_a_summary_not_a_phrase():
+    from qa.blocks import asks_summary
+
+    for question in ("What is Play 4 about?", "What does PEP 257 cover?", "Tell me about fd."):
+        assert asks_summary(question), question
+    for question in ("What is fd?", "Who was Genghis Khan?", "What is in step 3?", "How do I install fd?"):
+        assert not asks_summary(question), question
 
 
 def test_a_subject_names_a_document_by_its_title():
