@@ -36,6 +36,12 @@ FEATURES = ("bias", "similarity", "overlap", "bigram_overlap", "passage_score", 
             "match_density", "log_new_names", "missing_rarest", "similarity_rank", "window_similarity",
             "window_gain", "token_match", "token_window_gain", "wh_token_match")
 _REFERENCES = frozenset("he she it they this these those that his her its their".split())
+# Units that cannot answer: a question of its own (a question word or an auxiliary first, after a list marker or
+# emphasis, and "?" last), and a bold label alone ("**Objectives**", "__Note__").
+_NON_ANSWER = re.compile(
+    r"\s*(?:[-*+]\s+|\d{1,9}[.)]\s+)?[*_]*(?:what|when|where|which|who|whom|whose|why|how|is|are|was|were|do|does"
+    r"|did|can|could|should|would|will|has|have)\b.*\?[\"'”’)*_]*\s*"
+    r"|\s*(\*\*|__)[^*_\n]{1,60}?[^*_\n.!?:;,]\1\s*", re.I | re.A | re.S)
 _NAME_OR_NUMBER = re.compile(r"\b[A-Z][\w'’-]*|\b\d[\d,.]*")
 
 
@@ -63,6 +69,11 @@ class ExtractWeights:
     # "What is the Contributor Covenant about?"): hand-set like ``place_bonus``; SQuAD dev 1–48 has six such
     # questions, each answered by its article's first sentence.
     lead_bonus: float = 6.0
+    # Taken from the log-odds of a unit that cannot answer: a sentence that is itself a question ("What is a command
+    # shell and why would I use one?", a lesson's list of questions) and a bold label on a line of its own
+    # ("**Objectives**"). Hand-set; of SQuAD dev's 10,570 questions, none has its answer in such a unit (11 in
+    # sentences that end in a quoted question, which do not count).
+    non_answer_penalty: float = 4.0
     # P(the best sentence answers) from CONFIDENCE_FEATURES, fitted with questions the corpus does not
     # answer among the negatives; None: the Platt-scaled best logit
     confidence: tuple[float, ...] | None = (
@@ -339,7 +350,8 @@ class SentenceExtractor:
         articles = self.store.article_list
         table = self.store.sentence_table[np.asarray(rows)]
         place_bonus = self._place_bonus(query, table, chosen)
-        probabilities = _sigmoid(scale * logits + shift + place_bonus)
+        cannot = np.fromiter((_NON_ANSWER.fullmatch(text) is not None for text in texts), bool, len(texts))
+        probabilities = _sigmoid(scale * logits + shift + place_bonus - chosen.non_answer_penalty * cannot)
         # best first; ties by article id, then position (the article rows' order by id, computed once)
         if self._id_rank is None:
             self._id_rank = np.argsort(np.argsort([a.id for a in articles], kind="stable"))

@@ -230,3 +230,35 @@ def test_a_question_about_a_whole_document_quotes_its_opening(tmp_path, fake_emb
     build_index(settings, fake_embedder)
     reply = Assistant.load(settings, fake_embedder).ask(question)
     assert reply.answerable and reply.sentences[0].text.startswith("ripgrep is a line-oriented search tool")
+
+
+LESSON = """# Introducing widgets
+
+**Questions**
+
+- What is a widget and why would I use a widget?
+
+**Objectives**
+
+- Frame a picture.
+
+## Background
+
+A widget is a small tool that frames your pictures.
+"""
+
+
+def test_a_sentence_that_is_itself_a_question_is_not_the_answer(tmp_path, fake_embedder):
+    from qa.pipeline import Assistant, build_index
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "lesson.md").write_text(LESSON, encoding="utf-8")
+    settings = Settings.from_env({}, corpus=corpus, index=tmp_path / "index", model="fake-hash-embedder",
+                                 min_confidence=0.0, reader="off")
+    build_index(settings, fake_embedder)
+    assistant = Assistant.load(settings, fake_embedder)
+    reply = assistant.ask("What is a widget and why would I use a widget?")
+    assert reply.sentences[0].text == "A widget is a small tool that frames your pictures."
+    # nor is a bold label on a line of its own
+    assert [s.text for s in assistant.ask("Objectives?").sentences][:1] == ["Frame a picture."]
