@@ -13,6 +13,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 
+from qa.text import stem
 from qa.types import Article
 
 MARKDOWN_SUFFIXES = (".md", ".markdown", ".docx")  # a DOCX is read as the Markdown qa.documents writes
@@ -165,6 +166,69 @@ def title_keys(title: str) -> set[tuple[str, ...]]:
 
 def names_title(subject: str, title: str) -> bool:
     return title_words(subject) in title_keys(title)
+
+
+# "What are the ingredients of the hummus?", "List the features of fd", "What is the scope of the Code of Conduct?":
+# a question that asks for what a section holds, by the section's heading.
+_LIST_REQUEST = re.compile(r"\s*(?:list|show(?:\s+me)?|give\s+me|name)\s+(?P<what>.+?)\s*[?.!]*\s*", re.I)
+_OF = re.compile(r"\s+(?:of|for|in|from|on|about)\s+", re.I)
+_POSSESSIVES = frozenset("our your my their its his her".split())
+LIST_QUOTE_CHARS = 1500  # a list quoted whole ends with the last item that fits
+
+
+def asked_heading(question: str) -> tuple[str, ...] | None:
+    """The heading of the section a question asks for, as ``heading_words`` ("What are the ingredients of the
+    hummus?" -> ("ingredi",)): the phrase asked about, before any "of / for / in …"."""
+    subject = asked_subject(question)
+    if subject is None:
+        request = _LIST_REQUEST.fullmatch(question)
+        subject = request.group("what") if request else None
+    if not subject:
+        return None
+    return heading_words(_OF.split(subject, maxsplit=1)[0]) or None
+
+
+def heading_words(text: str) -> tuple[str, ...]:
+    """A heading or a phrase as stemmed words, without a leading article or possessive ("Our Standards" ->
+    ("standard",)), so "the ingredients" and "## Ingredients" compare equal."""
+    found = list(title_words(text))
+    while found and found[0] in _POSSESSIVES:
+        found = found[1:]
+    return tuple(stem(word) for word in found)
+
+
+def section_match(article: Article, offset: int, heading: tuple[str, ...]) -> float:
+    """How surely the unit at ``offset`` holds what a question asks for by a section's heading (``asked_heading``):
+    1 for the opening unit of a section so headed, ``IN_PLACE`` for its later units, else 0. The asked words may
+    name more before the heading's ("the hummus ingredients" asks for "## Ingredients"). Markdown only."""
+    if not is_markdown(article):
+        return 0.0
+    starts, paths = _sections(article.text, article.title)
+    section = bisect_right(starts, offset) - 1
+    named = heading_words(paths[section][-1]) if section >= 0 and paths[section] else ()
+    if not named or heading[-len(named):] != named:
+        return 0.0
+    opening = next((b.start for b in markdown_blocks(article.text) if b.start > starts[section] and b.kind != "heading"),
+                   offset)
+    return 1.0 if offset <= opening else IN_PLACE
+
+
+def whole_list(article: Article, offset: int, limit: int = LIST_QUOTE_CHARS) -> tuple[int, int] | None:
+    """The range of the whole list whose item starts at ``offset``, from its first item's marker ("1.", "-") to the
+    last item that keeps the range within ``limit`` characters; None when ``offset`` starts no item of a list of two
+    or more."""
+    if not is_markdown(article):
+        return None
+    text = article.text
+    blocks = markdown_blocks(text)
+    at = bisect_right(_block_starts(text), offset) - 1
+    if at < 0 or blocks[at].kind != "item" or blocks[at].start != offset:
+        return None
+    items = [b for b in blocks if b.kind == "item" and b.group == blocks[at].group]
+    line = text.rfind("\n", 0, items[0].start) + 1
+    start = line if _ITEM_MARKER.fullmatch(text, line, items[0].start) else items[0].start
+    fitting = [b for b in items if b.end - start <= limit]
+    return (start, fitting[-1].end) if len(fitting) > 1 else None
 
 
 def lead_start(article: Article) -> int | None:

@@ -21,8 +21,8 @@ from functools import lru_cache
 import numpy as np
 
 from qa.stores import IndexStore
-from qa.blocks import (asked_place, asked_subject, asks_summary, has_layout, is_labelled_field, lead_start, place_match,
-                       title_keys, title_words)
+from qa.blocks import (asked_heading, asked_place, asked_subject, asks_summary, has_layout, is_labelled_field,
+                       lead_start, place_match, section_match, title_keys, title_words, whole_list)
 from qa.shortanswer import answers_kind, candidates, question_terms, question_type, short_answer
 from qa.text import STOP_WORDS, stem, terms, words
 from qa.tokens import TokenVectors
@@ -368,18 +368,22 @@ class SentenceExtractor:
                                score=probabilities[i], hit=row_hits[i]) for i in order], confidence
 
     def _place_bonus(self, query: str, table: np.ndarray, chosen: ExtractWeights) -> np.ndarray | float:
-        """``chosen.place_bonus`` for each sentence row that is the unit the question names by its place (less for a
-        named section's later units), ``chosen.lead_bonus`` for the opening sentence of a document the question
-        asks about as a whole, else 0."""
+        """``chosen.place_bonus`` for each sentence row that is the unit the question names by its place or by its
+        section's heading (less for a section's later units), ``chosen.lead_bonus`` for the opening sentence of a
+        document the question asks about as a whole, else 0."""
         articles = self.store.article_list
         place = asked_place(query)
         if place is not None:
             return np.array([chosen.place_bonus * place_match(articles[article], start, place)
                              for article, start, _ in table.tolist()], np.float32)
         leads = self.leads(query)
-        if not leads:
+        if leads:
+            return np.array([chosen.lead_bonus * float(leads.get(article) == start)
+                             for article, start, _ in table.tolist()], np.float32)
+        heading = asked_heading(query)
+        if heading is None:
             return 0.0
-        return np.array([chosen.lead_bonus * float(leads.get(article) == start)
+        return np.array([chosen.place_bonus * section_match(articles[article], start, heading)
                          for article, start, _ in table.tolist()], np.float32)
 
     def leads(self, query: str) -> dict[int, int]:
@@ -494,10 +498,13 @@ class SentenceExtractor:
             # "When ...?" answered by a sentence with no date (or "how many" with no number, "where"
             # with no place) is a near miss on the topic, not an answer.
             confidence = min(confidence, w.untyped_cap)
+        listed = self._whole_list(query, best)
+        if listed is not None:  # "What are the ingredients?": the list under that heading, whole
+            best, short = listed, None
         chosen = [best]
         chosen_terms = [_analyse(best.text).term_set]  # cached when the sentence was scored
         for candidate in ranked:
-            if len(chosen) >= w.max_sentences or candidate.score < ranked[0].score - w.keep_margin:
+            if len(chosen) >= w.max_sentences or candidate.score < ranked[0].score - w.keep_margin or listed:
                 break
             if candidate is best:
                 continue
@@ -516,6 +523,19 @@ class SentenceExtractor:
             short = None
         return Extraction(sentences=tuple(chosen), confidence=round(confidence, 4),
                           answerable=confidence >= self.min_confidence, short_answer=short, hits=ranking.hits)
+
+
+    def _whole_list(self, query: str, best: ScoredSentence) -> ScoredSentence | None:
+        """``best`` widened to its whole list when it is an item of the section the question asks for by its heading
+        (``qa.blocks.whole_list``), else None."""
+        heading = asked_heading(query)
+        if heading is None or asked_place(query) is not None:
+            return None
+        article = self.store.articles.get(best.article_id)
+        span = whole_list(article, best.start) if article and section_match(article, best.start, heading) else None
+        if span is None:
+            return None
+        return replace(best, text=article.text[span[0] : span[1]], start=span[0], end=span[1])
 
 
 _MAX_READ_MARGIN = 20.0

@@ -269,3 +269,49 @@ def test_the_lead_is_the_first_paragraph_of_prose():
     assert lead_start(article(pep, "pep.md")) == pep.index("This PEP")
     assert lead_start(article(RECIPE, "hummus.md")) is None  # it opens with its steps: no lead to quote
     assert lead_start(article("  Plain text opens here.", "notes.txt")) == 2
+
+
+def test_a_question_asks_for_a_section_by_its_heading():
+    from qa.blocks import asked_heading, heading_words
+
+    assert asked_heading("What are the ingredients of the hummus?") == heading_words("## Ingredients")
+    assert asked_heading("List the features of fd.") == ("featur",)
+    assert asked_heading("What are our standards?") == heading_words("Our Standards") == ("standard",)
+    assert asked_heading("What is the scope of the Code of Conduct?") == ("scope",)
+    assert asked_heading("How do I install fd?") is None
+
+
+SECTIONS = """# Hummus
+
+*A recipe*
+
+## Ingredients
+
+- One can of chickpeas
+- Half a cup of tahini
+
+## Serving
+
+Serve it warm. Or cold.
+"""
+
+
+def test_the_section_a_heading_names_and_its_whole_list():
+    from qa.blocks import IN_PLACE, section_match, whole_list
+
+    doc = article(SECTIONS, "hummus.md")
+    ingredients = ("ingredi",)
+    first, second = SECTIONS.index("One can"), SECTIONS.index("Half a cup")
+    assert section_match(doc, first, ingredients) == 1.0 and section_match(doc, second, ingredients) == IN_PLACE
+    assert section_match(doc, SECTIONS.index("Serve it"), ingredients) == 0.0
+    assert section_match(doc, SECTIONS.index("Serve it"), ("serv",)) == 1.0
+    assert section_match(doc, SECTIONS.index("Or cold"), ("serv",)) == IN_PLACE
+    assert section_match(doc, first, ("hummus", "ingredi")) == 1.0  # "the hummus ingredients"
+    assert section_match(doc, first, ("ingredi", "list")) == 0.0
+    # the whole list from its first marker, verbatim; not from a later item, not past the limit
+    start, end = whole_list(doc, first)
+    assert SECTIONS[start:end] == "- One can of chickpeas\n- Half a cup of tahini"
+    assert whole_list(doc, second) == (start, end)
+    assert whole_list(doc, first, limit=25) is None  # only the first item fits: no list to widen to
+    assert whole_list(doc, SECTIONS.index("Serve it")) is None
+    assert whole_list(article(SECTIONS, "hummus.txt"), first) is None

@@ -262,3 +262,44 @@ def test_a_sentence_that_is_itself_a_question_is_not_the_answer(tmp_path, fake_e
     assert reply.sentences[0].text == "A widget is a small tool that frames your pictures."
     # nor is a bold label on a line of its own
     assert [s.text for s in assistant.ask("Objectives?").sentences][:1] == ["Frame a picture."]
+
+
+RECIPES = {"hummus.md": """# Hummus
+
+## Ingredients
+
+- One can of chickpeas
+- Half a cup of tahini
+- The juice of a lemon
+
+## Directions
+
+Blend the chickpeas with the tahini. Add the lemon juice and blend until smooth.
+""", "bread.md": """# Bread
+
+## Ingredients
+
+- Flour
+- Water
+
+## Directions
+
+Mix the flour with the water and bake the dough.
+"""}
+
+
+@pytest.mark.parametrize("question", ["What are the ingredients of the hummus?", "List the hummus ingredients."])
+def test_a_question_for_what_a_section_lists_quotes_the_whole_list(tmp_path, fake_embedder, question):
+    from qa.pipeline import Assistant, build_index
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name, text in RECIPES.items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    settings = Settings.from_env({}, corpus=corpus, index=tmp_path / "index", model="fake-hash-embedder",
+                                 min_confidence=0.0, reader="off")
+    build_index(settings, fake_embedder)
+    reply = Assistant.load(settings, fake_embedder).ask(question)
+    whole = "- One can of chickpeas\n- Half a cup of tahini\n- The juice of a lemon"
+    assert [s.text for s in reply.sentences] == [whole]  # the list alone, verbatim, markers and all
+    assert reply.short_answer is None
