@@ -208,9 +208,7 @@ def section_match(article: Article, offset: int, heading: tuple[str, ...]) -> fl
     named = heading_words(paths[section][-1]) if section >= 0 and paths[section] else ()
     if not named or heading[-len(named):] != named:
         return 0.0
-    opening = next((b.start for b in markdown_blocks(article.text) if b.start > starts[section] and b.kind != "heading"),
-                   offset)
-    return 1.0 if offset <= opening else IN_PLACE
+    return 1.0 if offset <= _opening(article.text, starts[section], offset) else IN_PLACE
 
 
 def whole_list(article: Article, offset: int, limit: int = LIST_QUOTE_CHARS) -> tuple[int, int] | None:
@@ -283,8 +281,14 @@ def place_match(article: Article, offset: int, place: Place) -> float:
     section = bisect_right(starts, offset) - 1
     if section < 0 or not paths[section] or not _heading_names(paths[section][-1], place):
         return 0.0
-    opening = next((b.start for b in blocks if b.start > starts[section] and b.kind != "heading"), offset)
-    return 1.0 if offset <= opening or item else OVERVIEW_IN_PLACE if place.overview else IN_PLACE
+    if offset <= _opening(text, starts[section], offset) or item:
+        return 1.0
+    return OVERVIEW_IN_PLACE if place.overview else IN_PLACE
+
+
+def _opening(text: str, section_start: int, default: int) -> int:
+    """Where the first unit of the section whose heading starts at ``section_start`` starts (``default`` if none)."""
+    return next((b.start for b in markdown_blocks(text) if b.start > section_start and b.kind != "heading"), default)
 
 
 def _heading_names(heading: str, place: Place) -> bool:
