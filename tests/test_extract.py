@@ -12,6 +12,20 @@ def ask(assistant, embedder, question, top_k=5, **kwargs):
     return SentenceExtractor(assistant.store, **kwargs).extract(question, vector, hits), hits
 
 
+def markdown_assistant(tmp_path, fake_embedder, files: dict[str, str], **settings):
+    """An Assistant over the given Markdown files, indexed with the fake embedder and no reader."""
+    from qa.pipeline import Assistant, build_index
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name, text in files.items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    settings = Settings.from_env({}, corpus=corpus, index=tmp_path / "index", model="fake-hash-embedder",
+                                 reader="off", **settings)
+    build_index(settings, fake_embedder)
+    return Assistant.load(settings, fake_embedder)
+
+
 def test_best_sentence_is_the_one_that_answers(tiny_assistant, fake_embedder):
     extraction, _ = ask(tiny_assistant, fake_embedder, "Which country is the largest coffee producer?",
                         min_confidence=0.3)
@@ -196,15 +210,8 @@ PLACES = """# Hummus
     ("And the last step?", "Serve at once"),
 ])
 def test_a_question_naming_a_step_by_its_place_quotes_that_step(tmp_path, fake_embedder, question, quoted):
-    from qa.pipeline import Assistant, build_index
-
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "hummus.md").write_text(PLACES, encoding="utf-8")
-    settings = Settings.from_env({}, corpus=corpus, index=tmp_path / "index", model="fake-hash-embedder",
-                                 min_confidence=0.3, reader="off")
-    build_index(settings, fake_embedder)
-    reply, _ = ask(Assistant.load(settings, fake_embedder), fake_embedder, question, min_confidence=0.3)
+    assistant = markdown_assistant(tmp_path, fake_embedder, {"hummus.md": PLACES}, min_confidence=0.3)
+    reply, _ = ask(assistant, fake_embedder, question, min_confidence=0.3)
     assert reply.answerable and reply.sentences[0].text.startswith(quoted)
 
 
@@ -218,17 +225,10 @@ README = "# ripgrep (README)\n\n*Published by the ripgrep authors*\n\nripgrep is
 
 @pytest.mark.parametrize("question", ["What is ripgrep?", "Tell me about ripgrep."])
 def test_a_question_about_a_whole_document_quotes_its_opening(tmp_path, fake_embedder, question):
-    from qa.pipeline import Assistant, build_index
-
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "ripgrep.md").write_text(README, encoding="utf-8")
-    (corpus / "hummus.md").write_text(PLACES, encoding="utf-8")
     # one passage retrieved: the opening must be brought in, not only lifted once found
-    settings = Settings.from_env({}, corpus=corpus, index=tmp_path / "index", model="fake-hash-embedder",
-                                 min_confidence=0.3, reader="off", rerank_pool=1, top_k=1)
-    build_index(settings, fake_embedder)
-    reply = Assistant.load(settings, fake_embedder).ask(question)
+    assistant = markdown_assistant(tmp_path, fake_embedder, {"ripgrep.md": README, "hummus.md": PLACES},
+                                   min_confidence=0.3, rerank_pool=1, top_k=1)
+    reply = assistant.ask(question)
     assert reply.answerable and reply.sentences[0].text.startswith("ripgrep is a line-oriented search tool")
 
 
@@ -249,15 +249,7 @@ A widget is a small tool that frames your pictures.
 
 
 def test_a_sentence_that_is_itself_a_question_is_not_the_answer(tmp_path, fake_embedder):
-    from qa.pipeline import Assistant, build_index
-
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "lesson.md").write_text(LESSON, encoding="utf-8")
-    settings = Settings.from_env({}, corpus=corpus, index=tmp_path / "index", model="fake-hash-embedder",
-                                 min_confidence=0.0, reader="off")
-    build_index(settings, fake_embedder)
-    assistant = Assistant.load(settings, fake_embedder)
+    assistant = markdown_assistant(tmp_path, fake_embedder, {"lesson.md": LESSON}, min_confidence=0.0)
     reply = assistant.ask("What is a widget and why would I use a widget?")
     assert reply.sentences[0].text == "A widget is a small tool that frames your pictures."
     # nor is a bold label on a line of its own
@@ -290,16 +282,7 @@ Mix the flour with the water and bake the dough.
 
 @pytest.mark.parametrize("question", ["What are the ingredients of the hummus?", "List the hummus ingredients."])
 def test_a_question_for_what_a_section_lists_quotes_the_whole_list(tmp_path, fake_embedder, question):
-    from qa.pipeline import Assistant, build_index
-
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    for name, text in RECIPES.items():
-        (corpus / name).write_text(text, encoding="utf-8")
-    settings = Settings.from_env({}, corpus=corpus, index=tmp_path / "index", model="fake-hash-embedder",
-                                 min_confidence=0.0, reader="off")
-    build_index(settings, fake_embedder)
-    reply = Assistant.load(settings, fake_embedder).ask(question)
+    reply = markdown_assistant(tmp_path, fake_embedder, RECIPES, min_confidence=0.0).ask(question)
     whole = "- One can of chickpeas\n- Half a cup of tahini\n- The juice of a lemon"
     assert [s.text for s in reply.sentences] == [whole]  # the list alone, verbatim, markers and all
     assert reply.short_answer is None
