@@ -119,7 +119,7 @@ def _opens(subject: str | None, place: str) -> bool:
 # "What is ripgrep?", "What is the Contributor Covenant about?", "What does PEP 257 cover?", "Tell me about fd":
 # a question about a whole subject, which the opening of the document about it answers.
 _OVERVIEW = re.compile(
-    r"\s*(?:(?:what|who)\s+(?:is|are|was|were)\s+(?P<what>.+?)(?P<about>\s+about)?"
+    r"\s*(?:(?:what|who)\s+(?:is|are|was|were)\s+(?P<what>.+?)(?:\s+about)?"
     r"|what\s+(?:does|do|did)\s+(?P<does>.+?)\s+(?:cover|describe|explain|discuss|do|say|say\s+about)"
     r"|(?:(?:can\s+you\s+)?tell\s+me\s+about|describe|summari[sz]e|give\s+(?:me\s+)?an?\s+(?:overview|summary)\s+of)"
     r"\s+(?P<tell>.+?))\s*[?.!]*\s*", re.I)
@@ -140,12 +140,11 @@ def asked_subject(question: str) -> str | None:
 
 
 def asks_summary(question: str) -> bool:
-    """Whether a question asks what something is about ("What is Play 4 about?", "What does PEP 257 cover?",
-    "Tell me about fd"): a passage answers it, no phrase does ("What is fd?" is answered by "a program to …")."""
+    """Whether a question asks for an account of something rather than a fact about it ("Tell me about fd",
+    "Describe Play 4", "Summarize the playbook"): a passage answers it, no phrase does. "What is Play 4 about?" and
+    "What does X do?" still have theirs ("agile and iterative practices"; SQuAD's "What was the protest about?")."""
     match = _OVERVIEW.fullmatch(question)
-    if match is None or asked_subject(question) is None:
-        return False
-    return match.group("what") is None or match.group("about") is not None
+    return match is not None and match.group("tell") is not None and asked_subject(question) is not None
 
 
 def title_words(title: str) -> tuple[str, ...]:

@@ -519,7 +519,7 @@ class SentenceExtractor:
             if span is not None:
                 short = ShortAnswer(text=best.text[span[0] : span[1]], article_id=best.article_id,
                                     start=best.start + span[0], end=best.start + span[1])
-        if asks_summary(query):  # "What is Play 4 about?": the quote answers; a phrase cut from it would not
+        if asks_summary(query):  # "Tell me about fd": the quote answers; a phrase cut from it would not
             short = None
         return Extraction(sentences=tuple(chosen), confidence=round(confidence, 4),
                           answerable=confidence >= self.min_confidence, short_answer=short, hits=ranking.hits)
