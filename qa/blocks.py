@@ -190,10 +190,28 @@ def asked_heading(question: str) -> tuple[str, ...] | None:
 def heading_words(text: str) -> tuple[str, ...]:
     """A heading or a phrase as stemmed words, without a leading article or possessive ("Our Standards" ->
     ("standard",)), so "the ingredients" and "## Ingredients" compare equal."""
-    found = list(title_words(text))
-    while found and found[0] in _POSSESSIVES:
+    return _phrase_words(title_words(text))
+
+
+def field_match(text: str, before: str, after: str, heading: tuple[str, ...]) -> float:
+    """1 when the unit ``text`` is a labelled field (``is_labelled_field``) whose label is what a question asks for
+    by its heading ("What is the area of Bhutan?" and "Area: total: 38,394 sq km"), else 0."""
+    label = _LABELLED_FIELD.match(text)
+    if label is None or not is_labelled_field(text, before, after):
+        return 0.0
+    return float(_names_heading(heading, _phrase_words(_normal(label.group(1)).split())))
+
+
+def _phrase_words(found) -> tuple[str, ...]:
+    found = list(found)
+    while found and (found[0] in _POSSESSIVES or found[0] in _ARTICLES):
         found = found[1:]
     return tuple(stem(word) for word in found)
+
+
+def _names_heading(asked: tuple[str, ...], named: tuple[str, ...]) -> bool:
+    """The asked words are the heading's, or end with them ("the hummus ingredients" asks for "Ingredients")."""
+    return bool(named) and asked[-len(named):] == named
 
 
 def section_match(article: Article, offset: int, heading: tuple[str, ...]) -> float:
@@ -204,8 +222,7 @@ def section_match(article: Article, offset: int, heading: tuple[str, ...]) -> fl
         return 0.0
     starts, paths = _sections(article.text, article.title)
     section = bisect_right(starts, offset) - 1
-    named = heading_words(paths[section][-1]) if section >= 0 and paths[section] else ()
-    if not named or heading[-len(named):] != named:
+    if section < 0 or not paths[section] or not _names_heading(heading, heading_words(paths[section][-1])):
         return 0.0
     return 1.0 if offset <= _opening(article.text, starts[section], offset) else IN_PLACE
 

@@ -21,8 +21,8 @@ from functools import lru_cache
 import numpy as np
 
 from qa.stores import IndexStore
-from qa.blocks import (asked_heading, asked_place, asked_subject, asks_summary, has_layout, is_labelled_field,
-                       lead_start, place_match, section_match, title_keys, title_words, whole_list)
+from qa.blocks import (asked_heading, asked_place, asked_subject, asks_summary, field_match, has_layout,
+                       is_labelled_field, lead_start, place_match, section_match, title_keys, title_words, whole_list)
 from qa.shortanswer import answers_kind, candidates, question_terms, question_type, short_answer
 from qa.text import STOP_WORDS, stem, terms, words
 from qa.tokens import TokenVectors
@@ -383,8 +383,9 @@ class SentenceExtractor:
         heading = asked_heading(query)
         if heading is None:
             return 0.0
-        return np.array([chosen.place_bonus * section_match(articles[article], start, heading)
-                         for article, start, _ in table.tolist()], np.float32)
+        return np.array([chosen.place_bonus * max(section_match(articles[article], start, heading), field_match(
+            articles[article].text[start:end], articles[article].text[start - 1 : start] if start else "",
+            articles[article].text[end : end + 1], heading)) for article, start, end in table.tolist()], np.float32)
 
     def leads(self, query: str) -> dict[int, int]:
         """For a question about a whole document ("What is ripgrep?"): article row -> where the opening prose of

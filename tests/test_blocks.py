@@ -317,3 +317,14 @@ def test_the_section_a_heading_names_and_its_whole_list():
     assert whole_list(doc, first, limit=25) is None  # only the first item fits: no list to widen to
     assert whole_list(doc, SECTIONS.index("Serve it")) is None
     assert whole_list(article(SECTIONS, "hummus.txt"), first) is None
+
+
+def test_a_labelled_field_answers_for_its_label():
+    from qa.blocks import asked_heading, field_match
+
+    area = asked_heading("What is the area of Bhutan?")
+    assert field_match("Area: total: 38,394 sq km", "\n", "\n", area) == 1.0
+    assert field_match("Area - comparative: slightly larger than Maryland", "\n", "\n", area) == 0.0
+    assert field_match("Capital: name: Thimphu", "\n", "\n", area) == 0.0
+    assert field_match("Area: total: 38,394 sq km", " ", "\n", area) == 0.0  # inside a paragraph: no field
+    assert field_match("Natural resources: timber", "\n", "", asked_heading("What are Bhutan's natural resources?"))

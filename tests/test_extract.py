@@ -286,3 +286,26 @@ def test_a_question_for_what_a_section_lists_quotes_the_whole_list(tmp_path, fak
     whole = "- One can of chickpeas\n- Half a cup of tahini\n- The juice of a lemon"
     assert [s.text for s in reply.sentences] == [whole]  # the list alone, verbatim, markers and all
     assert reply.short_answer is None
+
+
+FACTS = """# Bhutan
+
+## Geography
+
+Location: Southern Asia, between China and India
+
+Area: total: 38,394 sq km; land: 38,394 sq km
+
+Area - comparative: slightly larger than Maryland
+
+Terrain: mostly mountainous
+
+## Forests
+
+What is the area of Bhutan under forest is a question the area of Bhutan's foresters answer each year.
+"""
+
+
+def test_a_question_for_a_labelled_field_quotes_that_field(tmp_path, fake_embedder):
+    assistant = markdown_assistant(tmp_path, fake_embedder, {"bhutan.md": FACTS}, min_confidence=0.0)
+    assert assistant.ask("What is the area of Bhutan?").sentences[0].text.startswith("Area: total")
