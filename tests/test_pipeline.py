@@ -257,3 +257,54 @@ def test_the_reader_reads_further_down_the_ranking_only_when_the_first_windows_h
     assert reader.calls[0] == windows_around(ranked, 1, context=engine.reading_context)
     if rounds == 2:  # the next sentences down the ranking, after the one read first
         assert reader.calls[1] == windows_around(ranked[1:], further, context=engine.reading_context)
+
+
+RECIPES = {
+    "hummus.md": "# Hummus\n\n## Directions\n\n1. Drain the chickpeas.\n2. Blend them with tahini.\n"
+                 "3. Serve the hummus with warm bread.\n",
+    "bread.md": "# Bread\n\n## Directions\n\n1. Mix the flour with water.\n2. Knead the dough for ten minutes.\n"
+                "3. Bake the loaf until it sounds hollow.\n4. Let the loaf cool before slicing.\n",
+    "bhutan.md": "# Bhutan\n\nBhutan is a kingdom in the Himalayas. Its capital is Thimphu.\n",
+}
+
+
+def recipes_assistant(tmp_path, fake_embedder) -> Assistant:
+    from qa.config import Settings
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name, text in RECIPES.items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    settings = Settings.from_env({}, corpus=corpus, index=tmp_path / "index", model="fake-hash-embedder",
+                                 min_confidence=0.3, reader="off")
+    build_index(settings, fake_embedder)
+    return Assistant.load(settings, fake_embedder)
+
+
+def test_a_follow_up_is_answered_from_the_document_of_the_last_answer_first(tmp_path, fake_embedder):
+    assistant = recipes_assistant(tmp_path, fake_embedder)
+    for answer, last in (("Drain the chickpeas.", "Serve the hummus with warm bread."),
+                         ("Mix the flour with water.", "Let the loaf cool before slicing.")):
+        reply = assistant.ask("What is the last step?", history=[("How do I start?", answer)])
+        assert reply.answerable and reply.sentences[0].text == last
+    # a question the document of the last answer does not answer is answered from the whole collection
+    reply = assistant.ask("What is the capital of Bhutan?", history=[("How do I start?", "Drain the chickpeas.")])
+    assert reply.sentences[0].article_id == "bhutan"
+
+
+def test_which_follow_ups_stay_with_the_document_of_the_last_answer(tmp_path, fake_embedder):
+    from qa.pipeline.assistant import _conversation_article
+    from qa.retrieve import Turn
+
+    engine = recipes_assistant(tmp_path, fake_embedder)._engine
+    after_bread = [Turn("How do I start?", "Mix the flour with water.")]
+
+    def stays(question: str, turns=after_bread) -> str | None:
+        return _conversation_article(engine, question, question, turns)
+
+    assert stays("What is the last step?") == "bread"
+    assert stays("What is the last step?", [Turn("How do I start?", "Mix the flour.\nThen knead.")]) is None
+    assert stays("What is Bhutan?") is None  # names another document by its title
+    assert stays("Where is Thimphu?") is None  # names what the bread recipe never mentions
+    assert stays("What is the last step?", [Turn("How?", "The articles do not say.")]) is None
+    assert stays("What is the last step?", []) is None

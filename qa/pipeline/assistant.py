@@ -20,7 +20,7 @@ from qa.extract import SentenceExtractor, rerank
 from qa.pipeline import components
 from qa.pipeline.build import BuildReport
 from qa.read import SpanReader, windows_around
-from qa.retrieve import Retriever, Turn, expand_query
+from qa.retrieve import Retriever, Turn, expand_query, subjects
 from qa.stores import IndexMismatch, IndexProblem, IndexStore
 from qa.tokens import TokenVectors
 from qa.types import Article, Reply, RetrievedPassage, ScoredSentence
@@ -111,8 +111,16 @@ class Assistant:
         born?" borrows its subject from them."""
         engine = self._engine  # one reference for the whole request, even if a swap happens meanwhile
         started = time.perf_counter()
-        query = expand_query(question, as_turns(history))
+        turns = as_turns(history)
+        query = expand_query(question, turns)
         query_vector, query_tokens = self._embed_query(query)
+        within = None if article_id else _conversation_article(engine, question, query, turns)
+        if within is not None:
+            # a follow-up is most likely about the document the conversation is on ("What is the last step?"
+            # after a question about the hummus recipe); when that document does not say, the whole collection
+            reply = self._answer(engine, question, query, query_vector, query_tokens, top_k, within, started)
+            if reply.answerable:
+                return reply
         return self._answer(engine, question, query, query_vector, query_tokens, top_k, article_id, started)
 
     def ask_many(self, questions: Sequence[str], top_k: int | None = None, workers: int | None = None) -> list[Reply]:
@@ -240,6 +248,25 @@ class Assistant:
             "built_at": manifest["built_at"],
             "reader": self.reader.identity if self.reader is not None else None,
         }
+
+
+def _conversation_article(engine: _Engine, question: str, query: str, turns: Sequence[Turn]) -> str | None:
+    """The article the last answer quoted, when the follow-up ``question`` may be about it: it names nothing that
+    article lacks, and no other document by its title ("What is fd?" after a question about ripgrep)."""
+    answer = (turns[-1].answer or "").strip() if turns else ""
+    probe = answer.split("\n", 1)[0][:80]
+    if len(probe) < 12:
+        return None
+    store = engine.store
+    candidates = sorted(store.lexical_candidates(answer, 5).items(), key=lambda item: -item[1])
+    article = next((store.articles[store.passages[row].article_id] for row, _ in candidates
+                    if probe in store.articles[store.passages[row].article_id].text), None)
+    if article is None:
+        return None
+    if any(store.article_list[row].id != article.id for row in engine.extractor.leads(query)):
+        return None
+    text = article.text.lower()
+    return article.id if all(name.lower() in text for name in subjects(question)) else None
 
 
 def as_turns(history: Sequence[Turn | str | dict | tuple]) -> list[Turn]:
