@@ -291,11 +291,14 @@ def place_match(article: Article, offset: int, place: Place) -> float:
                 return float(int(marker.group(1)) == place.number)
             following = blocks[at + 1] if at + 1 < len(blocks) else None
             return float(following is None or following.kind != "item" or following.group != blocks[at].group)
-    if place.number == LAST:
-        return 0.0
     starts, paths = _sections(text, article.title)
     section = bisect_right(starts, offset) - 1
-    if section < 0 or not paths[section] or not _heading_names(paths[section][-1], place):
+    if section < 0 or not paths[section]:
+        return 0.0
+    if place.number == LAST:
+        if not _last_numbered(paths, section, place.noun):
+            return 0.0
+    elif _heading_number(paths[section][-1], place.noun) != place.number:
         return 0.0
     if offset <= _opening(text, starts[section], offset) or item:
         return 1.0
@@ -307,14 +310,28 @@ def _opening(text: str, section_start: int, default: int) -> int:
     return next((b.start for b in markdown_blocks(text) if b.start > section_start and b.kind != "heading"), default)
 
 
-def _heading_names(heading: str, place: Place) -> bool:
-    """Whether a section heading carries the place: a leading number ("2. Warning") names any unit so
-    numbered, a unit noun and number ("Play 4: …") only that noun's."""
+def _heading_number(heading: str, noun: str) -> int | None:
+    """The place a section heading carries for a unit noun: a leading number ("2. Warning") for any noun, a noun
+    and a number ("Play 4: …") for that noun only; None without one."""
     numbered = _NUMBERED_HEADING.match(heading)
-    if numbered and int(numbered.group(1)) == place.number:
-        return True
+    if numbered:
+        return int(numbered.group(1))
     named = _NUMBERED_PLACE.search(heading)
-    return bool(named) and named.group(1).lower() == place.noun and int(named.group(2)) == place.number
+    return int(named.group(2)) if named and named.group(1).lower() == noun else None
+
+
+def _last_numbered(paths: list[tuple[str, ...]], section: int, noun: str) -> bool:
+    """Whether the section at index ``section`` is the last of a run of numbered sibling sections ("### 4.
+    Permanent Ban" before "## Attribution"): numbered itself, and no numbered sibling follows it."""
+    depth = len(paths[section])
+    if _heading_number(paths[section][-1], noun) is None:
+        return False
+    for path in paths[section + 1 :]:
+        if len(path) < depth or path[: depth - 1] != paths[section][: depth - 1]:
+            return True
+        if len(path) == depth:
+            return _heading_number(path[-1], noun) is None
+    return True
 
 
 def is_markdown(article: Article) -> bool:

@@ -70,7 +70,8 @@ def expand_query(question: str, history: Sequence[Turn] = ()) -> str:
         # "And on Windows?" after "How do I install rustup on Linux?": the fragment swaps one part of the
         # last question and keeps the rest, which its names alone ("Linux") would lose
         # (through at most the three last turns, so the query stays short)
-        return f"{question} ({expand_query(history[-1].question, history[-3:-1])})"
+        last_question = expand_query(history[-1].question, history[-3:-1])
+        return swap_part(question, last_question) or f"{question} ({last_question})"
     names: list[str] = []
     for turn in reversed(history):
         names = subjects(turn.question) or _answer_subjects(turn.answer or "")[:2]
@@ -90,6 +91,36 @@ def expand_query(question: str, history: Sequence[Turn] = ()) -> str:
             suffix = _SUBJECT_PRONOUNS[match.group(1).lower()]
             return question[: match.start()] + names[0] + suffix + question[match.end() :]
     return f"{question} ({', '.join(names)})"
+
+
+_FRAGMENT = re.compile(r"\s*(?:and|what about|how about)\s+(?P<part>[^?]+?)\s*[?.]*\s*", re.I)
+_PREPOSITIONS = frozenset("on in at for with from to by under during before after into inside within".split())
+_DETERMINERS = r"(?:(?:the|a|an|this|that|its|their|his|her)\s+)?"
+
+
+def swap_part(fragment: str, question: str) -> str | None:
+    """The last question with the part a fragment replaces, if one can be told: "And on Windows?" swaps the
+    phrase after the same preposition ("How do I install rustup on Linux?" -> "… on Windows?"), "What about the
+    third level?" the phrase ending in the same noun ("What happens at the second level?"), and a bare name the
+    name after the last preposition ("What about FreeBSD?" after "… on macOS?"). None otherwise."""
+    match = _FRAGMENT.fullmatch(fragment)
+    if match is None:
+        return None
+    part = match.group("part")
+    first, last = part.split()[0].lower(), part.split()[-1].lower()
+    if first in _PREPOSITIONS:
+        spans = [m.span() for m in re.finditer(rf"\b{first}\s+[^?.!,;()]+", question, re.I)]
+    else:
+        spans = [m.span() for m in re.finditer(rf"\b{_DETERMINERS}(?:[\w-]+\s+){{0,2}}{re.escape(last)}s?\b",
+                                                question, re.I)]
+        if not spans and part[:1].isupper() and " " not in part:  # a bare name for the last preposition's object
+            spans = [m.span(1) for m in re.finditer(rf"\b(?:{'|'.join(_PREPOSITIONS)})\s+([\w.+-]*[A-Z][\w.+-]*)",
+                                                    question)]
+    if not spans:
+        return None
+    start, end = spans[-1]
+    swapped = question[:start] + part + question[end:]
+    return swapped if swapped != question else None
 
 
 def _answer_subjects(answer: str) -> list[str]:

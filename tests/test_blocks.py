@@ -328,3 +328,44 @@ def test_a_labelled_field_answers_for_its_label():
     assert field_match("Capital: name: Thimphu", "\n", "\n", area) == 0.0
     assert field_match("Area: total: 38,394 sq km", " ", "\n", area) == 0.0  # inside a paragraph: no field
     assert field_match("Natural resources: timber", "\n", "", asked_heading("What are Bhutan's natural resources?"))
+
+
+LADDER = """# Code of Conduct
+
+## Enforcement Guidelines
+
+### 1. Correction
+
+A private warning.
+
+### 2. Warning
+
+A warning with consequences.
+
+### 3. Permanent Ban
+
+A permanent ban.
+
+#### Notes
+
+Bans are final.
+
+## Attribution
+
+Adapted from the Contributor Covenant.
+"""
+
+
+def test_the_last_unit_is_the_last_numbered_section_too():
+    from qa.blocks import LAST, Place, place_match
+
+    doc = article(LADDER, "coc.md")
+
+    def at(snippet: str, place: Place = Place(LAST, "level")) -> float:
+        return place_match(doc, LADDER.index(snippet), place)
+
+    assert at("A permanent ban") == 1.0  # "3. Permanent Ban": no numbered sibling after it
+    assert at("A warning with") == 0.0 and at("A private warning") == 0.0
+    assert at("Bans are final") == 0.0  # a subsection of the last: its own heading carries no number
+    assert at("Adapted from") == 0.0
+    assert at("A warning with", Place(2, "level")) == 1.0 and at("A permanent ban", Place(3, "stage")) == 1.0

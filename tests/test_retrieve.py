@@ -18,13 +18,27 @@ def test_elliptical_follow_up_takes_the_last_question_along():
     assert expand_query("And the CSTO?", history) == "And the CSTO? (What did Rahmon and Patrushev discuss?)"
     # the fragment swaps a part of the question; the names alone ("Linux") would lose "install rustup"
     history = [Turn("How do I install rustup on Linux?", "Open a terminal and enter the following command:")]
-    assert expand_query("And on Windows?", history) == "And on Windows? (How do I install rustup on Linux?)"
-    # a fragment after a fragment carries the question they both shorten
+    assert expand_query("And on Windows?", history) == "How do I install rustup on Windows?"
+    # a fragment after a fragment swaps a part of the question they both shorten
     history.append(Turn("And on macOS?"))
-    assert expand_query("What about FreeBSD?", history) == (
-        "What about FreeBSD? (And on macOS? (How do I install rustup on Linux?))")
+    assert expand_query("What about FreeBSD?", history) == "How do I install rustup on FreeBSD?"
     fragments = [Turn(f"And {n}?") for n in ("A", "B", "C", "D", "E", "F")]
     assert expand_query("And G?", fragments) == "And G? (And F? (And E? (And D?)))"  # the three last turns
+
+
+def test_a_fragment_swaps_the_part_of_the_last_question_it_replaces():
+    from qa.retrieve import swap_part
+
+    assert swap_part("And on Windows?", "How do I install rustup on Linux?") == "How do I install rustup on Windows?"
+    assert swap_part("What about the third level?", "What happens at the second level?") == (
+        "What happens at the third level?")
+    assert swap_part("And in 2019?", "How many people used Direct File in 2024?") == (
+        "How many people used Direct File in 2019?")
+    assert swap_part("What about FreeBSD?", "How do I install rustup on macOS?") == "How do I install rustup on FreeBSD?"
+    # nothing of the same shape to swap: the caller takes the whole last question along
+    assert swap_part("And the CSTO?", "What did Rahmon and Patrushev discuss?") is None
+    assert swap_part("And for Python files?", "How do I search Rust files?") is None
+    assert swap_part("When was he born?", "Who is Nikolai Patrushev?") is None
 
 
 def test_subject_found_in_earlier_turns_or_answers():
