@@ -34,7 +34,8 @@ def test_a_fragment_swaps_the_part_of_the_last_question_it_replaces():
         "What happens at the third level?")
     assert swap_part("And in 2019?", "How many people used Direct File in 2024?") == (
         "How many people used Direct File in 2019?")
-    assert swap_part("What about FreeBSD?", "How do I install rustup on macOS?") == "How do I install rustup on FreeBSD?"
+    assert swap_part("What about FreeBSD?", "How do I install rustup on macOS?") == (
+        "How do I install rustup on FreeBSD?")
     # nothing of the same shape to swap: the caller takes the whole last question along
     assert swap_part("And the CSTO?", "What did Rahmon and Patrushev discuss?") is None
     assert swap_part("And for Python files?", "How do I search Rust files?") is None
