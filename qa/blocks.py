@@ -135,8 +135,10 @@ def asked_subject(question: str) -> str | None:
     match = _OVERVIEW.fullmatch(question)
     if match is None:
         return None
-    subject = match.group("what") or match.group("does") or match.group("tell")
-    return None if subject.split()[0].lower() in _NOT_SUBJECTS else subject
+    subject = (match.group("what") or match.group("does") or match.group("tell")).strip()
+    if not re.search(r"\w", subject) or subject.split()[0].lower() in _NOT_SUBJECTS:
+        return None
+    return subject
 
 
 def asks_summary(question: str) -> bool:

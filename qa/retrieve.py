@@ -106,9 +106,13 @@ def swap_part(fragment: str, question: str) -> str | None:
     match = _FRAGMENT.fullmatch(fragment)
     if match is None:
         return None
-    part = match.group("part")
+    part = match.group("part").strip()
+    if not part:
+        return None
     first, last = part.split()[0].lower(), part.split()[-1].lower()
     if first in _PREPOSITIONS:
+        if " " not in part:  # "And on?": no object to swap in
+            return None
         spans = [m.span() for m in re.finditer(rf"\b{first}\s+[^?.!,;()]+", question, re.I)]
     else:
         spans = [m.span() for m in re.finditer(rf"\b{_DETERMINERS}(?:[\w-]+\s+){{0,2}}{re.escape(last)}s?\b",

@@ -234,7 +234,7 @@ def test_a_question_about_a_whole_subject_names_it():
     assert asked_subject("Tell me about the Arts Club of Chicago.") == "the Arts Club of Chicago"
     assert asked_subject("Who was Genghis Khan?") == "Genghis Khan"
     for question in ("How do I install ripgrep?", "When was the Toronto Star founded?", "Is fd fast?",
-                     "What is in step 3?"):
+                     "What is in step 3?", "Describe   ", "Tell me about ?", "What is ?"):
         assert asked_subject(question) is None, question
 
 

@@ -40,6 +40,15 @@ def test_a_fragment_swaps_the_part_of_the_last_question_it_replaces():
     assert swap_part("And the CSTO?", "What did Rahmon and Patrushev discuss?") is None
     assert swap_part("And for Python files?", "How do I search Rust files?") is None
     assert swap_part("When was he born?", "Who is Nikolai Patrushev?") is None
+    assert swap_part("And on?", "How do I install rustup on Linux?") is None  # no object to swap in
+    assert swap_part("And  ?", "How do I install rustup on Linux?") is None
+
+
+def test_odd_questions_get_a_reply(tiny_assistant):
+    # the structure rules read every question: none of these may raise
+    for question in ("Describe   ", "Tell me about ?", "What is ?", "List the ?", "And on?", "What about the?"):
+        for history in ((), [("How do I install rustup on Linux?", "Run the installer.")]):
+            assert tiny_assistant.ask(question, history=history).question == question
 
 
 def test_subject_found_in_earlier_turns_or_answers():
