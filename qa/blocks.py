@@ -13,7 +13,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 
-from qa.text import stem
+from qa.text import STOP_WORDS, stem, terms, words
 from qa.types import Article
 
 MARKDOWN_SUFFIXES = (".md", ".markdown", ".docx")  # a DOCX is read as the Markdown qa.documents writes
@@ -177,16 +177,27 @@ _POSSESSIVES = frozenset("our your my their its his her".split())
 LIST_QUOTE_CHARS = 1500  # a list quoted whole ends with the last item that fits
 
 
-def asked_heading(question: str) -> tuple[str, ...] | None:
-    """The heading of the section a question asks for, as ``heading_words`` ("What are the ingredients of the
-    hummus?" -> ("ingredi",)): the phrase asked about, before any "of / for / in …"."""
+@dataclass(frozen=True, slots=True)
+class Heading:
+    """What a question asks for by a heading: ``words``, the phrase asked about (``heading_words``), and ``about``,
+    the content words of what it is asked of ("of the hummus", "for a margarita"), stemmed."""
+
+    words: tuple[str, ...]
+    about: tuple[str, ...] = ()
+
+
+def asked_heading(question: str) -> Heading | None:
+    """The heading of the section a question asks for ("What are the ingredients of the hummus?" ->
+    Heading(("ingredi",), ("hummus",))): the phrase asked about, before any "of / for / in …"."""
     subject = asked_subject(question)
     if subject is None:
         request = _LIST_REQUEST.fullmatch(question)
         subject = request.group("what") if request else None
     if not subject:
         return None
-    return heading_words(_OF.split(subject, maxsplit=1)[0]) or None
+    phrase, *rest = _OF.split(subject, maxsplit=1)
+    asked = heading_words(phrase)
+    return Heading(asked, tuple(terms(rest[0])) if rest else ()) if asked else None
 
 
 def heading_words(text: str) -> tuple[str, ...]:
@@ -195,13 +206,15 @@ def heading_words(text: str) -> tuple[str, ...]:
     return _phrase_words(title_words(text))
 
 
-def field_match(text: str, before: str, after: str, heading: tuple[str, ...]) -> float:
-    """1 when the unit ``text`` is a labelled field (``is_labelled_field``) whose label is what a question asks for
-    by its heading ("What is the area of Bhutan?" and "Area: total: 38,394 sq km"), else 0."""
-    label = _LABELLED_FIELD.match(text)
-    if label is None or not is_labelled_field(text, before, after):
+def field_match(article: Article, start: int, end: int, heading: Heading) -> float:
+    """1 when the unit ``article.text[start:end]`` is a labelled field (``is_labelled_field``) whose label is what a
+    question asks for by its heading ("What is the area of Bhutan?" and "Area: total: 38,394 sq km"), else 0."""
+    text = article.text
+    label = _LABELLED_FIELD.match(text, start, end)
+    if label is None or not is_labelled_field(text[start:end], text[start - 1 : start] if start else "",
+                                              text[end : end + 1]):
         return 0.0
-    return float(_names_heading(heading, _phrase_words(_normal(label.group(1)).split())))
+    return float(_names_heading(heading, _phrase_words(_normal(label.group(1)).split()), article))
 
 
 def _phrase_words(found) -> tuple[str, ...]:
@@ -211,12 +224,23 @@ def _phrase_words(found) -> tuple[str, ...]:
     return tuple(stem(word) for word in found)
 
 
-def _names_heading(asked: tuple[str, ...], named: tuple[str, ...]) -> bool:
-    """The asked words are the heading's, or end with them ("the hummus ingredients" asks for "Ingredients")."""
-    return bool(named) and asked[-len(named):] == named
+def _names_heading(heading: Heading, named: tuple[str, ...], article: Article) -> bool:
+    """The asked words are the heading's ``named``, or end with them ("the hummus ingredients" asks for
+    "Ingredients"), and the article mentions the rest and what they are asked of: "the ingredients of a margarita"
+    are not the hummus's."""
+    asked = heading.words
+    if not named or asked[-len(named):] != named:
+        return False
+    wanted = [w for w in (*asked[: -len(named)], *heading.about) if w not in STOP_WORDS and len(w) > 1]
+    return not wanted or set(wanted) <= _article_stems(article.title, article.text)
 
 
-def section_match(article: Article, offset: int, heading: tuple[str, ...]) -> float:
+@lru_cache(maxsize=64)
+def _article_stems(title: str, text: str) -> frozenset[str]:
+    return frozenset(stem(word) for word in words(f"{title} {text}"))
+
+
+def section_match(article: Article, offset: int, heading: Heading) -> float:
     """How surely the unit at ``offset`` holds what a question asks for by a section's heading (``asked_heading``):
     1 for the opening unit of a section so headed, ``IN_PLACE`` for its later units, else 0. The asked words may
     name more before the heading's ("the hummus ingredients" asks for "## Ingredients"). Markdown only."""
@@ -224,7 +248,7 @@ def section_match(article: Article, offset: int, heading: tuple[str, ...]) -> fl
         return 0.0
     starts, paths = _sections(article.text, article.title)
     section = bisect_right(starts, offset) - 1
-    if section < 0 or not paths[section] or not _names_heading(heading, heading_words(paths[section][-1])):
+    if section < 0 or not paths[section] or not _names_heading(heading, heading_words(paths[section][-1]), article):
         return 0.0
     return 1.0 if offset <= _opening(article.text, starts[section], offset) else IN_PLACE
 

@@ -383,9 +383,9 @@ class SentenceExtractor:
         heading = asked_heading(query)
         if heading is None:
             return 0.0
-        return np.array([chosen.place_bonus * max(section_match(articles[article], start, heading), field_match(
-            articles[article].text[start:end], articles[article].text[start - 1 : start] if start else "",
-            articles[article].text[end : end + 1], heading)) for article, start, end in table.tolist()], np.float32)
+        return np.array([chosen.place_bonus * max(section_match(articles[article], start, heading),
+                                                  field_match(articles[article], start, end, heading))
+                         for article, start, end in table.tolist()], np.float32)
 
     def leads(self, query: str) -> dict[int, int]:
         """For a question about a whole document ("What is ripgrep?"): article row -> where the opening prose of

@@ -274,12 +274,13 @@ def test_the_lead_is_the_first_paragraph_of_prose():
 
 
 def test_a_question_asks_for_a_section_by_its_heading():
-    from qa.blocks import asked_heading, heading_words
+    from qa.blocks import Heading, asked_heading, heading_words
 
-    assert asked_heading("What are the ingredients of the hummus?") == heading_words("## Ingredients")
-    assert asked_heading("List the features of fd.") == ("featur",)
-    assert asked_heading("What are our standards?") == heading_words("Our Standards") == ("standard",)
-    assert asked_heading("What is the scope of the Code of Conduct?") == ("scope",)
+    assert asked_heading("What are the ingredients of the hummus?") == Heading(heading_words("## Ingredients"),
+                                                                               ("hummus",))
+    assert asked_heading("List the features of fd.") == Heading(("featur",), ("fd",))
+    assert asked_heading("What are our standards?") == Heading(heading_words("Our Standards")) == Heading(("standard",))
+    assert asked_heading("What is the scope of the Code of Conduct?") == Heading(("scope",), ("code", "conduct"))
     assert asked_heading("How do I install fd?") is None
 
 
@@ -299,17 +300,21 @@ Serve it warm. Or cold.
 
 
 def test_the_section_a_heading_names_and_its_whole_list():
-    from qa.blocks import IN_PLACE, section_match, whole_list
+    from qa.blocks import IN_PLACE, Heading, section_match, whole_list
 
     doc = article(SECTIONS, "hummus.md")
-    ingredients = ("ingredi",)
+    ingredients = Heading(("ingredi",))
     first, second = SECTIONS.index("One can"), SECTIONS.index("Half a cup")
     assert section_match(doc, first, ingredients) == 1.0 and section_match(doc, second, ingredients) == IN_PLACE
     assert section_match(doc, SECTIONS.index("Serve it"), ingredients) == 0.0
-    assert section_match(doc, SECTIONS.index("Serve it"), ("serv",)) == 1.0
-    assert section_match(doc, SECTIONS.index("Or cold"), ("serv",)) == IN_PLACE
-    assert section_match(doc, first, ("hummus", "ingredi")) == 1.0  # "the hummus ingredients"
-    assert section_match(doc, first, ("ingredi", "list")) == 0.0
+    assert section_match(doc, SECTIONS.index("Serve it"), Heading(("serv",))) == 1.0
+    assert section_match(doc, SECTIONS.index("Or cold"), Heading(("serv",))) == IN_PLACE
+    assert section_match(doc, first, Heading(("hummus", "ingredi"))) == 1.0  # "the hummus ingredients"
+    assert section_match(doc, first, Heading(("ingredi", "list"))) == 0.0
+    # asked of something the document never mentions: not this section ("the ingredients of a margarita")
+    assert section_match(doc, first, Heading(("ingredi",), ("chickpea",))) == 1.0
+    assert section_match(doc, first, Heading(("ingredi",), ("margarita",))) == 0.0
+    assert section_match(doc, first, Heading(("margarita", "ingredi"))) == 0.0
     # the whole list from its first marker, verbatim; not from a later item, not past the limit
     start, end = whole_list(doc, first)
     assert SECTIONS[start:end] == "- One can of chickpeas\n- Half a cup of tahini"
@@ -322,12 +327,20 @@ def test_the_section_a_heading_names_and_its_whole_list():
 def test_a_labelled_field_answers_for_its_label():
     from qa.blocks import asked_heading, field_match
 
-    area = asked_heading("What is the area of Bhutan?")
-    assert field_match("Area: total: 38,394 sq km", "\n", "\n", area) == 1.0
-    assert field_match("Area - comparative: slightly larger than Maryland", "\n", "\n", area) == 0.0
-    assert field_match("Capital: name: Thimphu", "\n", "\n", area) == 0.0
-    assert field_match("Area: total: 38,394 sq km", " ", "\n", area) == 0.0  # inside a paragraph: no field
-    assert field_match("Natural resources: timber", "\n", "", asked_heading("What are Bhutan's natural resources?"))
+    sheet = ("# Bhutan\n\nArea: total: 38,394 sq km\n\nArea - comparative: slightly larger than Maryland\n\n"
+             "Capital: name: Thimphu\n\nClimate: varies. Area: inside a paragraph\n\nNatural resources: timber")
+    doc = article(sheet, "bhutan.md")
+
+    def at(snippet: str, question: str, length: int = 0) -> float:
+        start = sheet.index(snippet)
+        return field_match(doc, start, start + (length or len(snippet)), asked_heading(question))
+
+    assert at("Area: total: 38,394 sq km", "What is the area of Bhutan?") == 1.0
+    assert at("Area - comparative: slightly larger than Maryland", "What is the area of Bhutan?") == 0.0
+    assert at("Capital: name: Thimphu", "What is the area of Bhutan?") == 0.0
+    assert at("Area: inside a paragraph", "What is the area of Bhutan?") == 0.0  # not a line of its own
+    assert at("Natural resources: timber", "What are Bhutan's natural resources?") == 1.0
+    assert at("Area: total: 38,394 sq km", "What is the area of Canada?") == 0.0  # another country's
 
 
 LADDER = """# Code of Conduct
