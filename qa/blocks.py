@@ -89,6 +89,7 @@ class Place:
     number: int
     noun: str
     overview: bool = False
+    about: tuple[str, ...] = ()  # what it is asked of ("of the hummus recipe"), as stemmed content words
 
 
 def asked_place(question: str) -> Place | None:
@@ -100,10 +101,17 @@ def asked_place(question: str) -> Place | None:
         word = ordinal.group(1).lower()
         number = LAST if word in ("last", "final") else (
             _ORDINAL_WORDS.index(word) + 1 if word in _ORDINAL_WORDS else int(word[:-2]))
-        return Place(number, ordinal.group(2).lower(), _opens(subject, ordinal.group()))
+        return Place(number, ordinal.group(2).lower(), _opens(subject, ordinal.group()), _asked_of(question, ordinal))
     if numbered:
-        return Place(int(numbered.group(2)), numbered.group(1).lower(), _opens(subject, numbered.group()))
+        return Place(int(numbered.group(2)), numbered.group(1).lower(), _opens(subject, numbered.group()),
+                     _asked_of(question, numbered))
     return None
+
+
+def _asked_of(question: str, place: re.Match) -> tuple[str, ...]:
+    """The content words of the "of / for / in …" phrase right after a place ("the fifth step of making pizza")."""
+    rest = _OF.match(" " + question[place.end() :])
+    return tuple(terms(question[place.end() + rest.end() - 1 :])) if rest else ()
 
 
 def _opens(subject: str | None, place: str) -> bool:
@@ -231,8 +239,21 @@ def _names_heading(heading: Heading, named: tuple[str, ...], article: Article) -
     asked = heading.words
     if not named or asked[-len(named):] != named:
         return False
-    wanted = [w for w in (*asked[: -len(named)], *heading.about) if w not in STOP_WORDS and len(w) > 1]
-    return not wanted or set(wanted) <= _article_stems(article.title, article.text)
+    return mentions(article, (*asked[: -len(named)], *heading.about))
+
+
+# Words that name a kind of document, not what it is about ("the hummus recipe", "this README"): a document need
+# not use them to be the one asked of.
+_DOCUMENT_WORDS = frozenset(stem(w) for w in (
+    "recipe article document doc docs documentation page post blog guide tutorial readme manual book chapter "
+    "section lesson paper report text file website site playbook handbook".split()))
+
+
+def mentions(article: Article, stems) -> bool:
+    """Whether the article (title or text) has each of these stemmed words, bar stop words and words that name a
+    kind of document: what a question says it asks of ("of making pizza") must be there."""
+    wanted = {w for w in stems if w not in STOP_WORDS and w not in _DOCUMENT_WORDS and len(w) > 1}
+    return not wanted or wanted <= _article_stems(article.title, article.text)
 
 
 @lru_cache(maxsize=64)
@@ -304,7 +325,7 @@ def place_match(article: Article, offset: int, place: Place) -> float:
     number ("2. Warning", "Play 4: Build the service …"), ``IN_PLACE`` for the section's later units (the opening
     says what a section is about; ``OVERVIEW_IN_PLACE`` when that is what is asked), else 0. Markdown only: a plain
     text's numbers are not structure."""
-    if not is_markdown(article):
+    if not is_markdown(article) or not mentions(article, place.about):
         return 0.0
     text = article.text
     blocks = markdown_blocks(text)

@@ -191,7 +191,7 @@ We should ship working software early. A critical capability is testing.
 def test_a_question_names_a_unit_by_its_place():
     from qa.blocks import LAST, Place, asked_place
 
-    assert asked_place("What is the fifth step of the hummus recipe?") == Place(5, "step", overview=True)
+    assert asked_place("What is the fifth step of the hummus recipe?") == Place(5, "step", True, ("hummus", "recip"))
     assert asked_place("What is Play 4 about?") == Place(4, "play", overview=True)
     assert asked_place("What happens at the 2nd level? (What is the first rule?)") == Place(2, "level")
     assert asked_place("What does the third enforcement level involve?") == Place(3, "level")
@@ -222,6 +222,9 @@ def test_the_unit_at_a_place_is_a_numbered_item_or_a_numbered_section():
     assert at("We should ship", Place(4, "level")) == 0.0  # "Play 4" is not "level 4"
     assert at("**Consequence**", Place(2, "level")) == 1.0  # "2. Warning": a bare number names any unit
     assert at("We should ship", Place(3, "play")) == 0.0
+    # asked of what the document never mentions ("the fifth step of making pizza"), or of what it does
+    assert at("Add the tahini", Place(5, "step", about=("pizza",))) == 0.0
+    assert at("Add the tahini", Place(5, "step", about=("hummus", "recip"))) == 1.0  # "recipe" names the kind
     assert place_match(article(RECIPE, "hummus.txt"), RECIPE.index("Add the tahini"), Place(5, "step")) == 0.0
 
 
@@ -315,6 +318,7 @@ def test_the_section_a_heading_names_and_its_whole_list():
     assert section_match(doc, first, Heading(("ingredi",), ("chickpea",))) == 1.0
     assert section_match(doc, first, Heading(("ingredi",), ("margarita",))) == 0.0
     assert section_match(doc, first, Heading(("margarita", "ingredi"))) == 0.0
+    assert section_match(doc, first, Heading(("ingredi",), ("hummus", "recip"))) == 1.0  # "recipe": the kind
     # the whole list from its first marker, verbatim; not from a later item, not past the limit
     start, end = whole_list(doc, first)
     assert SECTIONS[start:end] == "- One can of chickpeas\n- Half a cup of tahini"
