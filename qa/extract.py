@@ -525,7 +525,6 @@ class SentenceExtractor:
         return Extraction(sentences=tuple(chosen), confidence=round(confidence, 4),
                           answerable=confidence >= self.min_confidence, short_answer=short, hits=ranking.hits)
 
-
     def _whole_list(self, query: str, best: ScoredSentence) -> ScoredSentence | None:
         """``best`` widened to its whole list when it is an item of the section the question asks for by its heading
         (``qa.blocks.whole_list``), else None."""
