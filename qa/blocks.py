@@ -59,10 +59,15 @@ def is_labelled_field(text: str, before: str = "\n", after: str = "\n") -> bool:
     """A quote that is one field of a fact sheet or a document header: a line of its own (``before`` and
     ``after`` are the characters around it, empty at the ends of the text) that starts with a short label
     and a colon. "There are three types of rock: …" is a sentence, not a field."""
+    return field_label(text, before, after) is not None
+
+
+def field_label(text: str, before: str = "\n", after: str = "\n") -> str | None:
+    """The label of a labelled field (``is_labelled_field``), else None."""
     match = _LABELLED_FIELD.match(text)
     if not match or before not in ("", "\n") or after not in ("", "\n"):
-        return False
-    return not _FIELD_VERBS.intersection(match.group(1).lower().split())
+        return None
+    return None if _FIELD_VERBS.intersection(match.group(1).lower().split()) else match.group(1)
 
 
 # "the fifth step", "the 2nd level", "the last step", "Play 4", "step #3": a question naming a unit of a numbered
@@ -92,6 +97,7 @@ class Place:
     about: tuple[str, ...] = ()  # what it is asked of ("of the hummus recipe"), as stemmed content words
 
 
+@lru_cache(maxsize=1024)  # every stage asks (retrieval, scoring, the quote): parse each question once
 def asked_place(question: str) -> Place | None:
     """The numbered unit a question asks about ("What is the fifth step?", "What is Play 4 about?"), if any."""
     ordinal = _ORDINAL_PLACE.search(question)
@@ -137,6 +143,7 @@ _NOT_SUBJECTS = frozenset("in on at for from to by with of into there it this th
 _TITLE_CORE = re.compile(r"\s+[(–—]|\s+-\s|:\s")  # "ripgrep (README)", "PEP 257 – Docstring Conventions"
 
 
+@lru_cache(maxsize=1024)
 def asked_subject(question: str) -> str | None:
     """The subject of a question that asks what something is or is about ("What is the Contributor Covenant
     about?" -> "the Contributor Covenant"), if it is one."""
@@ -194,6 +201,7 @@ class Heading:
     about: tuple[str, ...] = ()
 
 
+@lru_cache(maxsize=1024)
 def asked_heading(question: str) -> Heading | None:
     """The heading of the section a question asks for ("What are the ingredients of the hummus?" ->
     Heading(("ingredi",), ("hummus",))): the phrase asked about, before any "of / for / in …"."""
@@ -208,6 +216,7 @@ def asked_heading(question: str) -> Heading | None:
     return Heading(asked, tuple(terms(rest[0])) if rest else ()) if asked else None
 
 
+@lru_cache(maxsize=4096)  # a section's heading, once for all its units
 def heading_words(text: str) -> tuple[str, ...]:
     """A heading or a phrase as stemmed words, without a leading article or possessive ("Our Standards" ->
     ("standard",)), so "the ingredients" and "## Ingredients" compare equal."""
@@ -218,11 +227,8 @@ def field_match(article: Article, start: int, end: int, heading: Heading) -> flo
     """1 when the unit ``article.text[start:end]`` is a labelled field (``is_labelled_field``) whose label is what a
     question asks for by its heading ("What is the area of Bhutan?" and "Area: total: 38,394 sq km"), else 0."""
     text = article.text
-    label = _LABELLED_FIELD.match(text, start, end)
-    if label is None or not is_labelled_field(text[start:end], text[start - 1 : start] if start else "",
-                                              text[end : end + 1]):
-        return 0.0
-    return float(_names_heading(heading, _phrase_words(_normal(label.group(1)).split()), article))
+    label = field_label(text[start:end], text[start - 1 : start] if start else "", text[end : end + 1])
+    return 0.0 if label is None else float(_names_heading(heading, _phrase_words(_normal(label).split()), article))
 
 
 def _phrase_words(found) -> tuple[str, ...]:
@@ -354,7 +360,15 @@ def place_match(article: Article, offset: int, place: Place) -> float:
 
 def _opening(text: str, section_start: int, default: int) -> int:
     """Where the first unit of the section whose heading starts at ``section_start`` starts (``default`` if none)."""
-    return next((b.start for b in markdown_blocks(text) if b.start > section_start and b.kind != "heading"), default)
+    opening = _first_unit_after(text, section_start)
+    return default if opening is None else opening
+
+
+@lru_cache(maxsize=1024)
+def _first_unit_after(text: str, offset: int) -> int | None:
+    blocks = markdown_blocks(text)
+    at = bisect_right(_block_starts(text), offset)
+    return next((b.start for b in blocks[at:] if b.kind != "heading"), None)
 
 
 def _heading_number(heading: str, noun: str) -> int | None:
