@@ -11,6 +11,15 @@ from qa.types import Citation, Extraction, Hit, QuotedSentence, Reply, Retrieved
 NO_ANSWER = "I could not find an answer to that in the articles."
 
 
+def no_answer(extraction: Extraction) -> str:
+    """Why there is no answer, where the reason is plain: the closest article never mentions a name the question
+    gives."""
+    if not extraction.unmentioned or not extraction.sentences:
+        return NO_ANSWER
+    named = ", ".join(f"“{name}”" for name in extraction.unmentioned)
+    return f"{NO_ANSWER} The closest one, “{extraction.sentences[0].hit.title}”, never mentions {named}."
+
+
 class Citer:
     def __init__(self, sources: dict[str, str], pages: dict[str, tuple[int, ...]] | None = None):
         self.sources = sources  # article id -> source path
@@ -32,7 +41,7 @@ class Citer:
             for h in hits
         )
         if not extraction.answerable:
-            return Reply(question=question, query=query, answer=NO_ANSWER, answerable=False,
+            return Reply(question=question, query=query, answer=no_answer(extraction), answerable=False,
                          confidence=extraction.confidence, sentences=(), citations=(), passages=passages,
                          timings_ms=timings_ms)
         numbers: dict[str, int] = {}

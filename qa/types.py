@@ -93,6 +93,7 @@ class Extraction:
     answerable: bool
     short_answer: ShortAnswer | None = None
     hits: tuple[Hit, ...] = ()  # the passages kept, best sentence first
+    unmentioned: tuple[str, ...] = ()  # the question's names the best sentence's document never mentions
 
 
 @dataclass(frozen=True, slots=True)

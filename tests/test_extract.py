@@ -309,3 +309,16 @@ What is the area of Bhutan under forest is a question the area of Bhutan's fores
 def test_a_question_for_a_labelled_field_quotes_that_field(tmp_path, fake_embedder):
     assistant = markdown_assistant(tmp_path, fake_embedder, {"bhutan.md": FACTS}, min_confidence=0.0)
     assert assistant.ask("What is the area of Bhutan?").sentences[0].text.startswith("Area: total")
+
+
+def test_a_question_naming_what_the_document_never_mentions_abstains_and_says_so(tmp_path, fake_embedder):
+    assistant = markdown_assistant(tmp_path, fake_embedder, {"fresno.md": (
+        "# Fresno\n\nFresno is a city in the San Joaquin Valley of California.\n\n"
+        "The mayor of Fresno from 2009 to 2017 was Ashley Swearengin, a Republican.\n")})
+    answered = assistant.ask("Who was the mayor of Fresno in 2009?")
+    assert answered.answerable and "Swearengin" in answered.sentences[0].text
+    for question, name in (("Who was the mayor of Fresno in 2025?", "2025"),
+                           ("Who was the mayor of Fresno before Alan Autry?", "Alan Autry")):
+        reply = assistant.ask(question)
+        assert not reply.answerable and reply.confidence <= 0.2
+        assert f"never mentions “{name}”" in reply.answer and "“Fresno”" in reply.answer

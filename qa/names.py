@@ -1,0 +1,183 @@
+"""The names and numbers a question gives, and which of them a document never mentions.
+
+A question that names what its best document never mentions ("Who was Bill Aiken's mother?" of an
+article without an Aiken, "How many states offer it in 2025?" of one without 2025) is on the topic
+but not answered there: SQuAD 2.0's unanswerable questions are often made so, by swapping a name or
+a number, and people ask so of real documents ("Does it run on FreeBSD?"). A name is a capitalised
+word past the question's first, a number any token with a digit, code any `backquoted` text. Typos
+and inflections of a name are forgiven ("Hatmanis" for Hartmanis, "Californian" for California);
+a number must be there as written.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from qa.text import QUESTION_WORDS, STOP_WORDS, normalise
+
+# letters NFKD does not decompose: "Skłodowska" is asked as "Sklodowska"
+_UNDECOMPOSED = str.maketrans({"ł": "l", "ø": "o", "đ": "d", "ı": "i", "ß": "ss", "æ": "ae", "œ": "oe", "þ": "th",
+                               "–": "-", "—": "-", "‐": "-", "−": "-"})
+_TOKEN = re.compile(r"`([^`\n]+)`|[^\s\"“”‘()\[\]{};:?!`]+")
+_PART = re.compile(r"[^\W_]+")
+_AFTER_STOP = re.compile(r"[.?!:]\s*$")
+_TRIM = "'’.,-/"
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3})")
+_DOTTED = re.compile(r"\b(?:[a-z]\.){2,}")  # "u.s." is asked as "US"
+_CAPITALISED_RUN = re.compile(r"\b[A-Z][\w'’]*(?:[ \t]+(?:of[ \t]+|the[ \t]+|and[ \t]+)?[A-Z][\w'’]*)+")
+_ROMAN = re.compile(r"[IVX]+|\d+")
+_TITLE_CASE_SHARE = 0.6  # "Who Wrote The Playbook?": capitals say nothing about names
+_SPELLED = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+            "seventeen eighteen nineteen twenty").split()
+_ORDINALS = ("zeroth first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth "
+             "fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth twentieth").split()
+
+
+def _fold(text: str) -> str:
+    return normalise(text).translate(_UNDECOMPOSED)
+
+
+@lru_cache(maxsize=1024)
+def named_terms(question: str) -> tuple[str, ...]:
+    """The names, numbers and code the question gives, as written (possessive "'s" dropped; code keeps its
+    backquotes)."""
+    found: list[str] = []
+    names: list[str] = []
+    alphabetic = capitalised = 0
+    last_name = -2  # the index of the last name's token: neighbours join ("Alan Autry")
+    for index, match in enumerate(_TOKEN.finditer(question)):
+        sentence_start = index == 0 or bool(_AFTER_STOP.search(question[: match.start()]))
+        if match.group(1) is not None:
+            found.append(f"`{match.group(1).strip()}`")
+            continue
+        token = re.sub(r"['’]s$", "", match.group().strip(_TRIM)).strip(_TRIM)
+        if not token:
+            continue
+        if any(c.isdigit() for c in token):
+            found.append(token)
+            continue
+        if not token[0].isalpha():
+            continue
+        alphabetic += 1
+        if token[0].isupper():
+            capitalised += 1
+            lowered = token.lower()
+            if not sentence_start and lowered not in STOP_WORDS and lowered not in QUESTION_WORDS:
+                if last_name == index - 1 and not re.search(r"[,.]$", question[: match.start()].rstrip()):
+                    names[-1] = f"{names[-1]} {token}"
+                else:
+                    names.append(token)
+                last_name = index
+    if alphabetic >= 4 and capitalised > _TITLE_CASE_SHARE * alphabetic:
+        names = []
+    return tuple(found + names)
+
+
+@lru_cache(maxsize=64)
+def _vocabulary(title: str, text: str) -> tuple[dict[str, frozenset[str]], str]:
+    """The document's folded words by first letter (with the initials of its capitalised names, "WWII" for World
+    War II, and its dotted abbreviations undotted), and its folded text without thousands separators."""
+    raw = f"{title}\n{text}"
+    folded = _fold(raw)
+    found = set(_PART.findall(folded))
+    found.update(m.group().replace(".", "") for m in _DOTTED.finditer(folded))
+    for run in _CAPITALISED_RUN.finditer(raw):
+        named = [w for w in run.group().split() if w[0].isupper()]
+        last = names_tail = named[-1] if _ROMAN.fullmatch(named[-1]) else ""
+        initials = "".join(w[0] for w in (named[:-1] if names_tail else named)) + last
+        found.add(_fold(initials))
+    by_letter: dict[str, set[str]] = {}
+    for word in found:
+        by_letter.setdefault(word[0], set()).add(word)
+    return {letter: frozenset(group) for letter, group in by_letter.items()}, _THOUSANDS.sub("", folded)
+
+
+def unmentioned(question: str, title: str, text: str) -> tuple[str, ...]:
+    """The question's names, numbers and code (``named_terms``) that the document never mentions."""
+    terms = named_terms(question)
+    if not terms:
+        return ()
+    vocabulary, folded = _vocabulary(title, text)
+    return tuple(term for term in terms if not _mentioned(term, vocabulary, folded))
+
+
+def _mentioned(term: str, vocabulary: dict[str, frozenset[str]], folded: str) -> bool:
+    """Code as written; otherwise the whole term as written, or each of its parts (words forgiving typos and
+    inflections, numbers as written or spelled out: "8" is there as "eight", "15th" as "fifteenth")."""
+    code = term.startswith("`")
+    wanted = _THOUSANDS.sub("", _fold(term.strip("`")))
+    if code:
+        return _written(wanted, folded, code=True)
+    if _written(wanted, folded):
+        return True
+    for part in _PART.findall(wanted):
+        if any(c.isdigit() for c in part):
+            if not _number_written(part, folded):
+                return False
+        elif len(part) > 1 and part not in STOP_WORDS and not _near(part, vocabulary.get(part[0], frozenset())):
+            return False
+    return True
+
+
+def _written(wanted: str, folded: str, code: bool = False) -> bool:
+    """``wanted`` in the text as a whole token: "2025" is not in "20250", "v2" not in "v2.1", code "--search" not
+    in "--search-zip"."""
+    after = r"(?![\w-]|\.\d)" if code else r"(?!\w|\.\d)"
+    return bool(re.search(r"(?<![\w.])" + re.escape(wanted) + after, folded))
+
+
+def _number_written(number: str, folded: str) -> bool:
+    if _written(number, folded) or _written(number + "s", folded):  # "the 1950's" of a text on the 1950s
+        return True
+    decade = re.fullmatch(r"(\d+)s", number)  # "the 1600s"
+    if decade:
+        return _written(decade.group(1), folded)
+    ordinal = re.fullmatch(r"(\d+)(?:st|nd|rd|th)", number)
+    value = re.fullmatch(r"\d+", number)
+    if ordinal and int(ordinal.group(1)) < len(_ORDINALS):
+        return _written(_ORDINALS[int(ordinal.group(1))], folded)
+    if value and int(number) < len(_SPELLED):
+        return _written(_SPELLED[int(number)], folded)
+    return False
+
+
+def _near(word: str, words: frozenset[str]) -> bool:
+    """Whether ``words`` (those of the document with the same first letter) have ``word``, an inflection of it (a
+    shared stem of four letters or more, at most a few letters apart: Asian/Asia, Buddhist/Buddhism) or it with a
+    typo after the first letter (one edit from four letters, two from eight)."""
+    if word in words:
+        return True
+    if len(word) < 4:
+        return False
+    edits = 2 if len(word) >= 8 else 1
+    for other in words:
+        if abs(len(other) - len(word)) > 3:
+            continue
+        shared = 0
+        for a, b in zip(word, other):
+            if a != b:
+                break
+            shared += 1
+        if shared >= 4 and shared >= min(len(word), len(other)) - 1:
+            return True
+        if abs(len(other) - len(word)) <= edits and _edit_distance(word, other, edits) <= edits:
+            return True
+    return False
+
+
+def _edit_distance(a: str, b: str, limit: int) -> int:
+    """Optimal string alignment distance (a swap of two neighbours is one edit), or ``limit + 1`` once past it."""
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        current = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = a[i - 1] != b[j - 1]
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        if min(current) > limit:
+            return limit + 1
+        previous2, previous = previous, current
+    return previous[-1]

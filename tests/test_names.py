@@ -1,0 +1,55 @@
+from qa.names import named_terms, unmentioned
+
+TEXT = """Fresno is the fifth-largest city in California. Its mayor from 2009 to 2017 was Ashley Swearengin.
+Juan Hartmanis wrote of World War II and the American Automobile Association; the U.S. census counted
+22,680,010 people, eight of them in the 1600s wing. The city's `--search-zip` flag is documented.
+Skłodowska-Curie visited in the fifteenth century."""
+
+
+def missing(question):
+    return unmentioned(question, "Fresno, California", TEXT)
+
+
+def test_names_are_capitalised_words_past_the_first_numbers_and_code():
+    assert named_terms("Who was Ashley Swearengin's successor in 2017?") == ("2017", "Ashley Swearengin")
+    assert named_terms("Did the Normans fight in Italy, the Byzantine Empire or Armenia?") == (
+        "Normans", "Italy", "Byzantine Empire", "Armenia")
+    assert named_terms("Does it support `--search-zip`?") == ("`--search-zip`",)
+    assert named_terms("Where is Fresno? Who runs it?") == ("Fresno",)  # "Who" starts a sentence
+    assert named_terms("what is the mayor's name?") == ()
+
+
+def test_a_title_case_question_gives_no_names_from_its_capitals():
+    assert named_terms("Who Was The Mayor Of Fresno In 2017?") == ("2017",)
+
+
+def test_names_and_numbers_the_document_has_are_mentioned():
+    assert missing("Who was Ashley Swearengin's predecessor in 2009?") == ()
+    assert missing("How many people did the U.S. census count, 22,680,010 or more?") == ()
+
+
+def test_names_and_numbers_the_document_lacks_are_not():
+    assert missing("Who was the mayor of Fresno in 2025?") == ("2025",)
+    assert missing("Who did Ashley Smith succeed?") == ("Ashley Smith",)
+    assert missing("Is the city in Oregon or California?") == ("Oregon",)
+
+
+def test_typos_inflections_and_initials_are_forgiven():
+    assert missing("What did Hatmanis write?") == ()  # one letter left out
+    assert missing("Which Californian city is fifth?") == ()  # an inflection
+    assert missing("What did Hartmanis write about WWII and the AAA?") == ()  # initials of capitalised names
+    assert missing("What did the US census count?") == ()  # "U.S." undotted
+    assert missing("Who is Sklodowska-Curie?") == ()  # ł folds to l
+
+
+def test_numbers_must_be_there_as_written_or_spelled_out():
+    assert missing("What were the 8 in the 1600s wing?") == ()  # "eight", the decade
+    assert missing("Who visited in the 15th century?") == ()  # "fifteenth"
+    assert missing("What was in the 1600's wing?") == ()
+    assert missing("How many lived there in 201?") == ("201",)  # not inside "2017"
+    assert missing("How many lived there in 9?") == ("9",)
+
+
+def test_code_must_be_there_as_written():
+    assert missing("What does `--search-zip` do?") == ()
+    assert missing("What does `--search` do?") == ("`--search`",)
