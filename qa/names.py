@@ -17,8 +17,10 @@ from functools import lru_cache
 from qa.text import QUESTION_WORDS, STOP_WORDS, normalise
 
 # letters NFKD does not decompose: "Skłodowska" is asked as "Sklodowska"
-_UNDECOMPOSED = str.maketrans({"ł": "l", "ø": "o", "đ": "d", "ı": "i", "ß": "ss", "æ": "ae", "œ": "oe", "þ": "th",
-                               "–": "-", "—": "-", "‐": "-", "−": "-"})
+_UNDECOMPOSED = str.maketrans({
+    "ł": "l", "ø": "o", "đ": "d", "ı": "i", "ß": "ss", "æ": "ae", "œ": "oe", "þ": "th", "–": "-", "—": "-", "‐": "-",
+    "−": "-",
+})
 _TOKEN = re.compile(r"`([^`\n]+)`|[^\s\"“”‘()\[\]{};:?!`]+")
 _PART = re.compile(r"[^\W_]+")
 _AFTER_STOP = re.compile(r"[.?!:]\s*$")
