@@ -12,6 +12,7 @@ a number must be there as written.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import lru_cache
 
 from qa.text import QUESTION_WORDS, STOP_WORDS, normalise
@@ -95,9 +96,13 @@ def _vocabulary(title: str, text: str) -> tuple[dict[str, frozenset[str]], str]:
     return {letter: frozenset(group) for letter, group in by_letter.items()}, _THOUSANDS.sub("", folded)
 
 
-def unmentioned(question: str, title: str, text: str) -> tuple[str, ...]:
-    """The question's names, numbers and code (``named_terms``) that the document never mentions."""
-    terms = named_terms(question)
+def unmentioned(question: str, title: str, text: str, also: Sequence[str] = ()) -> tuple[str, ...]:
+    """The question's names, numbers and code (``named_terms``), and ``also`` (further names it gives, such as
+    another document's title), that the document never mentions."""
+    terms = list(named_terms(question))
+    for name in also:
+        if not any(name.lower() in term.lower() or term.lower() in name.lower() for term in terms):
+            terms.append(name)
     if not terms:
         return ()
     vocabulary, folded = _vocabulary(title, text)

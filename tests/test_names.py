@@ -53,3 +53,9 @@ def test_numbers_must_be_there_as_written_or_spelled_out():
 def test_code_must_be_there_as_written():
     assert missing("What does `--search-zip` do?") == ()
     assert missing("What does `--search` do?") == ("`--search`",)
+
+
+def test_further_names_count_once_and_like_a_name():
+    assert unmentioned("Does fd search zip archives?", "ripgrep", "ripgrep searches zip archives.", ("fd",)) == ("fd",)
+    assert unmentioned("Does Hummus keep?", "Bread", "Bread keeps.", ("Hummus",)) == ("Hummus",)
+    assert unmentioned("Does hummus keep?", "Hummus", "It keeps.", ("hummus",)) == ()
