@@ -87,9 +87,11 @@ def _vocabulary(title: str, text: str) -> tuple[dict[str, frozenset[str]], str]:
     found.update(m.group().replace(".", "") for m in _DOTTED.finditer(folded))
     for run in _CAPITALISED_RUN.finditer(raw):
         named = [w for w in run.group().split() if w[0].isupper()]
-        last = names_tail = named[-1] if _ROMAN.fullmatch(named[-1]) else ""
-        initials = "".join(w[0] for w in (named[:-1] if names_tail else named)) + last
-        found.add(_fold(initials))
+        for start in range(len(named) - 1):  # "The American Automobile Association" is also the "AAA"
+            for end in range(start + 2, len(named) + 1):
+                part = named[start:end]
+                tail = part[-1] if _ROMAN.fullmatch(part[-1]) else ""  # "World War II" is "WWII"
+                found.add(_fold("".join(w[0] for w in (part[:-1] if tail else part)) + tail))
     by_letter: dict[str, set[str]] = {}
     for word in found:
         by_letter.setdefault(word[0], set()).add(word)

@@ -1,7 +1,7 @@
 from qa.names import named_terms, unmentioned
 
 TEXT = """Fresno is the fifth-largest city in California. Its mayor from 2009 to 2017 was Ashley Swearengin.
-Juan Hartmanis wrote of World War II and the American Automobile Association; the U.S. census counted
+Juan Hartmanis wrote of World War II and of what The American Automobile Association said; the U.S. census counted
 22,680,010 people, eight of them in the 1600s wing. The city's `--search-zip` flag is documented.
 Skłodowska-Curie visited in the fifteenth century."""
 
