@@ -397,15 +397,34 @@ class SentenceExtractor:
         subject = asked_subject(query)
         if subject is None:
             return {}
+        rows = self._title_index().get(title_words(subject), [])
+        starts = {row: lead_start(self.store.article_list[row]) for row in rows}
+        return {row: start for row, start in starts.items() if start is not None}
+
+    def _title_index(self) -> dict[tuple[str, ...], list[int]]:
         if self._titles is None:
             titles: dict[tuple[str, ...], list[int]] = {}
             for row, article in enumerate(self.store.article_list):
                 for key in title_keys(article.title):
                     titles.setdefault(key, []).append(row)
             self._titles = titles
-        rows = self._titles.get(title_words(subject), [])
-        starts = {row: lead_start(self.store.article_list[row]) for row in rows}
-        return {row: start for row, start in starts.items() if start is not None}
+        return self._titles
+
+    def named_titles(self, query: str) -> tuple[str, ...]:
+        """The documents' titles (``title_keys``, longest first) the question names in its words, as it writes
+        them: "fd" in "Does fd search zip archives?". A title names a document as a capitalised name does."""
+        index = self._title_index()
+        longest = max(map(len, index), default=0)
+        found, spans = [], []
+        tokens = [(m.group(), m.start(), m.end()) for m in re.finditer(r"\w+", query)]  # as ``title_words`` splits
+        folded = [t.lower() for t, _, _ in tokens]
+        for size in range(min(longest, len(tokens)), 0, -1):
+            for i in range(len(tokens) - size + 1):
+                if tuple(folded[i : i + size]) in index and not any(a < tokens[i + size - 1][2] and tokens[i][1] < b
+                                                                    for a, b in spans):
+                    spans.append((tokens[i][1], tokens[i + size - 1][2]))
+                    found.append(query[tokens[i][1] : tokens[i + size - 1][2]])
+        return tuple(found)
 
     def lead_passages(self, query: str, article_id: str | None = None) -> list[int]:
         """The passage rows holding ``leads`` (within ``article_id`` when given): retrieval must not miss them."""
@@ -504,7 +523,7 @@ class SentenceExtractor:
             # with no place) is a near miss on the topic, not an answer.
             confidence = min(confidence, w.untyped_cap)
         article = self.store.articles.get(best.article_id)
-        missing = unmentioned(query, article.title, article.text) if article is not None else ()
+        missing = unmentioned(query, article.title, article.text, self.named_titles(query)) if article else ()
         if missing:  # "Who was Bill Aiken's mother?" of an article that never names an Aiken
             confidence = min(confidence, w.unmentioned_cap)
         listed = self._whole_list(query, best)

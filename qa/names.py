@@ -12,6 +12,7 @@ a number must be there as written.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import lru_cache
 
 from qa.text import QUESTION_WORDS, STOP_WORDS, normalise
@@ -86,18 +87,24 @@ def _vocabulary(title: str, text: str) -> tuple[dict[str, frozenset[str]], str]:
     found.update(m.group().replace(".", "") for m in _DOTTED.finditer(folded))
     for run in _CAPITALISED_RUN.finditer(raw):
         named = [w for w in run.group().split() if w[0].isupper()]
-        last = names_tail = named[-1] if _ROMAN.fullmatch(named[-1]) else ""
-        initials = "".join(w[0] for w in (named[:-1] if names_tail else named)) + last
-        found.add(_fold(initials))
+        for start in range(len(named) - 1):  # "The American Automobile Association" is also the "AAA"
+            for end in range(start + 2, len(named) + 1):
+                part = named[start:end]
+                tail = part[-1] if _ROMAN.fullmatch(part[-1]) else ""  # "World War II" is "WWII"
+                found.add(_fold("".join(w[0] for w in (part[:-1] if tail else part)) + tail))
     by_letter: dict[str, set[str]] = {}
     for word in found:
         by_letter.setdefault(word[0], set()).add(word)
     return {letter: frozenset(group) for letter, group in by_letter.items()}, _THOUSANDS.sub("", folded)
 
 
-def unmentioned(question: str, title: str, text: str) -> tuple[str, ...]:
-    """The question's names, numbers and code (``named_terms``) that the document never mentions."""
-    terms = named_terms(question)
+def unmentioned(question: str, title: str, text: str, also: Sequence[str] = ()) -> tuple[str, ...]:
+    """The question's names, numbers and code (``named_terms``), and ``also`` (further names it gives, such as
+    another document's title), that the document never mentions."""
+    terms = list(named_terms(question))
+    for name in also:
+        if not any(name.lower() in term.lower() or term.lower() in name.lower() for term in terms):
+            terms.append(name)
     if not terms:
         return ()
     vocabulary, folded = _vocabulary(title, text)

@@ -322,3 +322,14 @@ def test_a_question_naming_what_the_document_never_mentions_abstains_and_says_so
         reply = assistant.ask(question)
         assert not reply.answerable and reply.confidence <= 0.2
         assert f"never mentions “{name}”" in reply.answer and "“Fresno”" in reply.answer
+
+
+def test_a_question_naming_another_document_by_its_title_abstains_on_a_quote_that_never_mentions_it(
+        tmp_path, fake_embedder):
+    assistant = markdown_assistant(tmp_path, fake_embedder, {
+        "fd.md": "# fd (README)\n\nfd is a simple, fast and user-friendly alternative to find.\n",
+        "ripgrep.md": "# ripgrep (README)\n\nripgrep can search compressed zip archives with the -z flag.\n"})
+    assert assistant._engine.extractor.named_titles("Can fd search compressed zip archives?") == ("fd",)
+    assert assistant.ask("Can ripgrep search compressed zip archives?").answerable
+    reply = assistant.ask("Can fd search compressed zip archives?")
+    assert not reply.answerable and "“ripgrep (README)”, never mentions “fd”" in reply.answer

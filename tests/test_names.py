@@ -1,7 +1,7 @@
 from qa.names import named_terms, unmentioned
 
 TEXT = """Fresno is the fifth-largest city in California. Its mayor from 2009 to 2017 was Ashley Swearengin.
-Juan Hartmanis wrote of World War II and the American Automobile Association; the U.S. census counted
+Juan Hartmanis wrote of World War II and of what The American Automobile Association said; the U.S. census counted
 22,680,010 people, eight of them in the 1600s wing. The city's `--search-zip` flag is documented.
 Skłodowska-Curie visited in the fifteenth century."""
 
@@ -53,3 +53,9 @@ def test_numbers_must_be_there_as_written_or_spelled_out():
 def test_code_must_be_there_as_written():
     assert missing("What does `--search-zip` do?") == ()
     assert missing("What does `--search` do?") == ("`--search`",)
+
+
+def test_further_names_count_once_and_like_a_name():
+    assert unmentioned("Does fd search zip archives?", "ripgrep", "ripgrep searches zip archives.", ("fd",)) == ("fd",)
+    assert unmentioned("Does Hummus keep?", "Bread", "Bread keeps.", ("Hummus",)) == ("Hummus",)
+    assert unmentioned("Does hummus keep?", "Hummus", "It keeps.", ("hummus",)) == ()
