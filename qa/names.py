@@ -30,7 +30,7 @@ _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3})")
 _DOTTED = re.compile(r"\b(?:[a-z]\.){2,}")  # "u.s." is asked as "US"
 _CAPITALISED_RUN = re.compile(r"\b[A-Z][\w'’]*(?:[ \t]+(?:of[ \t]+|the[ \t]+|and[ \t]+)?[A-Z][\w'’]*)+")
 _ROMAN = re.compile(r"[IVX]+|\d+")
-_TITLE_CASE_SHARE = 0.6  # "Who Wrote The Playbook?": capitals say nothing about names
+_DEMONYM = re.compile(r"(?:ese|ian|ish|an|ch|ic|i)$")  # Chinese, Canadian, Spanish, American, French, Arabic, Thai
 _SPELLED = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
             "seventeen eighteen nineteen twenty").split()
 _ORDINALS = ("zeroth first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth "
@@ -47,9 +47,10 @@ def named_terms(question: str) -> tuple[str, ...]:
     backquotes)."""
     found: list[str] = []
     names: list[str] = []
-    alphabetic = capitalised = 0
+    stop_words = capitalised_stop_words = 0
     last_name = -2  # the index of the last name's token: neighbours join ("Alan Autry")
-    for index, match in enumerate(_TOKEN.finditer(question)):
+    matches = list(_TOKEN.finditer(question))
+    for index, match in enumerate(matches):
         sentence_start = index == 0 or bool(_AFTER_STOP.search(question[: match.start()]))
         if match.group(1) is not None:
             found.append(f"`{match.group(1).strip()}`")
@@ -62,19 +63,33 @@ def named_terms(question: str) -> tuple[str, ...]:
             continue
         if not token[0].isalpha():
             continue
-        alphabetic += 1
+        lowered = token.lower()
+        if not sentence_start and lowered in STOP_WORDS:
+            stop_words += 1
+            capitalised_stop_words += token[0].isupper()
         if token[0].isupper():
-            capitalised += 1
-            lowered = token.lower()
+            following = matches[index + 1].group() if index + 1 < len(matches) else ""
+            if _describes(token, following):
+                continue
             if not sentence_start and lowered not in STOP_WORDS and lowered not in QUESTION_WORDS:
                 if last_name == index - 1 and not re.search(r"[,.]$", question[: match.start()].rstrip()):
                     names[-1] = f"{names[-1]} {token}"
                 else:
                     names.append(token)
                 last_name = index
-    if alphabetic >= 4 and capitalised > _TITLE_CASE_SHARE * alphabetic:
-        names = []
+    if capitalised_stop_words and capitalised_stop_words * 2 > stop_words:
+        names = []  # "Who Wrote The Playbook?", "WHAT IS THE AREA OF BHUTAN?": capitals say nothing of names
     return tuple(found + names)
+
+
+def _describes(token: str, following: str) -> bool:
+    """Whether a capitalised word is a people's or a language's adjective describing what follows ("Chinese-language
+    paper", "Canadian provinces"), not a name; "the Canadian Parliament" is one."""
+    head, _, rest = token.partition("-")
+    if not _DEMONYM.search(head):
+        return False
+    described = rest or following
+    return bool(described) and described[0].islower() and described.lower() not in STOP_WORDS
 
 
 @lru_cache(maxsize=64)

@@ -21,6 +21,14 @@ def test_names_are_capitalised_words_past_the_first_numbers_and_code():
 
 def test_a_title_case_question_gives_no_names_from_its_capitals():
     assert named_terms("Who Was The Mayor Of Fresno In 2017?") == ("2017",)
+    assert named_terms("WHAT IS THE AREA OF BHUTAN?") == ()
+    assert named_terms("Who is Ashley Swearengin?") == ("Ashley Swearengin",)  # a short question, a long name
+
+
+def test_a_peoples_or_languages_adjective_describing_a_thing_is_no_name():
+    assert named_terms("What Chinese-language paper did the Star buy?") == ("Star",)
+    assert named_terms("Which Canadian provinces limit pharmacists?") == ()
+    assert named_terms("Who sits in the Canadian Parliament?") == ("Canadian Parliament",)
 
 
 def test_names_and_numbers_the_document_has_are_mentioned():
