@@ -26,6 +26,7 @@ _TOKEN = re.compile(r"`([^`\n]+)`|[^\s\"“”‘()\[\]{};:?!`]+")
 _PART = re.compile(r"[^\W_]+")
 _AFTER_STOP = re.compile(r"[.?!:]\s*$")
 _TRIM = "'’.,-/"
+_DECIMAL = re.compile(r"\d+(?:\.\d+)+")
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3})")
 _DOTTED = re.compile(r"\b(?:[a-z]\.){2,}")  # "u.s." is asked as "US"
 _CAPITALISED_RUN = re.compile(r"\b[A-Z][\w'’]*(?:[ \t]+(?:of[ \t]+|the[ \t]+|and[ \t]+)?[A-Z][\w'’]*)+")
@@ -59,7 +60,11 @@ def named_terms(question: str) -> tuple[str, ...]:
         if not token:
             continue
         if any(c.isdigit() for c in token):
-            found.append(token)
+            if last_name == index - 1 and names:  # "Windows 95", "Python 2.7": the number is the name's
+                names[-1] = f"{names[-1]} {token}"
+                last_name = index
+            else:
+                found.append(token)
             continue
         if not token[0].isalpha():
             continue
@@ -135,7 +140,14 @@ def _mentioned(term: str, vocabulary: dict[str, frozenset[str]], folded: str) ->
         return _written(wanted, folded, code=True)
     if _written(wanted, folded):
         return True
-    for part in _PART.findall(wanted):
+    parts = []
+    for chunk in wanted.split():
+        if _DECIMAL.fullmatch(chunk):  # "2.7" is not there as a 2 and a 7
+            if not _number_written(chunk, folded):
+                return False
+        else:
+            parts += _PART.findall(chunk)
+    for part in parts:
         if any(c.isdigit() for c in part):
             if not _number_written(part, folded):
                 return False

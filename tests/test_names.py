@@ -58,6 +58,13 @@ def test_numbers_must_be_there_as_written_or_spelled_out():
     assert missing("How many lived there in 9?") == ("9",)
 
 
+def test_a_number_after_a_name_is_the_names_and_a_version_is_one_number():
+    assert named_terms("Does ripgrep support Windows 95 or Python 2.7?") == ("Windows 95", "Python 2.7")
+    assert unmentioned("Does it run on Python 2.7?", "uv", "Python 3.12 runs it 2 or 7 times faster.") == (
+        "Python 2.7",)  # not there as a 2 and a 7 apart
+    assert unmentioned("Does it run on Python 3.12?", "uv", "It needs Python 3.12 or later.") == ()
+
+
 def test_code_must_be_there_as_written():
     assert missing("What does `--search-zip` do?") == ()
     assert missing("What does `--search` do?") == ("`--search`",)
