@@ -201,10 +201,21 @@ class Heading:
     about: tuple[str, ...] = ()
 
 
+# "Who wrote PEP 257?", "When was PEP 257 created?": a header field by its label ("Author:", "Created:")
+_RECORDED = re.compile(r"\s*(?:who\s+(?P<wrote>wrote|authored)\s+(?P<work>.+?)"
+                       r"|when\s+(?:was|were)\s+(?P<what>.+?)\s+(?:last\s+)?(?P<done>created|published|posted|"
+                       r"released|updated|modified|accepted|resolved))\s*[?.!]*\s*", re.I)
+
+
 @lru_cache(maxsize=1024)
 def asked_heading(question: str) -> Heading | None:
     """The heading of the section a question asks for ("What are the ingredients of the hummus?" ->
-    Heading(("ingredi",), ("hummus",))): the phrase asked about, before any "of / for / in …"."""
+    Heading(("ingredi",), ("hummus",))): the phrase asked about, before any "of / for / in …"; "Who wrote X?" asks for
+    X's "Author" field, "When was X created?" for its "Created" one."""
+    recorded = _RECORDED.fullmatch(question)
+    if recorded is not None:
+        label = "author" if recorded.group("wrote") else recorded.group("done").lower()
+        return Heading((stem(label),), tuple(terms(recorded.group("work") or recorded.group("what"))))
     subject = asked_subject(question)
     if subject is None:
         request = _LIST_REQUEST.fullmatch(question)

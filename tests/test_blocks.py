@@ -347,6 +347,24 @@ def test_a_labelled_field_answers_for_its_label():
     assert at("Area: total: 38,394 sq km", "What is the area of Canada?") == 0.0  # another country's
 
 
+def test_who_wrote_and_when_was_it_created_ask_for_the_header_fields_so_labelled():
+    from qa.blocks import Heading, asked_heading, field_match
+
+    header = "# PEP 257\n\nPEP: 257\n\nAuthor: David Goodger\n\nCreated: 29-May-2001\n\nDocstrings are strings."
+    doc = article(header, "pep.md")
+
+    def at(snippet: str, question: str) -> float:
+        start = header.index(snippet)
+        return field_match(doc, start, start + len(snippet), asked_heading(question))
+
+    assert asked_heading("Who wrote PEP 257?") == Heading(("author",), ("pep", "257"))
+    assert asked_heading("When was PEP 257 last updated?") == Heading(("updat",), ("pep", "257"))
+    assert at("Author: David Goodger", "Who wrote PEP 257?") == 1.0
+    assert at("Created: 29-May-2001", "When was PEP 257 created?") == 1.0
+    assert at("Created: 29-May-2001", "Who wrote PEP 257?") == 0.0
+    assert at("Author: David Goodger", "Who wrote PEP 801?") == 0.0  # a document that never mentions PEP 801
+
+
 LADDER = """# Code of Conduct
 
 ## Enforcement Guidelines
