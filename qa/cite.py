@@ -17,7 +17,10 @@ def no_answer(extraction: Extraction) -> str:
     if not extraction.unmentioned or not extraction.sentences:
         return NO_ANSWER
     named = ", ".join(f"“{name}”" for name in extraction.unmentioned)
-    return f"{NO_ANSWER} The closest one, “{extraction.sentences[0].hit.title}”, never mentions {named}."
+    title = extraction.sentences[0].hit.title
+    if extraction.unmentioned_field:
+        return f"{NO_ANSWER} The closest one, “{title}”, gives its “{extraction.unmentioned_field}”, not {named}’s."
+    return f"{NO_ANSWER} The closest one, “{title}”, never mentions {named}."
 
 
 class Citer:

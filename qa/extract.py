@@ -21,8 +21,9 @@ from functools import lru_cache
 import numpy as np
 
 from qa.stores import IndexStore
-from qa.blocks import (asked_heading, asked_place, asked_subject, asks_summary, field_match, has_layout,
-                       is_labelled_field, lead_start, place_match, section_match, title_keys, title_words, whole_list)
+from qa.blocks import (asked_heading, asked_place, asked_subject, asks_summary, field_label, field_match,
+                       has_layout, is_labelled_field, lead_start, place_match, section_match, title_keys, title_words,
+                       whole_list)
 from qa.names import unmentioned
 from qa.shortanswer import answers_kind, candidates, question_terms, question_type, short_answer
 from qa.text import STOP_WORDS, stem, terms, words
@@ -522,8 +523,7 @@ class SentenceExtractor:
             # "When ...?" answered by a sentence with no date (or "how many" with no number, "where"
             # with no place) is a near miss on the topic, not an answer.
             confidence = min(confidence, w.untyped_cap)
-        article = self.store.articles.get(best.article_id)
-        missing = unmentioned(query, article.title, article.text, self.named_titles(query)) if article else ()
+        missing, field = self._unmentioned(query, best)
         if missing:  # "Who was Bill Aiken's mother?" of an article that never names an Aiken
             confidence = min(confidence, w.unmentioned_cap)
         listed = self._whole_list(query, best)
@@ -551,7 +551,21 @@ class SentenceExtractor:
             short = None
         return Extraction(sentences=tuple(chosen), confidence=round(confidence, 4),
                           answerable=confidence >= self.min_confidence, short_answer=short, hits=ranking.hits,
-                          unmentioned=missing)
+                          unmentioned=missing, unmentioned_field=field if missing else None)
+
+    def _unmentioned(self, query: str, best: ScoredSentence) -> tuple[tuple[str, ...], str | None]:
+        """The names the question gives (and the documents' titles it names) that the quoted document never mentions;
+        for a fact sheet's field, that neither the document's title nor the field mentions: "Capital: Thimphu" of
+        Bhutan's fact sheet does not answer "What is the capital of Nepal?", though the sheet names Nepal elsewhere.
+        With them, the field's label when the quote is a field."""
+        article = self.store.articles.get(best.article_id)
+        if article is None:
+            return (), None
+        text = article.text
+        label = field_label(best.text, text[best.start - 1 : best.start] if best.start else "",
+                            text[best.end : best.end + 1])
+        scope = best.text if label is not None else text
+        return unmentioned(query, article.title, scope, self.named_titles(query)), label
 
     def _whole_list(self, query: str, best: ScoredSentence) -> ScoredSentence | None:
         """``best`` widened to its whole list when it is an item of the section the question asks for by its heading

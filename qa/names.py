@@ -26,6 +26,7 @@ _TOKEN = re.compile(r"`([^`\n]+)`|[^\s\"“”‘()\[\]{};:?!`]+")
 _PART = re.compile(r"[^\W_]+")
 _AFTER_STOP = re.compile(r"[.?!:]\s*$")
 _TRIM = "'’.,-/"
+_CONTEXT = re.compile(r"(?<=[?.!])\s*\([^()]*\)\s*$")  # "What is its land area? (Bhutan, Thimphu)": expand_query's
 _DECIMAL = re.compile(r"\d+(?:\.\d+)+")
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3})")
 _DOTTED = re.compile(r"\b(?:[a-z]\.){2,}")  # "u.s." is asked as "US"
@@ -46,6 +47,7 @@ def _fold(text: str) -> str:
 def named_terms(question: str) -> tuple[str, ...]:
     """The names, numbers and code the question gives, as written (possessive "'s" dropped; code keeps its
     backquotes)."""
+    question = _CONTEXT.sub("", question)  # a follow-up's borrowed context need not all be in the quote's document
     found: list[str] = []
     names: list[str] = []
     stop_words = capitalised_stop_words = 0
@@ -179,9 +181,11 @@ def _number_written(number: str, folded: str) -> bool:
 
 
 def _near(word: str, words: frozenset[str]) -> bool:
-    """Whether ``words`` (those of the document with the same first letter) have ``word``, an inflection of it (a
-    shared stem of four letters or more, at most a few letters apart: Asian/Asia, Buddhist/Buddhism) or it with a
-    typo after the first letter (one edit from four letters, two from eight)."""
+    """Whether ``words`` (those of the document with the same first letter) have ``word``, an inflection of it or it
+    with a typo. An inflection shares a stem of four letters or more: the question may add a few letters
+    (Californian/California, Asian/Asia) or end otherwise (Buddhist/Buddhism), the document only a plural ("Nepal"
+    is not asked of a text that only says "Nepali"; from seven letters, two more: "Maastrich"). A typo is one edit from
+    four letters, two from eight, not of the first letter, nor of the last in a word of under seven."""
     if word in words:
         return True
     if len(word) < 4:
@@ -195,9 +199,14 @@ def _near(word: str, words: frozenset[str]) -> bool:
             if a != b:
                 break
             shared += 1
-        if shared >= 4 and shared >= min(len(word), len(other)) - 1:
-            return True
-        if abs(len(other) - len(word)) <= edits and _edit_distance(word, other, edits) <= edits:
+        if shared >= 4:
+            if shared == len(word):
+                if other[shared:] in ("s", "es") or len(word) >= 7 and len(other) - len(word) <= 2:  # "Maastrich"
+                    return True
+            elif shared >= min(len(word), len(other)) - 1 or shared == len(other):
+                return True
+        if ((word[-1] == other[-1] or len(word) >= 7) and abs(len(other) - len(word)) <= edits
+                and _edit_distance(word, other, edits) <= edits):
             return True
     return False
 

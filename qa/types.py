@@ -94,6 +94,7 @@ class Extraction:
     short_answer: ShortAnswer | None = None
     hits: tuple[Hit, ...] = ()  # the passages kept, best sentence first
     unmentioned: tuple[str, ...] = ()  # the question's names the best sentence's document never mentions
+    unmentioned_field: str | None = None  # or, where the best sentence is a fact sheet's field, its label
 
 
 @dataclass(frozen=True, slots=True)

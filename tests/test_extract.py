@@ -333,3 +333,13 @@ def test_a_question_naming_another_document_by_its_title_abstains_on_a_quote_tha
     assert assistant.ask("Can ripgrep search compressed zip archives?").answerable
     reply = assistant.ask("Can fd search compressed zip archives?")
     assert not reply.answerable and "“ripgrep (README)”, never mentions “fd”" in reply.answer
+
+
+def test_a_fact_sheets_field_answers_only_for_the_sheets_subject(tmp_path, fake_embedder):
+    sheet = ("# Bhutan\n\nCapital: name: Thimphu\n\nArea: total: 38,394 sq km\n\n"
+             "Refugees: more than 100,000 ethnic Nepali refugees fled to Nepal in the 1990s.\n")
+    assistant = markdown_assistant(tmp_path, fake_embedder, {"bhutan.md": sheet})
+    answered = assistant.ask("What is the capital of Bhutan?")
+    assert answered.answerable and answered.sentences[0].text.startswith("Capital:")
+    reply = assistant.ask("What is the capital of Nepal?")
+    assert not reply.answerable and "“Bhutan”, gives its “Capital”, not “Nepal”’s" in reply.answer

@@ -19,6 +19,11 @@ def test_names_are_capitalised_words_past_the_first_numbers_and_code():
     assert named_terms("what is the mayor's name?") == ()
 
 
+def test_a_follow_ups_borrowed_context_gives_no_names():
+    assert named_terms("What is its land area? (Bhutan, Thimphu)") == ()
+    assert named_terms("And in 2025? (How many states offer Direct File?)") == ("2025",)
+
+
 def test_a_title_case_question_gives_no_names_from_its_capitals():
     assert named_terms("Who Was The Mayor Of Fresno In 2017?") == ("2017",)
     assert named_terms("WHAT IS THE AREA OF BHUTAN?") == ()
@@ -48,6 +53,12 @@ def test_typos_inflections_and_initials_are_forgiven():
     assert missing("What did Hartmanis write about WWII and the AAA?") == ()  # initials of capitalised names
     assert missing("What did the US census count?") == ()  # "U.S." undotted
     assert missing("Who is Sklodowska-Curie?") == ()  # ł folds to l
+
+
+def test_a_name_is_not_mentioned_by_the_adjective_made_from_it():
+    assert unmentioned("What is the life expectancy in Nepal?", "Bhutan", "Nepali refugees live long.") == ("Nepal",)
+    assert unmentioned("Where do the Normans live?", "Normandy", "The Norman castle.") == ()  # a plural asked
+    assert unmentioned("When was the Maastrich Treaty signed?", "EU", "The Maastricht Treaty.") == ()  # a typo
 
 
 def test_numbers_must_be_there_as_written_or_spelled_out():
