@@ -13,7 +13,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 
-from qa.text import STOP_WORDS, stem, terms, words
+from qa.text import QUESTION_WORDS, STOP_WORDS, stem, terms, words
 from qa.types import Article
 
 MARKDOWN_SUFFIXES = (".md", ".markdown", ".docx")  # a DOCX is read as the Markdown qa.documents writes
@@ -138,6 +138,10 @@ _OVERVIEW = re.compile(
     r"|(?:(?:can\s+you\s+)?tell\s+me\s+about|describe|summari[sz]e|give\s+(?:me\s+)?an?\s+(?:overview|summary)\s+of)"
     r"\s+(?P<tell>.+?))\s*[?.!]*\s*", re.I)
 _ARTICLES = frozenset(("the", "a", "an"))
+_KEYWORD_QUERY_WORDS = 4
+# commands and auxiliaries a short query starts with: "install ripgrep" or "explain fd" ask to do, not about
+_NOT_KEYWORDS = frozenset("install uninstall run use make get set add remove update upgrade explain list show give "
+                          "find search compare define tell describe summarize summarise please".split())
 # "What is in step 3?", "What is there to see?": no subject asked about as a whole
 _NOT_SUBJECTS = frozenset("in on at for from to by with of into there it this that".split())
 _TITLE_CORE = re.compile(r"\s+[(–—]|\s+-\s|:\s")  # "ripgrep (README)", "PEP 257 – Docstring Conventions"
@@ -149,11 +153,22 @@ def asked_subject(question: str) -> str | None:
     about?" -> "the Contributor Covenant"), if it is one."""
     match = _OVERVIEW.fullmatch(question)
     if match is None:
-        return None
+        return _keywords(question)
     subject = (match.group("what") or match.group("does") or match.group("tell")).strip()
     if not re.search(r"\w", subject) or subject.split()[0].lower() in _NOT_SUBJECTS:
         return None
     return subject
+
+
+def _keywords(question: str) -> str | None:
+    """A query of a few words and no question ("ripgrep", "hummus ingredients") names what it asks about."""
+    found = question.strip().rstrip("?.!").split()
+    if not 1 <= len(found) <= _KEYWORD_QUERY_WORDS or "?" in question:
+        return None
+    first = found[0].lower()
+    if first in QUESTION_WORDS or first in STOP_WORDS or first in _NOT_KEYWORDS:
+        return None
+    return " ".join(found)
 
 
 def asks_summary(question: str) -> bool:

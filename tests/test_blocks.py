@@ -347,6 +347,17 @@ def test_a_labelled_field_answers_for_its_label():
     assert at("Area: total: 38,394 sq km", "What is the area of Canada?") == 0.0  # another country's
 
 
+def test_a_query_of_a_few_words_names_what_it_asks_about():
+    from qa.blocks import asked_subject
+
+    assert asked_subject("ripgrep") == "ripgrep"
+    assert asked_subject("hummus ingredients") == "hummus ingredients"
+    assert asked_subject("install ripgrep") is None  # a command, not a subject
+    assert asked_subject("ripgrep on windows?") is None  # a question
+    assert asked_subject("how to install ripgrep") is None
+    assert asked_subject("what ripgrep searches by default") is None
+
+
 def test_who_wrote_and_when_was_it_created_ask_for_the_header_fields_so_labelled():
     from qa.blocks import Heading, asked_heading, field_match
 

@@ -223,7 +223,7 @@ README = "# ripgrep (README)\n\n*Published by the ripgrep authors*\n\nripgrep is
              f"there, so installing ripgrep on {name} is one command.\n\n" for name in PLATFORMS)
 
 
-@pytest.mark.parametrize("question", ["What is ripgrep?", "Tell me about ripgrep."])
+@pytest.mark.parametrize("question", ["What is ripgrep?", "Tell me about ripgrep.", "ripgrep"])
 def test_a_question_about_a_whole_document_quotes_its_opening(tmp_path, fake_embedder, question):
     # one passage retrieved: the opening must be brought in, not only lifted once found
     assistant = markdown_assistant(tmp_path, fake_embedder, {"ripgrep.md": README, "hummus.md": PLACES},
@@ -280,7 +280,8 @@ Mix the flour with the water and bake the dough.
 """}
 
 
-@pytest.mark.parametrize("question", ["What are the ingredients of the hummus?", "List the hummus ingredients."])
+@pytest.mark.parametrize("question", ["What are the ingredients of the hummus?", "List the hummus ingredients.",
+                                      "hummus ingredients"])
 def test_a_question_for_what_a_section_lists_quotes_the_whole_list(tmp_path, fake_embedder, question):
     reply = markdown_assistant(tmp_path, fake_embedder, RECIPES, min_confidence=0.0).ask(question)
     whole = "- One can of chickpeas\n- Half a cup of tahini\n- The juice of a lemon"
