@@ -202,7 +202,7 @@ def names_title(subject: str, title: str) -> bool:
 # "What are the ingredients of the hummus?", "List the features of fd", "What is the scope of the Code of Conduct?":
 # a question that asks for what a section holds, by the section's heading.
 _LIST_REQUEST = re.compile(r"\s*(?:list|show(?:\s+me)?|give\s+me|name)\s+(?P<what>.+?)\s*[?.!]*\s*", re.I)
-_OF = re.compile(r"\s+(?:of|for|in|from|on|about)\s+", re.I)
+_OF = re.compile(r"\s+(?:of|for|in|from|on|about|to)\s+", re.I)
 _POSSESSIVES = frozenset("our your my their its his her".split())
 LIST_QUOTE_CHARS = 1500  # a list quoted whole ends with the last item that fits
 
@@ -269,9 +269,23 @@ def _names_heading(heading: Heading, named: tuple[str, ...], article: Article) -
     "Ingredients"), and the article mentions the rest and what they are asked of: "the ingredients of a margarita"
     are not the hummus's."""
     asked = heading.words
-    if not named or asked[-len(named):] != named:
+    if not named:
+        return False
+    if asked[-len(named):] != named and not (len(named) == 1 and asked and _same_heading(asked[-1], named[0])):
         return False
     return mentions(article, (*asked[: -len(named)], *heading.about))
+
+
+# Headings that name the same part of a how-to or a recipe: "the steps" are under "## Directions"
+_HEADING_SYNONYMS = tuple(frozenset(stem(w) for w in group.split()) for group in (
+    "steps directions instructions method procedure preparation",
+    "requirements prerequisites",
+    "installation install installing setup",
+))
+
+
+def _same_heading(asked: str, named: str) -> bool:
+    return any(asked in group and named in group for group in _HEADING_SYNONYMS)
 
 
 # Words that name a kind of document, not what it is about ("the hummus recipe", "this README"): a document need
@@ -281,10 +295,14 @@ _DOCUMENT_WORDS = frozenset(stem(w) for w in (
     "section lesson paper report text file website site playbook handbook".split()))
 
 
+# What a how-to is for, in general words: "the steps to make hummus" asks the hummus recipe, made or not.
+_DOING = frozenset(stem(w) for w in "make making do doing use using get getting cook cooking prepare preparing".split())
+
+
 def mentions(article: Article, stems) -> bool:
     """Whether the article (title or text) has each of these stemmed words, bar stop words and words that name a
     kind of document: what a question says it asks of ("of making pizza") must be there."""
-    wanted = {w for w in stems if w not in STOP_WORDS and w not in _DOCUMENT_WORDS and len(w) > 1}
+    wanted = {w for w in stems if w not in STOP_WORDS and w not in _DOCUMENT_WORDS and w not in _DOING and len(w) > 1}
     return not wanted or wanted <= _article_stems(article.title, article.text)
 
 

@@ -347,6 +347,18 @@ def test_a_labelled_field_answers_for_its_label():
     assert at("Area: total: 38,394 sq km", "What is the area of Canada?") == 0.0  # another country's
 
 
+def test_the_steps_are_under_directions_and_a_question_may_say_what_they_are_to():
+    from qa.blocks import Heading, asked_heading, section_match
+
+    recipe = "# Hummus\n\n## Ingredients\n\n- Chickpeas\n\n## Directions\n\n1. Blend the chickpeas.\n2. Serve.\n"
+    doc = article(recipe, "hummus.md")
+    steps = recipe.index("1. Blend")
+    assert asked_heading("Give me the steps to make hummus") == Heading(("step",), ("make", "hummus"))
+    assert section_match(doc, steps, asked_heading("Give me the steps to make hummus")) == 1.0
+    assert section_match(doc, steps, asked_heading("What are the instructions for the hummus?")) == 1.0
+    assert section_match(doc, steps, asked_heading("What are the ingredients of the hummus?")) == 0.0
+
+
 def test_a_query_of_a_few_words_names_what_it_asks_about():
     from qa.blocks import asked_subject
 
