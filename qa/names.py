@@ -31,6 +31,7 @@ _DECIMAL = re.compile(r"\d+(?:\.\d+)+")
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3})")
 _DOTTED = re.compile(r"\b(?:[a-z]\.){2,}")  # "u.s." is asked as "US"
 _CAPITALISED_RUN = re.compile(r"\b[A-Z][\w'’]*(?:[ \t]+(?:of[ \t]+|the[ \t]+|and[ \t]+)?[A-Z][\w'’]*)+")
+_INITIALS_WORDS = 6  # the longest name whose initials count: an all-capitals page is one long run
 _ROMAN = re.compile(r"[IVX]+|\d+")
 _DEMONYM = re.compile(r"(?:ese|ian|ish|an|ch|ic|i)$")  # Chinese, Canadian, Spanish, American, French, Arabic, Thai
 _SPELLED = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
@@ -110,7 +111,7 @@ def _vocabulary(title: str, text: str) -> tuple[dict[str, frozenset[str]], str]:
     for run in _CAPITALISED_RUN.finditer(raw):
         named = [w for w in run.group().split() if w[0].isupper()]
         for start in range(len(named) - 1):  # "The American Automobile Association" is also the "AAA"
-            for end in range(start + 2, len(named) + 1):
+            for end in range(start + 2, min(start + _INITIALS_WORDS, len(named)) + 1):
                 part = named[start:end]
                 tail = part[-1] if _ROMAN.fullmatch(part[-1]) else ""  # "World War II" is "WWII"
                 found.add(_fold("".join(w[0] for w in (part[:-1] if tail else part)) + tail))
