@@ -46,7 +46,7 @@ class Citer:
         if not extraction.answerable:
             return Reply(question=question, query=query, answer=no_answer(extraction), answerable=False,
                          confidence=extraction.confidence, sentences=(), citations=(), passages=passages,
-                         timings_ms=timings_ms)
+                         timings_ms=timings_ms, unmentioned=extraction.unmentioned)
         numbers: dict[str, int] = {}
         citations: list[Citation] = []
         quoted: list[QuotedSentence] = []

@@ -148,6 +148,7 @@ class Reply:
     passages: tuple[RetrievedPassage, ...]
     timings_ms: dict[str, float] = field(default_factory=dict)
     short_answer: ShortAnswer | None = None
+    unmentioned: tuple[str, ...] = ()  # no answer: the question's names the closest article never gives
 
     def to_dict(self) -> dict:
         return asdict(self)

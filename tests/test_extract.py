@@ -323,6 +323,7 @@ def test_a_question_naming_what_the_document_never_mentions_abstains_and_says_so
         reply = assistant.ask(question)
         assert not reply.answerable and reply.confidence <= 0.2
         assert f"never mentions “{name}”" in reply.answer and "“Fresno”" in reply.answer
+        assert reply.unmentioned == (name,) and reply.to_dict()["unmentioned"] == (name,)
 
 
 def test_a_question_naming_another_document_by_its_title_abstains_on_a_quote_that_never_mentions_it(
