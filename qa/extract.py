@@ -508,6 +508,10 @@ class SentenceExtractor:
         if spans:
             read = self.read_weights
             best = max(spans, key=lambda s: _ranking_weight(s, read) * _logit(s.score) + spans[s].span_score)
+            if ranked[0] in spans and self._asks_overview(query):
+                # "What is Play 3?", "What is ripgrep?": the ranking has put the opening of what is named first;
+                # a reader trained on factoid questions would rather quote a checklist item it can cut a span from
+                best = ranked[0]
             reading = spans[best]
             span_text = _article_slice(best, reading.start, reading.end)
             confidence = float(_sigmoid(read.bias + read.confidence * _logit(ranking.confidence)
@@ -552,6 +556,11 @@ class SentenceExtractor:
         return Extraction(sentences=tuple(chosen), confidence=round(confidence, 4),
                           answerable=confidence >= self.min_confidence, short_answer=short, hits=ranking.hits,
                           unmentioned=missing, unmentioned_field=field if missing else None)
+
+    def _asks_overview(self, query: str) -> bool:
+        """Whether the question asks what a named section (by its place) or a document (by its title) is."""
+        place = asked_place(query)
+        return (place is not None and place.overview) or bool(self.leads(query))
 
     def _unmentioned(self, query: str, best: ScoredSentence) -> tuple[tuple[str, ...], str | None]:
         """The names the question gives (and the documents' titles it names) that the quoted document never mentions;

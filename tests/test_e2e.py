@@ -153,3 +153,38 @@ def test_the_reader_identity_is_in_health_and_the_manifest(client, seed_assistan
     reader = client.get("/health").json()["reader"]
     assert reader["name"] == "qa-reader" and reader["backend"] == "onnx-int8"
     assert seed_assistant_on.store.manifest["reader"] == reader
+
+
+HANDBOOK = """# Service Handbook
+
+## Play 3: Keep it plain
+
+Nobody should need a manual to renew a permit online. We write forms so that a first-time visitor finishes
+them without help.
+
+Checklist:
+1. Pick one visual style guide and use it for every page of the service
+2. Show people which step of the process they are on
+3. Let people leave and come back later to finish
+
+## Play 4: Ship in small pieces
+
+We release working parts of the service early and improve them often, so that mistakes stay small.
+
+Checklist:
+1. Put a first working version in front of users within three months
+2. Test with real users every two weeks
+"""
+
+
+@pytest.mark.parametrize("question", ["What is play 3?", "What is Play 3 about?"])
+def test_what_a_numbered_section_is_quotes_its_opening_not_its_checklist(tmp_path, real_embedder, question):
+    from qa.config import Settings
+    from qa.pipeline import Assistant, build_index
+
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "corpus" / "handbook.md").write_text(HANDBOOK, encoding="utf-8")
+    settings = Settings.from_env({}, corpus=tmp_path / "corpus", index=tmp_path / "index")
+    build_index(settings, real_embedder)
+    reply = Assistant.load(settings, real_embedder).ask(question)
+    assert reply.answerable and reply.sentences[0].text.startswith("Nobody should need a manual")
