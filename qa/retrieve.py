@@ -73,8 +73,12 @@ def expand_query(question: str, history: Sequence[Turn] = ()) -> str:
         last_question = expand_query(history[-1].question, history[-3:-1])
         return swap_part(question, last_question) or f"{question} ({last_question})"
     names: list[str] = []
-    for turn in reversed(history):
-        names = subjects(turn.question) or _answer_subjects(turn.answer or "")[:2]
+    for at in reversed(range(len(history))):
+        # a turn that was itself a follow-up counts as expanded: "How do I update it?" after "How do I install
+        # Rust on Linux?" and "And on Windows?" is about Rust, not about Windows alone
+        turn = history[at]
+        asked = expand_query(turn.question, history[max(0, at - 2) : at]) if at else turn.question
+        names = subjects(asked) or _answer_subjects(turn.answer or "")[:2]
         if names:
             break
     last = history[-1]

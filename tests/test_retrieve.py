@@ -26,6 +26,11 @@ def test_elliptical_follow_up_takes_the_last_question_along():
     assert expand_query("And G?", fragments) == "And G? (And F? (And E? (And D?)))"  # the three last turns
 
 
+def test_a_pronoun_after_a_fragment_refers_to_the_subject_the_fragment_kept():
+    history = [Turn("How do I install Rust on Linux?"), Turn("And on Windows?")]
+    assert expand_query("How do I update it?", history) == "How do I update it? (Rust, Windows)"
+
+
 def test_a_fragment_swaps_the_part_of_the_last_question_it_replaces():
     from qa.retrieve import swap_part
 
