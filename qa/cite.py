@@ -19,7 +19,7 @@ def no_answer(extraction: Extraction) -> str:
     named = ", ".join(f"“{name}”" for name in extraction.unmentioned)
     title = extraction.sentences[0].hit.title
     if extraction.unmentioned_field:
-        return f"{NO_ANSWER} The closest one, “{title}”, gives its “{extraction.unmentioned_field}”, not {named}’s."
+        return f"{NO_ANSWER} The closest one, “{title}”, gives its own “{extraction.unmentioned_field}”, not that of {named}."
     return f"{NO_ANSWER} The closest one, “{title}”, never mentions {named}."
 
 

@@ -344,4 +344,4 @@ def test_a_fact_sheets_field_answers_only_for_the_sheets_subject(tmp_path, fake_
     answered = assistant.ask("What is the capital of Bhutan?")
     assert answered.answerable and answered.sentences[0].text.startswith("Capital:")
     reply = assistant.ask("What is the capital of Nepal?")
-    assert not reply.answerable and "“Bhutan”, gives its “Capital”, not “Nepal”’s" in reply.answer
+    assert not reply.answerable and "“Bhutan”, gives its own “Capital”, not that of “Nepal”." in reply.answer
