@@ -18,8 +18,9 @@ def no_answer(extraction: Extraction) -> str:
         return NO_ANSWER
     named = ", ".join(f"“{name}”" for name in extraction.unmentioned)
     title = extraction.sentences[0].hit.title
-    if extraction.unmentioned_field:
-        return f"{NO_ANSWER} The closest one, “{title}”, gives its own “{extraction.unmentioned_field}”, not that of {named}."
+    field = extraction.unmentioned_field
+    if field:
+        return f"{NO_ANSWER} The closest one, “{title}”, gives its own “{field}”, not that of {named}."
     return f"{NO_ANSWER} The closest one, “{title}”, never mentions {named}."
 
 
