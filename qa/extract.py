@@ -330,7 +330,7 @@ class SentenceExtractor:
         self.weights = weights or ExtractWeights()
         self.lexical_weights = lexical_weights
         self._id_rank: np.ndarray | None = None  # article row -> rank of its id, for ties
-        self._titles: dict[tuple[str, ...], list[int]] | None = None  # title words (and 2+ word prefixes) -> rows
+        self._titles: tuple[dict, dict] | None = None  # ``_title_index``: as written, stemmed
 
     def weights_for(self, query_tokens: TokenVectors | None) -> ExtractWeights:
         """The token-feature weights where token vectors are at hand on both sides, else the lexical ones."""
@@ -398,18 +398,25 @@ class SentenceExtractor:
         subject = asked_subject(query)
         if subject is None:
             return {}
-        rows = self._title_index().get(title_words(subject), [])
+        rows = self._title_index(stemmed=True).get(_stemmed(title_words(subject)), [])
         starts = {row: lead_start(self.store.article_list[row]) for row in rows}
         return {row: start for row, start in starts.items() if start is not None}
 
-    def _title_index(self) -> dict[tuple[str, ...], list[int]]:
+    def _title_index(self, stemmed: bool = False) -> dict[tuple[str, ...], list[int]]:
+        """Title words (``title_keys``) -> article rows; stemmed, for a subject asked about ("What is a query
+        parameter?" of "Query Parameters"), or as written, for a title named in passing (a stem would make
+        "geological" name "Geology")."""
         if self._titles is None:
-            titles: dict[tuple[str, ...], list[int]] = {}
+            exact: dict[tuple[str, ...], list[int]] = {}
             for row, article in enumerate(self.store.article_list):
                 for key in title_keys(article.title):
-                    titles.setdefault(key, []).append(row)
-            self._titles = titles
-        return self._titles
+                    exact.setdefault(key, []).append(row)
+            stems: dict[tuple[str, ...], list[int]] = {}
+            for key, rows in exact.items():
+                group = stems.setdefault(_stemmed(key), [])
+                group += [row for row in rows if row not in group]
+            self._titles = (exact, stems)
+        return self._titles[1] if stemmed else self._titles[0]
 
     def named_titles(self, query: str) -> tuple[str, ...]:
         """The documents' titles (``title_keys``, longest first) the question names in its words, as it writes
@@ -667,6 +674,11 @@ def rerank(hits: Sequence[Hit], ranked: Sequence[ScoredSentence], top_k: int) ->
         best.setdefault(sentence.hit.passage.id, sentence.score)  # ranked is best first
     order = sorted(hits, key=lambda h: (-best.get(h.passage.id, -1.0), h.rank))[:top_k]
     return [replace(h, rank=rank) for rank, h in enumerate(order)]
+
+
+def _stemmed(words: tuple[str, ...]) -> tuple[str, ...]:
+    """Title words compared stemmed: "a query parameter" names "Query Parameters"."""
+    return tuple(stem(word) for word in words)
 
 
 def _jaccard(a: set, b: set) -> float:

@@ -232,6 +232,17 @@ def test_a_question_about_a_whole_document_quotes_its_opening(tmp_path, fake_emb
     assert reply.answerable and reply.sentences[0].text.startswith("ripgrep is a line-oriented search tool")
 
 
+def test_a_question_about_a_whole_document_may_name_its_title_in_the_singular(tmp_path, fake_embedder):
+    guide = ("# Query Parameters (tutorial)\n\nFunction parameters that are not path parameters are read from the "
+             "URL as query parameters.\n\n## Defaults\n\n" + "".join(
+                 f"A query parameter may have a default value, such as {n}, and a query parameter without one is "
+                 f"required.\n\n" for n in range(6)))
+    assistant = markdown_assistant(tmp_path, fake_embedder, {"query.md": guide}, min_confidence=0.3, rerank_pool=1,
+                                   top_k=1)
+    reply = assistant.ask("What is a query parameter?")
+    assert reply.answerable and reply.sentences[0].text.startswith("Function parameters that are not path")
+
+
 LESSON = """# Introducing widgets
 
 **Questions**
