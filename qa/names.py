@@ -6,7 +6,7 @@ but not answered there: SQuAD 2.0's unanswerable questions are often made so, by
 a number, and people ask so of real documents ("Does it run on FreeBSD?"). A name is a capitalised
 word past the question's first, a number any token with a digit, code any `backquoted` text. Typos
 and inflections of a name are forgiven ("Hatmanis" for Hartmanis, "Californian" for California);
-a number must be there as written.
+a number must be there as written or spelled out, code as written.
 """
 
 from __future__ import annotations
@@ -14,6 +14,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from functools import lru_cache
+
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
 
 from qa.text import QUESTION_WORDS, STOP_WORDS, normalise
 
@@ -206,24 +209,7 @@ def _near(word: str, words: frozenset[str]) -> bool:
                     return True
             elif shared >= min(len(word), len(other)) - 1 or shared == len(other):
                 return True
-        if ((word[-1] == other[-1] or len(word) >= 7) and abs(len(other) - len(word)) <= edits
-                and _edit_distance(word, other, edits) <= edits):
-            return True
-    return False
+    typos = [other for other in words
+             if abs(len(other) - len(word)) <= edits and (word[-1] == other[-1] or len(word) >= 7)]
+    return bool(typos) and process.extractOne(word, typos, scorer=OSA.distance, score_cutoff=edits) is not None
 
-
-def _edit_distance(a: str, b: str, limit: int) -> int:
-    """Optimal string alignment distance (a swap of two neighbours is one edit), or ``limit + 1`` once past it."""
-    previous2: list[int] = []
-    previous = list(range(len(b) + 1))
-    for i in range(1, len(a) + 1):
-        current = [i] + [0] * len(b)
-        for j in range(1, len(b) + 1):
-            cost = a[i - 1] != b[j - 1]
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
-            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
-                current[j] = min(current[j], previous2[j - 2] + 1)
-        if min(current) > limit:
-            return limit + 1
-        previous2, previous = previous, current
-    return previous[-1]
