@@ -324,6 +324,40 @@ def section_match(article: Article, offset: int, heading: Heading) -> float:
     return 1.0 if offset <= _opening(article.text, starts[section], offset) else IN_PLACE
 
 
+def faq_match(article: Article, offset: int, question: str) -> float:
+    """1 for the opening unit of a section whose heading is the question asked ("### Why shouldn't I use ripgrep?"
+    for "Why shouldn't I use ripgrep?", or with one more word: "Why would I not want to use ripgrep?"; why, how or
+    whether questions),
+    ``OVERVIEW_IN_PLACE`` for its later units (the opening answers a FAQ), else 0. Markdown only."""
+    asked = _question_key(question)
+    if asked is None or not is_markdown(article):
+        return 0.0
+    starts, paths = _sections(article.text, article.title)
+    section = bisect_right(starts, offset) - 1
+    if section < 0 or not paths[section] or not paths[section][-1].rstrip().endswith("?"):
+        return 0.0
+    heading = _question_key(paths[section][-1])
+    if heading is None or heading[:2] != asked[:2] or not heading[2] <= asked[2] or len(asked[2] - heading[2]) > 1:
+        return 0.0
+    return 1.0 if offset <= _opening(article.text, starts[section], offset) else OVERVIEW_IN_PLACE
+
+
+_NEGATIONS = frozenset(("not", "no", "never", "cannot"))
+# A FAQ's section answers why, how, whether: "What is the Shell?" may define it only in a later paragraph.
+_FAQ_STARTS = frozenset("why how when where is are can does do should".split())
+
+
+@lru_cache(maxsize=4096)
+def _question_key(text: str) -> tuple[str, bool, frozenset[str]] | None:
+    """A question as its question word, whether it is negated ("shouldn't", "not") and its content words, stemmed;
+    None for text that asks nothing."""
+    found = words(re.sub(r"n['’]t\b", " not", text.replace("can't", "can not").replace("won't", "will not")))
+    if not found or found[0] not in _FAQ_STARTS:
+        return None
+    content = frozenset(stem(w) for w in found[1:] if w not in STOP_WORDS and w not in _NEGATIONS and len(w) > 1)
+    return found[0], any(w in _NEGATIONS for w in found), content
+
+
 def whole_list(article: Article, offset: int, limit: int = LIST_QUOTE_CHARS) -> tuple[int, int] | None:
     """The range of the whole list whose item starts at ``offset``, from its first item's marker ("1.", "-") to the
     last item that keeps the range within ``limit`` characters; None when ``offset`` starts no item of a list of two

@@ -21,7 +21,7 @@ from functools import lru_cache
 import numpy as np
 
 from qa.stores import IndexStore
-from qa.blocks import (asked_heading, asked_place, asked_subject, asks_summary, field_label, field_match,
+from qa.blocks import (asked_heading, asked_place, asked_subject, asks_summary, faq_match, field_label, field_match,
                        has_layout, is_labelled_field, lead_start, place_match, section_match, title_keys, title_words,
                        whole_list)
 from qa.names import unmentioned
@@ -386,11 +386,14 @@ class SentenceExtractor:
             return np.array([chosen.lead_bonus * float(leads.get(article) == start)
                              for article, start, _ in table.tolist()], np.float32)
         heading = asked_heading(query)
-        if heading is None:
+        rows = table.tolist()
+        faq = [faq_match(articles[article], start, query) for article, start, _ in rows]
+        if heading is None and not any(faq):
             return 0.0
-        return np.array([chosen.place_bonus * max(section_match(articles[article], start, heading),
-                                                  field_match(articles[article], start, end, heading))
-                         for article, start, end in table.tolist()], np.float32)
+        return np.array([chosen.place_bonus * max(asked, section_match(articles[article], start, heading) if heading
+                                                  else 0.0, field_match(articles[article], start, end, heading)
+                                                  if heading else 0.0)
+                         for asked, (article, start, end) in zip(faq, rows)], np.float32)
 
     def leads(self, query: str) -> dict[int, int]:
         """For a question about a whole document ("What is ripgrep?"): article row -> where the opening prose of

@@ -359,6 +359,25 @@ def test_the_steps_are_under_directions_and_a_question_may_say_what_they_are_to(
     assert section_match(doc, steps, asked_heading("What are the ingredients of the hummus?")) == 0.0
 
 
+def test_a_faq_section_answers_the_question_its_heading_asks():
+    from qa.blocks import IN_PLACE, faq_match
+
+    readme = ("# tool\n\n### Why should I use tool?\n\nIt is fast.\n\nIt is small.\n\n"
+              "### Why shouldn't I use tool?\n\nIt is new.\n\n### What is a widget?\n\nWidgets are parts.\n")
+    doc = article(readme, "README.md")
+
+    def at(snippet: str, question: str) -> float:
+        return faq_match(doc, readme.index(snippet), question)
+
+    assert at("It is fast.", "Why should I use tool?") == 1.0
+    assert 0.0 < at("It is small.", "Why should I use tool?") < IN_PLACE  # the opening answers a FAQ
+    assert at("It is new.", "Why should I use tool?") == 0.0  # the negated heading
+    assert at("It is new.", "Why would I not want to use tool?") == 1.0  # one more word, negated both
+    assert at("It is fast.", "How should I use tool?") == 0.0  # another question word
+    assert at("Widgets are parts.", "What is a widget?") == 0.0  # "what" may be defined later in its section
+    assert faq_match(article(readme, "README.txt"), readme.index("It is fast."), "Why should I use tool?") == 0.0
+
+
 def test_a_query_of_a_few_words_names_what_it_asks_about():
     from qa.blocks import asked_subject
 

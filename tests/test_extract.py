@@ -356,3 +356,12 @@ def test_a_fact_sheets_field_answers_only_for_the_sheets_subject(tmp_path, fake_
     assert answered.answerable and answered.sentences[0].text.startswith("Capital:")
     reply = assistant.ask("What is the capital of Nepal?")
     assert not reply.answerable and "“Bhutan”, gives its own “Capital”, not that of “Nepal”." in reply.answer
+
+
+def test_a_faq_question_quotes_the_section_its_heading_asks(tmp_path, fake_embedder):
+    readme = ("# ripgrep (README)\n\nripgrep searches files.\n\n### Why should I use ripgrep?\n\n"
+              "It is faster than the other tools.\n\n### Why shouldn't I use ripgrep?\n\n"
+              "You should not use ripgrep if you need a tool you can use everywhere ripgrep is not installed.\n")
+    assistant = markdown_assistant(tmp_path, fake_embedder, {"ripgrep.md": readme}, min_confidence=0.0)
+    assert assistant.ask("Why should I use ripgrep?").sentences[0].text == "It is faster than the other tools."
+    assert assistant.ask("Why shouldn't I use ripgrep?").sentences[0].text.startswith("You should not use ripgrep")
