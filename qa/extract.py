@@ -386,14 +386,16 @@ class SentenceExtractor:
             return np.array([chosen.lead_bonus * float(leads.get(article) == start)
                              for article, start, _ in table.tolist()], np.float32)
         heading = asked_heading(query)
-        rows = table.tolist()
-        faq = [faq_match(articles[article], start, query) for article, start, _ in rows]
-        if heading is None and not any(faq):
-            return 0.0
-        return np.array([chosen.place_bonus * max(asked, section_match(articles[article], start, heading) if heading
-                                                  else 0.0, field_match(articles[article], start, end, heading)
-                                                  if heading else 0.0)
-                         for asked, (article, start, end) in zip(faq, rows)], np.float32)
+
+        def matched(article: int, start: int, end: int) -> float:
+            found = faq_match(articles[article], start, query)
+            if heading is not None:
+                found = max(found, section_match(articles[article], start, heading),
+                            field_match(articles[article], start, end, heading))
+            return found
+
+        scores = [matched(*row) for row in table.tolist()]
+        return chosen.place_bonus * np.array(scores, np.float32) if any(scores) else 0.0
 
     def leads(self, query: str) -> dict[int, int]:
         """For a question about a whole document ("What is ripgrep?"): article row -> where the opening prose of
