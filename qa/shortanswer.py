@@ -312,6 +312,17 @@ def asks_for_money(question: str) -> bool:
     return bool(_MONEY_QUESTION.search(question))
 
 
+# "How old was Tesla when he died?", "At what age …?": an age answers ("at the age of 86", "seven months old",
+# "515 million years", "39"), a bare year does not: "passed away in 2021" never says how old he was.
+_AGE_QUESTION = re.compile(r"\bhow old\b|\bwhat age\b", re.I)
+_AGE = re.compile(rf"\b(?:age[ds]?|old|{_NUMBER_WORD})\b|(?<![\d.,])\d{{1,3}}(?:\.\d+)?(?!\d|[.,]\d|\w)", re.I)
+
+
+@lru_cache(maxsize=4096)
+def asks_for_age(question: str) -> bool:
+    return bool(_AGE_QUESTION.search(question))
+
+
 # A post's byline: who wrote it and when, nothing else. "*Published 2015-05-15 by The Rust Core Team*",
 # "*2021-03-21, by Quinn & Alison*" (a line of a date and its authors), "By Jane Doe and John Smith".
 _BYLINE = re.compile(
@@ -330,12 +341,14 @@ def is_byline(sentence: str) -> bool:
 
 def answers_kind(sentence: str, question: str) -> bool:
     """False when the question asks for a date, number or place and the sentence offers none (for a price or
-    a cost: no amount of money), and when the sentence is a byline and the question asks neither when nor
+    a cost: no amount of money; for an age: no age, a bare year), and when the sentence is a byline and the question asks neither when nor
     who wrote or published the document."""
     if is_byline(sentence) and not _ABOUT_AUTHORSHIP.search(question) and question_type(question) != "when":
         return False  # a news post's "today" happened on its byline's date: "when" questions keep it
     if asks_for_money(question):
         return bool(_MONEY.search(sentence))
+    if asks_for_age(question):
+        return bool(_AGE.search(sentence))
     kind = question_type(question)
     return kind not in TYPED or bool(candidates(sentence, kind, question))
 

@@ -66,6 +66,22 @@ def test_typed_questions_need_a_sentence_of_their_kind():
 
 
 @pytest.mark.parametrize("sentence, answers", [
+    ("Tesla died of heart failure at the age of 86.", True),
+    ("He moved to the city with his family when he was seven months old.", True),
+    ("Manning, 39, became the oldest quarterback to play in a Super Bowl.", True),
+    ("Fossils thought to represent ctenophores date back 515 million years.", True),
+    ("Andrew Hyder, a software engineer at 18F, passed away in 2021.", False),  # a year of death is no age
+    ("A crowd of 1,500 people attended his funeral.", False),
+])
+def test_an_age_answers_how_old_and_a_bare_year_does_not(sentence, answers):
+    from qa.shortanswer import answers_kind
+
+    assert answers_kind(sentence, "How old was he when he died?") is answers
+    assert answers_kind(sentence, "At what age did he die?") is answers
+    assert answers_kind(sentence, "What did he do?")  # an open question asks for no kind
+
+
+@pytest.mark.parametrize("sentence, answers", [
     ("Building it cost $2.4 million.", True),
     ("Members pay 150 dollars a year.", True),
     ("The fee was two million euros.", True),
