@@ -138,8 +138,9 @@ def unmentioned(question: str, title: str, text: str, also: Sequence[str] = ()) 
 
 
 def _mentioned(term: str, vocabulary: dict[str, frozenset[str]], folded: str) -> bool:
-    """Code as written; otherwise the whole term as written, or each of its parts (words forgiving typos and
-    inflections, numbers as written or spelled out: "8" is there as "eight", "15th" as "fifteenth")."""
+    """Code as written; otherwise the whole term as written, its words run together, or each of its parts (words
+    forgiving typos and inflections, numbers as written or spelled out: "8" is there as "eight", "15th" as
+    "fifteenth")."""
     code = term.startswith("`")
     wanted = _THOUSANDS.sub("", _fold(term.strip("`")))
     if code:
@@ -153,6 +154,8 @@ def _mentioned(term: str, vocabulary: dict[str, frozenset[str]], folded: str) ->
                 return False
         else:
             parts += _PART.findall(chunk)
+    if len(parts) > 1 and all(p.isalpha() for p in parts) and "".join(parts) in vocabulary.get(parts[0][0], ()):
+        return True  # a handle or a name run together: "Andrew Godwin" as "@andrewgodwin", "readthedocs"
     for part in parts:
         if any(c.isdigit() for c in part):
             if not _number_written(part, folded):

@@ -47,6 +47,15 @@ def test_names_and_numbers_the_document_lacks_are_not():
     assert missing("Is the city in Oregon or California?") == ("Oregon",)
 
 
+def test_a_name_run_together_as_a_handle_is_mentioned():
+    from qa.names import unmentioned
+
+    text = "@andrewgodwin funded work on Django schema migrations through a Kickstarter campaign."
+    assert unmentioned("How did Andrew Godwin pay for his Django work?", "Funding", text) == ()
+    assert unmentioned("How did Andrew Wilson pay for his Django work?", "Funding", text) == ("Andrew Wilson",)
+    assert unmentioned("How did Godwin Andrew pay for it?", "Funding", text) == ("Godwin Andrew",)  # in its order
+
+
 def test_typos_inflections_and_initials_are_forgiven():
     assert missing("What did Hatmanis write?") == ()  # one letter left out
     assert missing("Which Californian city is fifth?") == ()  # an inflection
