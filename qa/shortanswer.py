@@ -161,8 +161,12 @@ def candidates(sentence: str, kind: str, question: str) -> list[tuple[int, int]]
         found = [span for span in strict if new_information(span)] or list(loose)
     elif kind == "how many":  # a number; else a quantity or frequency in words, or a span of time
         if not _counts_time(question):  # "every six weeks" says how often, not how many people
-            strict, loose = ([span for span in spans if not _TIME_UNIT_END.search(sentence, *span)]
-                             for spans in (strict, loose))
+            often = _TIMES.search(question) is not None  # "How many times a year …?" is answered "weekly"
+            strict, loose = ([span for span in spans if not _TIME_UNIT_END.search(sentence, *span)
+                              and (often or not _FREQUENCY.fullmatch(sentence, *span))] for spans in (strict, loose))
+        markers = {m.start(1) for m in _LIST_MARKER.finditer(sentence)}
+        if markers:  # a numbered list's "1." "2." number its items, not what the question counts
+            strict, loose = ([span for span in spans if span[0] not in markers] for spans in (strict, loose))
         found = [_drop_asked_tail(sentence, s, e, asked) for s, e in strict] or list(loose)
     elif kind == "who":
         found = list(strict)
@@ -171,8 +175,11 @@ def candidates(sentence: str, kind: str, question: str) -> list[tuple[int, int]]
     return [(s, e) for s, e in found if e > s and new_information((s, e))]
 
 
+_LIST_MARKER = re.compile(r"(?m)^[ \t]*(\d{1,3})[.)](?=[ \t])")  # "1. Ship …", "2) Run …"
 _TIME_UNIT = r"(?:second|minute|hour|day|night|week|fortnight|month|year|decade|centur(?:y|ie)|millenni(?:um|a))s?"
 _TIME_UNIT_END = re.compile(rf"\b{_TIME_UNIT}$", re.I)
+_TIMES = re.compile(r"\bhow\s+many\s+times\b", re.I)
+_FREQUENCY = re.compile(r"(?:annual|biennial|seasonal)(?:ly)?|daily|weekly|monthly|yearly|hourly|nightly", re.I)
 
 
 def _counts_time(question: str) -> bool:
@@ -341,8 +348,8 @@ def is_byline(sentence: str) -> bool:
 
 def answers_kind(sentence: str, question: str) -> bool:
     """False when the question asks for a date, number or place and the sentence offers none (for a price or
-    a cost: no amount of money; for an age: no age, a bare year), and when the sentence is a byline and the question asks neither when nor
-    who wrote or published the document."""
+    a cost: no amount of money; for an age: no age, a bare year), and when the sentence is a byline and the
+    question asks neither when nor who wrote or published the document."""
     if is_byline(sentence) and not _ABOUT_AUTHORSHIP.search(question) and question_type(question) != "when":
         return False  # a news post's "today" happened on its byline's date: "when" questions keep it
     if asks_for_money(question):

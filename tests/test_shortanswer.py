@@ -65,6 +65,17 @@ def test_typed_questions_need_a_sentence_of_their_kind():
     assert answers_kind("Coffee was first grown in Yemen.", "Where was coffee first grown?")
 
 
+def test_list_numbers_and_how_often_do_not_say_how_many():
+    from qa.shortanswer import answers_kind
+
+    checklist = "Checklist:\n1. Keep delivery teams small and focused\n2. Hold standups daily\n3) Release often"
+    assert not answers_kind(checklist, "How many people should be on a delivery team?")  # item numbers count nothing
+    assert answers_kind(checklist.replace("small and focused", "to 5 people"), "How many people should be on a team?")
+    assert not answers_kind("The club meets weekly.", "How many members does the club have?")
+    assert answers_kind("The club meets weekly.", "How many times does the club meet?")
+    assert answers_kind("About 1. 5 million people live there.", "How many people live there?")  # not a list
+
+
 @pytest.mark.parametrize("sentence, answers", [
     ("Tesla died of heart failure at the age of 86.", True),
     ("He moved to the city with his family when he was seven months old.", True),
