@@ -43,7 +43,7 @@ class Settings:
     milvus_token: str = ""
     milvus_collection: str = "qa"
     milvus_index_type: str = "FLAT"
-    min_confidence: float = 0.3
+    min_confidence: float = 0.35
     reader: str = "bundled"
     read_windows: int = 3
     read_further: int = 3
