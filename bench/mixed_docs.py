@@ -6,7 +6,7 @@
 with ``qa index``'s pipeline and the questions in ``bench/mixed_docs_questions.json`` (written for this
 project: worded close to the text, reworded, follow-ups with their history, and on-topic questions the
 documents do not answer; m01–m44 first, m45–m212 written later to look for new failures, m165–m190 all
-unanswerable, then m213–m424 in batches, m363–m424 checked against the documents before the assistant saw
+unanswerable, then m213–m433 in batches, m363–m433 checked against the documents before the assistant saw
 them) are asked with the default settings. A reply is right when its first quoted sentence holds
 one of the question's answer strings; an unanswerable question is right when the assistant abstains. It
 prints the figures by kind and appends them to RESULTS.md. These questions tune the reader (issue 17);
