@@ -164,9 +164,6 @@ def candidates(sentence: str, kind: str, question: str) -> list[tuple[int, int]]
             often = _TIMES.search(question) is not None  # "How many times a year …?" is answered "weekly"
             strict, loose = ([span for span in spans if not _TIME_UNIT_END.search(sentence, *span)
                               and (often or not _FREQUENCY.fullmatch(sentence, *span))] for spans in (strict, loose))
-        markers = {m.start(1) for m in _LIST_MARKER.finditer(sentence)}
-        if markers:  # a numbered list's "1." "2." number its items, not what the question counts
-            strict, loose = ([span for span in spans if span[0] not in markers] for spans in (strict, loose))
         found = [_drop_asked_tail(sentence, s, e, asked) for s, e in strict] or list(loose)
     elif kind == "who":
         found = list(strict)
@@ -206,6 +203,9 @@ def _shaped_spans(sentence: str, kind: str) -> tuple[tuple[tuple[int, int], ...]
         if kind == "how many":  # a post's date ("Published 2015-05-15") says nothing of how many people
             dates = [m.span() for m in _CALENDAR_DATE.finditer(sentence)]
             strict = [span for span in strict if not any(lo <= span[0] < hi for lo, hi in dates)]
+        markers = {m.start(1) for m in _LIST_MARKER.finditer(sentence)}
+        if markers:  # a numbered list's "1." "2." number its items, not what the question counts
+            strict = [span for span in strict if span[0] not in markers]
         if kind == "how long":  # "since 2005" says how long; it does not say how many people
             loose += [_phrase(sentence, m) for m in _TIME_PHRASE.finditer(sentence)
                       if m.group().lower().startswith(("until", "since"))]
