@@ -493,11 +493,28 @@ class SentenceExtractor:
         lexical = query_tokens is None or self.store.tokens is None
         return Ranking(sentences=tuple(ranked), confidence=confidence, hits=tuple(kept), lexical=lexical)
 
-    def reads_further(self, readings: Sequence[Reading]) -> bool:
+    def reads_further(self, readings: Sequence[Reading], ranking_confidence: float | None = None) -> bool:
         """Whether the reader found no likely answer in the windows it read first (``ReadWeights``), so the
         windows of sentences further down the ranking are worth reading: a reworded question's answer
-        often ranks fourth to sixth."""
-        return bool(readings) and _best_margin(readings) < self.read_weights.read_further_below
+        often ranks fourth to sixth. Not when, given the ranking's confidence, the reply would abstain
+        whatever they hold: the confidence reads the first windows' margin only, so they could change
+        no more than which passage an abstention shows, at the cost of the slowest questions' time."""
+        if not readings or _best_margin(readings) >= self.read_weights.read_further_below:
+            return False
+        if ranking_confidence is None or not any(math.isfinite(r.span_score) for r in readings):
+            return True  # without a span read, ``decide`` falls back on the ranking's confidence
+        read = self.read_weights
+        best_case = self._read_confidence(ranking_confidence, readings, read.agreement > 0, read.typed > 0,
+                                          read.span_typed > 0)
+        return best_case >= self.min_confidence
+
+    def _read_confidence(self, ranking_confidence: float, readings: Sequence[Reading], agreement: bool, typed: bool,
+                         span_typed: bool) -> float:
+        """P(right) from the ranking's confidence, the first windows' best margin and what the quote holds."""
+        read = self.read_weights
+        return float(_sigmoid(read.bias + read.confidence * _logit(ranking_confidence)
+                              + read.margin * min(_best_margin(readings), _MAX_READ_MARGIN)
+                              + read.agreement * agreement + read.typed * typed + read.span_typed * span_typed))
 
     def decide(self, query: str, ranking: Ranking, readings: Sequence[Reading] = (),
                further: Sequence[Reading] = ()) -> Extraction:
@@ -526,11 +543,8 @@ class SentenceExtractor:
                 best = ranked[0]
             reading = spans[best]
             span_text = _article_slice(best, reading.start, reading.end)
-            confidence = float(_sigmoid(read.bias + read.confidence * _logit(ranking.confidence)
-                                        + read.margin * min(_best_margin(readings), _MAX_READ_MARGIN)
-                                        + read.agreement * float(best is ranked[0])
-                                        + read.typed * float(answers_kind(best.text, query))
-                                        + read.span_typed * float(answers_kind(span_text, query))))
+            confidence = self._read_confidence(ranking.confidence, readings, best is ranked[0],
+                                               answers_kind(best.text, query), answers_kind(span_text, query))
             tidy = _balanced_span(best, reading.start, reading.end)
             if not has_layout(best.text) and tidy is not None:
                 short = ShortAnswer(text=_article_slice(best, *tidy), article_id=best.article_id,

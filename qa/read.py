@@ -89,19 +89,30 @@ def best_spans(start_logits: np.ndarray, end_logits: np.ndarray, allowed: np.nda
 
 
 def windows_around(sentences: Sequence[ScoredSentence], count: int = 3, neighbours: int = 1,
-                   context: Callable[[str, int], str] | None = None) -> list[Window]:
+                   context: Callable[[str, int], str] | None = None,
+                   already_read: Sequence[Window] = ()) -> list[Window]:
     """Windows for the ``count`` best sentences: each with ``neighbours`` sentences either side in its
     passage ("He died in 1546." needs the sentence naming him), overlapping windows merged.
-    ``context(article_id, start)`` gives what the reader reads before a window (``Window.context``)."""
+    ``context(article_id, start)`` gives what the reader reads before a window (``Window.context``).
+    Sentences read as units of ``already_read`` windows are not read again: neither as a candidate (its
+    span is known) nor as a neighbour (the window stops short of it)."""
+    done = {(w.article_id, unit) for w in already_read for unit in w.units or ((w.start, w.start + len(w.text)),)}
     spans: dict[str, list[tuple[int, int, ScoredSentence]]] = {}
     for sentence in sentences[:count]:
+        if (sentence.article_id, (sentence.start, sentence.end)) in done:
+            continue
         passage = sentence.hit.passage
         position = next((i for i, s in enumerate(passage.sentences) if s.start == sentence.start), None)
         if position is None:
             lo, hi = sentence.start, sentence.end
         else:
-            lo = passage.sentences[max(0, position - neighbours)].start
-            hi = passage.sentences[min(len(passage.sentences) - 1, position + neighbours)].end
+            first = last = position
+            while first > max(0, position - neighbours) and not _read(done, sentence, passage.sentences[first - 1]):
+                first -= 1
+            while (last < min(len(passage.sentences) - 1, position + neighbours)
+                   and not _read(done, sentence, passage.sentences[last + 1])):
+                last += 1
+            lo, hi = passage.sentences[first].start, passage.sentences[last].end
         spans.setdefault(passage.id, []).append((lo, hi, sentence))
     windows = []
     for parts in spans.values():
@@ -118,6 +129,10 @@ def windows_around(sentences: Sequence[ScoredSentence], count: int = 3, neighbou
             windows.append(Window(sentence.article_id, lo, passage.text[lo - passage.start : hi - passage.start], units,
                                   context(sentence.article_id, lo) if context else ""))
     return windows
+
+
+def _read(done: set, sentence: ScoredSentence, neighbour) -> bool:
+    return (sentence.article_id, (neighbour.start, neighbour.end)) in done
 
 
 class SpanReader:
@@ -168,41 +183,43 @@ class SpanReader:
                 self._session, self._tokenizer = self._open()
 
     def read(self, question: str, windows: Sequence[Window]) -> list[Reading]:
-        """The best span of each unit of each window (windows in order, units in order), in one batch."""
+        """The best span of each unit of each window (windows in order, units in order).
+
+        Each window runs on its own rather than padded into one batch: padding to the longest window cost a
+        quarter of the tokens in the slowest questions, and since int8 activations are quantized per tensor
+        at run time, a window's spans would otherwise depend on the windows read beside it.
+        """
         if not windows:
             return []
         if self._session is None:
             self.load()
+        readings = []
+        for row, window in enumerate(windows):
+            readings += self._read_window(question, row, window)
+        return readings
+
+    def _read_window(self, question: str, row: int, window: Window) -> list[Reading]:
         # The context goes first, on a line of its own; its tokens fall before the window's start, so no
         # span can begin there.
-        prefixes = [w.context + "\n" if w.context else "" for w in windows]
-        encodings = [self._tokenizer.encode(question, p + w.text) for p, w in zip(prefixes, windows)]
-        width = max(len(e.ids) for e in encodings)
-        ids = np.zeros((len(windows), width), np.int64)
-        mask = np.zeros_like(ids)
-        types = np.zeros_like(ids)
-        for row, e in enumerate(encodings):
-            ids[row, : len(e.ids)] = e.ids
-            mask[row, : len(e.ids)] = e.attention_mask
-            types[row, : len(e.ids)] = e.type_ids
-        start_logits, end_logits = self._session.run(None, {"input_ids": ids, "attention_mask": mask,
-                                                            "token_type_ids": types})
+        prefix = window.context + "\n" if window.context else ""
+        encoding = self._tokenizer.encode(question, prefix + window.text)
+        feeds = {name: np.array([values], np.int64) for name, values in
+                 (("input_ids", encoding.ids), ("attention_mask", encoding.attention_mask),
+                  ("token_type_ids", encoding.type_ids))}
+        start_logits, end_logits = (logits[0] for logits in self._session.run(None, feeds))
+        context = np.array([s == 1 for s in encoding.sequence_ids])
+        shift = window.start - len(prefix)
+        token_start = np.array([o[0] for o in encoding.offsets]) + shift
+        token_end = np.array([o[1] for o in encoding.offsets]) + shift
+        null = float(start_logits[0] + end_logits[0])
         readings = []
-        for row, (window, prefix, e) in enumerate(zip(windows, prefixes, encodings)):
-            padding = [False] * (width - len(e.ids))
-            context = np.array([s == 1 for s in e.sequence_ids] + padding)
-            shift = window.start - len(prefix)
-            token_start = np.array([o[0] for o in e.offsets] + [0] * len(padding)) + shift
-            token_end = np.array([o[1] for o in e.offsets] + [0] * len(padding)) + shift
-            null = float(start_logits[row, 0] + end_logits[row, 0])
-            for lo, hi in window.units or ((window.start, window.start + len(window.text)),):
-                allowed = context & (token_start >= lo) & (token_end <= hi)
-                first, last, score = best_spans(start_logits[row], end_logits[row], allowed, self.max_answer_tokens)
-                if first < 0:  # the unit was cut off by the token limit
-                    readings.append(Reading(row, window.article_id, lo, lo, float("-inf"), null))
-                    continue
-                readings.append(Reading(row, window.article_id, int(token_start[first]), int(token_end[last]),
-                                        score, null))
+        for lo, hi in window.units or ((window.start, window.start + len(window.text)),):
+            allowed = context & (token_start >= lo) & (token_end <= hi)
+            first, last, score = best_spans(start_logits, end_logits, allowed, self.max_answer_tokens)
+            if first < 0:  # the unit was cut off by the token limit
+                readings.append(Reading(row, window.article_id, lo, lo, float("-inf"), null))
+                continue
+            readings.append(Reading(row, window.article_id, int(token_start[first]), int(token_end[last]), score, null))
         return readings
 
     # -- export once, then load ---------------------------------------------------------------------------------

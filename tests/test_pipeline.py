@@ -256,7 +256,8 @@ def test_the_reader_reads_further_down_the_ranking_only_when_the_first_windows_h
     ranked = engine.extractor.rank(question, vector, hits, 5, tokens).sentences
     assert reader.calls[0] == windows_around(ranked, 1, context=engine.reading_context)
     if rounds == 2:  # the next sentences down the ranking, after the one read first
-        assert reader.calls[1] == windows_around(ranked[1:], further, context=engine.reading_context)
+        assert reader.calls[1] == windows_around(ranked[1:], further, context=engine.reading_context,
+                                                 already_read=reader.calls[0])
 
 
 RECIPES = {

@@ -61,6 +61,17 @@ def test_windows_take_each_candidate_with_its_neighbours_and_merge_overlaps():
     assert [w.text for w in apart] == [ARTICLE[spans[0].start : spans[0].end], ARTICLE[spans[3].start : spans[3].end]]
 
 
+def test_windows_read_further_skip_the_sentences_read_already():
+    spans = sentence_spans(ARTICLE)
+    ranked = ranked_sentences([1, 2, 3])
+    read = windows_around(ranked, count=1)  # sentence 1 with sentences 0 and 2
+    further = windows_around(ranked[1:], count=2, already_read=read)
+    # sentence 2 was read (as a neighbour): not again; sentence 3 is read without it, though it neighbours it
+    assert [w.units for w in further] == [((spans[3].start, spans[3].end),)]
+    assert further[0].text == ARTICLE[spans[3].start : spans[3].end]
+    assert windows_around(ranked[1:], count=2, already_read=read + further) == []
+
+
 def test_decide_quotes_the_sentence_holding_the_span_and_cuts_the_short_answer_there(tiny_assistant):
     ranked = ranked_sentences([0, 2, 1, 3])
     at = ARTICLE.index("2010")
@@ -110,6 +121,22 @@ def test_reading_further_may_change_the_quote_but_never_the_confidence(tiny_assi
     assert read_on.short_answer.text == "2010"
     # the margin is the first windows' (what the confidence was fitted on): further spans do not raise it
     assert read_on.confidence <= extractor.decide(question, ranking, [*first, *further]).confidence
+
+
+def test_no_reading_further_when_the_reply_would_abstain_whatever_it_found(tiny_assistant):
+    ranked = ranked_sentences([0, 1, 3, 2])
+    extractor = SentenceExtractor(tiny_assistant.store, min_confidence=0.3)
+    off_topic, at = ARTICLE.index("130"), ARTICLE.index("2010")
+    weak = [Reading(0, "volcanoes", off_topic, off_topic + 3, 1.0, 9.0)]  # margin -8: read further, unless hopeless
+    further = [Reading(0, "volcanoes", at, at + 4, 14.0, -6.0)]
+    question = "When did Eyjafjallajökull erupt?"
+    assert extractor.reads_further(weak)  # without the ranking's confidence, as before
+    assert extractor.reads_further(weak, 0.999)
+    assert not extractor.reads_further(weak, 0.001)
+    unsure = Ranking(sentences=tuple(ranked), confidence=0.001, hits=(ranked[0].hit,))
+    assert not extractor.decide(question, unsure, weak, further).answerable  # what it skipped could not answer
+    cut_off = [Reading(0, "volcanoes", 0, 0, float("-inf"), 9.0)]  # no span read: the ranking decides alone
+    assert extractor.reads_further(cut_off, 0.001)
 
 
 def _two_units(first: str, second: str) -> tuple[str, Ranking]:
@@ -232,3 +259,16 @@ def test_a_window_that_does_not_say_reads_as_no_answer(reader):
 def test_identity_names_the_weights(reader):
     identity = reader.identity
     assert identity["name"] == "qa-reader" and len(identity["sha256"]) == 16 and identity["step"] > 0
+
+
+@pytest.mark.model
+def test_a_window_reads_the_same_whatever_is_read_beside_it(reader):
+    lo = ARTICLE.index("Eyjafjallajökull")
+    short = Window("volcanoes", lo, ARTICLE[lo : ARTICLE.index("six days.") + len("six days.")])
+    long = Window("volcanoes", 0, ARTICLE)  # read beside it, the short window would be padded
+    question = "When did Eyjafjallajökull erupt?"
+    (alone,) = reader.read(question, [short])
+    beside = reader.read(question, [long, short])
+    assert beside[0].window == 0 and beside[1].window == 1
+    assert (beside[1].start, beside[1].end, beside[1].span_score, beside[1].null_score) == \
+        (alone.start, alone.end, alone.span_score, alone.null_score)

@@ -23,7 +23,7 @@ from qa.read import SpanReader, windows_around
 from qa.retrieve import Retriever, Turn, expand_query, subjects
 from qa.stores import IndexMismatch, IndexProblem, IndexStore
 from qa.tokens import TokenVectors
-from qa.types import Article, Reply, RetrievedPassage, ScoredSentence
+from qa.types import Article, Ranking, Reply, RetrievedPassage
 
 
 @dataclass(frozen=True)
@@ -154,7 +154,7 @@ class Assistant:
         retrieved = time.perf_counter()
         ranking = engine.extractor.rank(query, query_vector, hits, top_k, query_tokens)
         ranked = time.perf_counter()
-        readings, further = self._read(engine, query, ranking.sentences)
+        readings, further = self._read(engine, query, ranking)
         read = time.perf_counter()
         extraction = engine.extractor.decide(query, ranking, readings, further)
         timings = {"retrieve": _ms(retrieved - started), "extract": _ms(ranked - retrieved + time.perf_counter() - read)}
@@ -164,17 +164,19 @@ class Assistant:
         timings["total"] = _ms(time.perf_counter() - started)
         return reply
 
-    def _read(self, engine: _Engine, query: str, sentences: Sequence[ScoredSentence]) -> tuple[list, list]:
+    def _read(self, engine: _Engine, query: str, ranking: Ranking) -> tuple[list, list]:
         """The reader's spans in the windows of the best sentences, and, when those hold no likely answer,
         in the windows of the next ``read_further`` sentences."""
         if self.reader is None:
             return [], []
-        first = self.settings.read_windows
-        readings = self.reader.read(query, windows_around(sentences, first, context=engine.reading_context))
+        first, sentences = self.settings.read_windows, ranking.sentences
+        windows = windows_around(sentences, first, context=engine.reading_context)
+        readings = self.reader.read(query, windows)
         further = []
-        if self.settings.read_further and len(sentences) > first and engine.extractor.reads_further(readings):
+        if (self.settings.read_further and len(sentences) > first
+                and engine.extractor.reads_further(readings, ranking.confidence)):
             further = self.reader.read(query, windows_around(sentences[first:], self.settings.read_further,
-                                                             context=engine.reading_context))
+                                                             context=engine.reading_context, already_read=windows))
         return readings, further
 
     def retrieve(self, question: str, top_k: int, history: Sequence[Turn] = (),
