@@ -82,11 +82,12 @@ def collect(workdir: Path, limit: int | None, windows: int) -> list[dict]:
         vector, tokens = assistant._embed_query(q["question"])
         hits = engine.retriever.retrieve(q["question"], vector, settings.rerank_pool, None)
         ranking = engine.extractor.rank(q["question"], vector, hits, 5, tokens)
-        readings = assistant.reader.read(q["question"], windows_around(ranking.sentences, windows,
-                                                                       context=engine.reading_context))
+        first = windows_around(ranking.sentences, windows, context=engine.reading_context)
+        readings = assistant.reader.read(q["question"], first)
         further = assistant.reader.read(q["question"], windows_around(ranking.sentences[windows:],
                                                                       settings.read_further,
-                                                                      context=engine.reading_context))
+                                                                      context=engine.reading_context,
+                                                                      already_read=first))
         records.append({"question": q["question"], "article": q["article"], "answers": q["answers"],
                         "confidence": ranking.confidence,
                         "top_margin": max((r.margin for r in readings if math.isfinite(r.span_score)), default=None),
