@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.config import PACKAGE_DIR
-from qa.types import ScoredSentence
+from qa.types import ScoredSentence, Span
 
 READER_DIR = PACKAGE_DIR / "models" / "reader"
 """The reader shipped in the package (fp16 safetensors, its tokenizer, training record and model card)."""
@@ -48,6 +48,11 @@ class Window:
     text: str
     units: tuple[tuple[int, int], ...] = ()
     context: str = ""
+
+    @property
+    def unit_spans(self) -> tuple[tuple[int, int], ...]:
+        """The units, or the whole window as one."""
+        return self.units or ((self.start, self.start + len(self.text)),)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +101,7 @@ def windows_around(sentences: Sequence[ScoredSentence], count: int = 3, neighbou
     ``context(article_id, start)`` gives what the reader reads before a window (``Window.context``).
     Sentences read as units of ``already_read`` windows are not read again: neither as a candidate (its
     span is known) nor as a neighbour (the window stops short of it)."""
-    done = {(w.article_id, unit) for w in already_read for unit in w.units or ((w.start, w.start + len(w.text)),)}
+    done = {(w.article_id, unit) for w in already_read for unit in w.unit_spans}
     spans: dict[str, list[tuple[int, int, ScoredSentence]]] = {}
     for sentence in sentences[:count]:
         if (sentence.article_id, (sentence.start, sentence.end)) in done:
@@ -107,10 +112,10 @@ def windows_around(sentences: Sequence[ScoredSentence], count: int = 3, neighbou
             lo, hi = sentence.start, sentence.end
         else:
             first = last = position
-            while first > max(0, position - neighbours) and not _read(done, sentence, passage.sentences[first - 1]):
+            while first > max(0, position - neighbours) and not _was_read(done, sentence, passage.sentences[first - 1]):
                 first -= 1
             while (last < min(len(passage.sentences) - 1, position + neighbours)
-                   and not _read(done, sentence, passage.sentences[last + 1])):
+                   and not _was_read(done, sentence, passage.sentences[last + 1])):
                 last += 1
             lo, hi = passage.sentences[first].start, passage.sentences[last].end
         spans.setdefault(passage.id, []).append((lo, hi, sentence))
@@ -131,7 +136,8 @@ def windows_around(sentences: Sequence[ScoredSentence], count: int = 3, neighbou
     return windows
 
 
-def _read(done: set, sentence: ScoredSentence, neighbour) -> bool:
+def _was_read(done: set, sentence: ScoredSentence, neighbour: Span) -> bool:
+    """Whether ``neighbour``, a sentence of ``sentence``'s passage, is among the ``done`` units."""
     return (sentence.article_id, (neighbour.start, neighbour.end)) in done
 
 
@@ -213,7 +219,7 @@ class SpanReader:
         token_end = np.array([o[1] for o in encoding.offsets]) + shift
         null = float(start_logits[0] + end_logits[0])
         readings = []
-        for lo, hi in window.units or ((window.start, window.start + len(window.text)),):
+        for lo, hi in window.unit_spans:
             allowed = context & (token_start >= lo) & (token_end <= hi)
             first, last, score = best_spans(start_logits, end_logits, allowed, self.max_answer_tokens)
             if first < 0:  # the unit was cut off by the token limit
