@@ -83,7 +83,7 @@ def collect(workdir: Path, limit: int | None, windows: int) -> list[dict]:
         hits = engine.retriever.retrieve(q["question"], vector, settings.rerank_pool, None)
         ranking = engine.extractor.rank(q["question"], vector, hits, 5, tokens)
         first = windows_around(ranking.sentences, windows, context=engine.reading_context)
-        readings = assistant.reader.read(q["question"], first)
+        readings = assistant.reader.read(q["question"], first, enough=engine.extractor.read_enough)
         further = assistant.reader.read(q["question"], windows_around(ranking.sentences[windows:],
                                                                       settings.read_further,
                                                                       context=engine.reading_context,

@@ -301,7 +301,11 @@ class ReadWeights:
     confidence is a logistic model over the ranking's confidence (as a logit), the best "no answer"
     margin in the first windows read, whether reader and ranking agree on the sentence, and whether the
     sentence and the span hold the kind of thing asked (a date for "when", a place for "where"...).
-    When that margin is below ``read_further_below``, the reader also reads further down the ranking.
+    When that margin is below ``read_further_below``, the reader also reads further down the ranking;
+    once a window holds a span with a margin of ``read_enough_above`` or more, it reads no more of the
+    first windows (they come best first, and a span that sure is rarely beaten by a later one; 6 on the
+    5,690 SQuAD dev 1–24 questions: 7 replies right that were not, 4 the other way, a quarter fewer tokens
+    read at the median; 4 read less but lost 16 for 13).
 
     ``layout_ranking`` replaces ``ranking`` for quotes with layout (a code block, a list, table rows) and
     for labelled fields ("Languages: …", "Author: …"): the reader learnt to read SQuAD's prose and its
@@ -311,6 +315,7 @@ class ReadWeights:
     """
 
     read_further_below: float = -2.0
+    read_enough_above: float = 6.0
     ranking: float = 4.0
     layout_ranking: float = 8.0
     bias: float = -1.2405
@@ -492,6 +497,11 @@ class SentenceExtractor:
         ranked = [s for s in ranked if s.hit.passage.id in kept_ids]
         lexical = query_tokens is None or self.store.tokens is None
         return Ranking(sentences=tuple(ranked), confidence=confidence, hits=tuple(kept), lexical=lexical)
+
+    def read_enough(self, readings: Sequence[Reading]) -> bool:
+        """Whether the windows read so far hold a span the reader is sure of (``ReadWeights``), so the
+        rest of the first windows, which rank lower, need not be read."""
+        return bool(readings) and _best_margin(readings) >= self.read_weights.read_enough_above
 
     def reads_further(self, readings: Sequence[Reading], ranking_confidence: float | None = None) -> bool:
         """Whether the reader found no likely answer in the windows it read first (``ReadWeights``), so the

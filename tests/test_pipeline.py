@@ -229,12 +229,17 @@ class _RecordingReader:
     def __init__(self, margin: float):
         self.margin, self.calls = margin, []
 
-    def read(self, question, windows):
+    def read(self, question, windows, enough=None):
         from qa.read import Reading
 
         self.calls.append(list(windows))
-        return [Reading(row, w.article_id, lo, lo + 1, 1.0, 1.0 - self.margin)
-                for row, w in enumerate(windows) for lo, _ in (w.units or ((w.start, 0),))]
+        readings = []
+        for row, w in enumerate(windows):
+            readings += [Reading(row, w.article_id, lo, lo + 1, 1.0, 1.0 - self.margin) for lo, _ in w.unit_spans]
+            if enough is not None and enough(readings):
+                self.calls[-1] = self.calls[-1][: row + 1]  # the windows it read
+                break
+        return readings
 
 
 @pytest.mark.parametrize(("margin", "further", "rounds"), [(-9.0, 3, 2), (5.0, 3, 1), (-9.0, 0, 1)])
@@ -258,6 +263,27 @@ def test_the_reader_reads_further_down_the_ranking_only_when_the_first_windows_h
     if rounds == 2:  # the next sentences down the ranking, after the one read first
         assert reader.calls[1] == windows_around(ranked[1:], further, context=engine.reading_context,
                                                  already_read=reader.calls[0])
+
+
+@pytest.mark.parametrize(("margin", "read"), [(9.0, 1), (0.0, 2)])
+def test_the_reader_stops_at_the_first_window_that_holds_a_sure_span(tiny_assistant, margin, read):
+    from dataclasses import replace
+
+    from qa.read import windows_around
+
+    reader = _RecordingReader(margin)
+    tiny_assistant.reader = reader
+    tiny_assistant.settings = replace(tiny_assistant.settings, read_windows=3, read_further=3)
+    question = "What opened in 1937 and what erupted in 2010?"
+    engine = tiny_assistant._engine
+    vector, tokens = tiny_assistant._embed_query(question)
+    hits = engine.retriever.retrieve(question, vector, tiny_assistant.settings.rerank_pool, None)
+    ranked = engine.extractor.rank(question, vector, hits, 5, tokens).sentences
+    windows = windows_around(ranked, 3, context=engine.reading_context)
+    assert len(windows) == 2  # two articles
+    assert margin >= engine.extractor.read_weights.read_enough_above or read == 2
+    tiny_assistant.ask(question)
+    assert reader.calls == [windows[:read]]  # and nothing read further: the margin is not below the bar
 
 
 RECIPES = {

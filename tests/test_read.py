@@ -272,3 +272,25 @@ def test_a_window_reads_the_same_whatever_is_read_beside_it(reader):
     assert beside[0].window == 0 and beside[1].window == 1
     assert (beside[1].start, beside[1].end, beside[1].span_score, beside[1].null_score) == \
         (alone.start, alone.end, alone.span_score, alone.null_score)
+
+
+@pytest.mark.model
+def test_reading_stops_after_the_window_whose_readings_are_enough(reader):
+    lo = ARTICLE.index("Eyjafjallajökull")
+    windows = [Window("volcanoes", lo, ARTICLE[lo : ARTICLE.index("six days.") + len("six days.")]),
+               Window("volcanoes", 0, ARTICLE[: ARTICLE.index("mountains.") + len("mountains.")])]
+    question = "When did Eyjafjallajökull erupt?"
+    both = reader.read(question, windows)
+    assert [r.window for r in both] == [0, 1]
+    assert reader.read(question, windows, enough=lambda readings: True) == both[:1]
+    assert reader.read(question, windows, enough=lambda readings: False) == both
+
+
+def test_a_sure_span_is_enough_reading(tiny_assistant):
+    extractor = SentenceExtractor(tiny_assistant.store, min_confidence=0.3)
+    enough = extractor.read_weights.read_enough_above
+    at = ARTICLE.index("2010")
+    assert extractor.read_enough([Reading(0, "volcanoes", at, at + 4, 2.0, 2.0 - enough)])
+    assert not extractor.read_enough([Reading(0, "volcanoes", at, at + 4, 2.0, 2.0 - enough + 0.5)])
+    assert not extractor.read_enough([Reading(0, "volcanoes", at, at, float("-inf"), -9.0)])  # no span read
+    assert not extractor.read_enough([])

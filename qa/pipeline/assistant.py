@@ -171,8 +171,8 @@ class Assistant:
             return [], []
         first, sentences = self.settings.read_windows, ranking.sentences
         windows = windows_around(sentences, first, context=engine.reading_context)
-        readings = self.reader.read(query, windows)
-        further = []
+        readings = self.reader.read(query, windows, enough=engine.extractor.read_enough)
+        further = []  # never after reading stopped early: a sure span is no reason to read further
         if (self.settings.read_further and len(sentences) > first
                 and engine.extractor.reads_further(readings, ranking.confidence)):
             further = self.reader.read(query, windows_around(sentences[first:], self.settings.read_further,
