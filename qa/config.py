@@ -46,7 +46,7 @@ class Settings:
     min_confidence: float = 0.35
     reader: str = "bundled"
     read_windows: int = 3
-    read_further: int = 3
+    read_further: int = 2
     reader_threads: int = 2
     fusion: str = "weighted"
     dense_weight: float = 0.7
@@ -192,9 +192,10 @@ SETTINGS_DOC = {
     "reader": "the answer reader: bundled (default: the span reader trained on SQuAD and shipped in the package, "
     "run with int8 weights exported once into ~/.cache/qa/onnx), off (sentences and short answers by the "
     "lexical ranking alone), or a folder written by python -m qa.reader_training",
-    "read_windows": "candidate sentences the reader reads per question, each with its neighbours (0: no reader)",
+    "read_windows": "candidate sentences the reader reads per question, each with its neighbours, best first until "
+                    "one holds a sure span (0: no reader)",
     "read_further": "when the reader finds no likely answer in those windows, the next sentences down the ranking "
-    "it reads too, each with its neighbours (a reworded question's answer often ranks 4th to 6th; 0: never)",
+    "it reads too, each with its neighbours (a reworded question's answer often ranks 4th or 5th; 0: never)",
     "reader_threads": "threads the reader uses for one question (they sleep rather than spin between runs, so "
                       "concurrent questions share the cores)",
     "fusion": "how dense and BM25 retrieval combine: weighted (default), rrf, dense or bm25",

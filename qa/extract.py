@@ -506,7 +506,7 @@ class SentenceExtractor:
     def reads_further(self, readings: Sequence[Reading], ranking_confidence: float | None = None) -> bool:
         """Whether the reader found no likely answer in the windows it read first (``ReadWeights``), so the
         windows of sentences further down the ranking are worth reading: a reworded question's answer
-        often ranks fourth to sixth. Not when, given the ranking's confidence, the reply would abstain
+        often ranks fourth or fifth. Not when, given the ranking's confidence, the reply would abstain
         whatever they hold: the confidence reads the first windows' margin only, so they could change
         no more than which passage an abstention shows, at the cost of the slowest questions' time."""
         if not readings or _best_margin(readings) >= self.read_weights.read_further_below:
