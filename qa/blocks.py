@@ -84,6 +84,7 @@ _ORDERED_MARKER = re.compile(r"[ \t]*(\d{1,9})[.)][ \t]*$")
 LAST = 0  # the number of "the last step": the last item of its list
 IN_PLACE = 0.9  # a named section's units after its opening
 OVERVIEW_IN_PLACE = 0.5  # the same, when the question asks what the section is about: its opening says so
+OPTION_NAMED = 0.5  # a unit that holds the command-line option a question names: a lead, not the answer itself
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,6 +341,32 @@ def faq_match(article: Article, offset: int, question: str) -> float:
     if heading is None or heading[:2] != asked[:2] or not heading[2] <= asked[2] or len(asked[2] - heading[2]) > 1:
         return 0.0
     return 1.0 if offset <= _opening(article.text, starts[section], offset) else OVERVIEW_IN_PLACE
+
+
+# A command-line option as a question names it: a dash or two, then a letter, at a token's start ("-H", "--no-project";
+# not "e-mail", "U.S.-UK" nor a dash between words).
+_OPTION = re.compile(r"(?<![\w.-])--?[A-Za-z][\w-]*")
+
+
+def asked_options(question: str) -> tuple[str, ...]:
+    """The command-line options a question names ("What does fd -H do?", "`--no-project`"), as written: their case
+    is their meaning ("-h" asks for help, "-H" for hidden files), which the ranking's lowercased words lose."""
+    return tuple(dict.fromkeys(_OPTION.findall(question)))
+
+
+def option_match(text: str, options: tuple[str, ...]) -> float:
+    """How surely the unit speaks of the ``options`` (at most ``OPTION_NAMED``): the share of them its prose holds as
+    written, each as a whole token ("-H" is not in "-HI", "-h" nor "--hidden"; it is in "`-H`" and "-P/--pcre2").
+    Code blocks do not count: they use an option, where prose says what it does."""
+    if not options:
+        return 0.0
+    prose = _CODE_BLOCK.sub(" ", text)
+    found = sum(bool(re.search(r"(?<![\w-])" + re.escape(o) + r"(?![\w-])", prose)) for o in options)
+    return OPTION_NAMED * found / len(options)
+
+
+# A fenced code block (to its end, or the unit's) or an indented code line.
+_CODE_BLOCK = re.compile(r"(`{3,}|~{3,}).*?(?:\1|\Z)|^(?: {4}|\t).*$", re.S | re.M)
 
 
 _NEGATIONS = frozenset(("not", "no", "never", "cannot"))

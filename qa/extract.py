@@ -21,9 +21,9 @@ from functools import lru_cache
 import numpy as np
 
 from qa.stores import IndexStore
-from qa.blocks import (asked_heading, asked_place, asked_subject, asks_summary, faq_match, field_label, field_match,
-                       has_layout, is_labelled_field, lead_start, place_match, section_match, title_keys, title_words,
-                       whole_list)
+from qa.blocks import (asked_heading, asked_options, asked_place, asked_subject, asks_summary, faq_match, field_label,
+                       field_match, has_layout, is_labelled_field, lead_start, option_match, place_match, section_match,
+                       title_keys, title_words, whole_list)
 from qa.names import unmentioned
 from qa.shortanswer import answers_kind, candidates, question_terms, question_type, short_answer
 from qa.text import STOP_WORDS, stem, terms, words
@@ -379,8 +379,9 @@ class SentenceExtractor:
 
     def _place_bonus(self, query: str, table: np.ndarray, chosen: ExtractWeights) -> np.ndarray | float:
         """``chosen.place_bonus`` for each sentence row that is the unit the question names by its place or by its
-        section's heading (less for a section's later units), ``chosen.lead_bonus`` for the opening sentence of a
-        document the question asks about as a whole, else 0."""
+        section's heading (less for a section's later units) or that holds the command-line options it names as
+        written ("-H", not "-h"), ``chosen.lead_bonus`` for the opening sentence of a document the question asks
+        about as a whole, else 0."""
         articles = self.store.article_list
         place = asked_place(query)
         if place is not None:
@@ -391,12 +392,15 @@ class SentenceExtractor:
             return np.array([chosen.lead_bonus * float(leads.get(article) == start)
                              for article, start, _ in table.tolist()], np.float32)
         heading = asked_heading(query)
+        options = asked_options(query)
 
         def matched(article: int, start: int, end: int) -> float:
             found = faq_match(articles[article], start, query)
             if heading is not None:
                 found = max(found, section_match(articles[article], start, heading),
                             field_match(articles[article], start, end, heading))
+            if options:
+                found = max(found, option_match(articles[article].text[start:end], options))
             return found
 
         scores = [matched(*row) for row in table.tolist()]
@@ -569,13 +573,17 @@ class SentenceExtractor:
         listed = self._whole_list(query, best)
         if listed is not None:  # "What are the ingredients?": the list under that heading, whole
             best, short = listed, None
+        else:
+            led = _with_lead_in(query, best)
+            if led is not None:  # "How do I update Rust?": "… is easy." and "run the following script:" + code
+                best, short = led, None
         chosen = [best]
         chosen_terms = [_analyse(best.text).term_set]  # cached when the sentence was scored
         for candidate in ranked:
             if len(chosen) >= w.max_sentences or candidate.score < ranked[0].score - w.keep_margin or listed:
                 break
-            if candidate is best:
-                continue
+            if candidate.article_id == best.article_id and best.start <= candidate.start < best.end:
+                continue  # best itself, or a unit its widened quote holds
             candidate_terms = _analyse(candidate.text).term_set
             if any(_jaccard(candidate_terms, t) >= w.duplicate_jaccard for t in chosen_terms):
                 continue
@@ -669,21 +677,48 @@ def _spans_by_sentence(ranked: Sequence[ScoredSentence], readings: Sequence[Read
 def _balanced_span(sentence: ScoredSentence, start: int, end: int) -> tuple[int, int] | None:
     """The reader's span with its inline code whole, or None when it holds no letter or digit.
 
-    The reader learnt on prose and may cut at a backtick ("rustup` tool"); the span then takes in the
-    backtick it lacks, on whichever side is next to it, so the chat shows "`rustup` tool".
+    The reader learnt on prose and may cut inside inline code ("rustup` tool", "a `pyproject" of
+    "a `pyproject.toml`"); an end that falls inside code moves out to the code's edge, so the chat shows
+    "`rustup` tool" and "a `pyproject.toml`".
     """
     text = _article_slice(sentence, start, end)
     if not any(c.isalnum() for c in text):
         return None
-    if text.count("`") % 2:
-        passage = sentence.hit.passage
-        before = passage.text[max(sentence.start, start - 1) - passage.start : start - passage.start]
-        after = passage.text[end - passage.start : min(sentence.end, end + 1) - passage.start]
-        if before == "`":
-            start -= 1
-        elif after == "`":
-            end += 1
+    quote = _article_slice(sentence, sentence.start, sentence.end)
+    ticks = [sentence.start + i for i, c in enumerate(quote) if c == "`"]
+    if len(ticks) % 2:  # a stray backtick opens no code
+        ticks.pop()
+    for opening, closing in zip(ticks[::2], ticks[1::2]):
+        if opening < start <= closing:
+            start = opening
+        if opening < end <= closing:
+            end = closing + 1
     return start, end
+
+
+# "How do I …?", "How can you …?", "How to …": asks for steps, which documents often show after a colon
+_ASKS_HOW_TO = re.compile(r"\s*how\s+(?:(?:do|can|could|should|would|might|must)\s+(?:i|you|we|one)\b|to\b)", re.I)
+_LEAD_IN = re.compile(r"[^\n]*:[ \t]*\n")  # a unit whose first line ends in a colon: what follows is what it announces
+
+
+def _with_lead_in(query: str, best: ScoredSentence) -> ScoredSentence | None:
+    """For a how-to question quoting prose that the next unit of its passage carries on by a colon into a code block
+    or list ("Updating is easy." + "From your shell, run the following update script:" + the command), both as one
+    quote; else None. The prose says what can be done, the lead-in how."""
+    if not _ASKS_HOW_TO.match(query) or has_layout(best.text):
+        return None
+    passage = best.hit.passage
+    units = passage.sentences
+    place = next((i for i, unit in enumerate(units) if unit.start == best.start), None)
+    if place is None or place + 1 >= len(units):
+        return None
+    following = units[place + 1]
+    gap = passage.text[best.end - passage.start : following.start - passage.start]
+    text = passage.text[following.start - passage.start : following.end - passage.start]
+    if gap.strip() or not has_layout(text) or not _LEAD_IN.match(text):
+        return None
+    return replace(best, text=passage.text[best.start - passage.start : following.end - passage.start],
+                   end=following.end)
 
 
 def _article_slice(sentence: ScoredSentence, start: int, end: int) -> str:

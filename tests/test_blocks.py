@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from qa.blocks import has_layout, markdown_blocks, reading_context, section_title
+from qa.blocks import (OPTION_NAMED, asked_options, has_layout, markdown_blocks, option_match, reading_context,
+                       section_title)
 from qa.chunk import Chunker
 from qa.types import Article
 
@@ -446,3 +447,21 @@ def test_the_last_unit_is_the_last_numbered_section_too():
     assert at("Bans are final") == 0.0  # a subsection of the last: its own heading carries no number
     assert at("Adapted from") == 0.0
     assert at("A warning with", Place(2, "level")) == 1.0 and at("A permanent ban", Place(3, "stage")) == 1.0
+
+
+def test_the_options_a_question_names_are_kept_as_written():
+    assert asked_options("What does fd -H do?") == ("-H",)
+    assert asked_options("Where must the `--no-project` flag go, and does -P/--pcre2 need it?") == (
+        "--no-project", "-P", "--pcre2")
+    for plain in ("What is e-mail?", "Where was the U.S.-UK staff based?", "Is it fast - really?", "Is -5 below zero?"):
+        assert asked_options(plain) == (), plain
+
+
+def test_a_unit_speaks_of_an_option_in_its_prose_with_the_case_as_asked():
+    defined = "To show hidden files, use the `-H` (or `--hidden`) option:\n\n```\n> fd -H pre-commit\n```"
+    assert option_match(defined, ("-H",)) == OPTION_NAMED
+    assert option_match("Run `fd -h` for help.", ("-H",)) == 0.0  # "-h" is another option
+    assert option_match("Combine both (`-HI`).", ("-H",)) == 0.0
+    assert option_match("Remove them all:\n\n```\n> fd -H '^\\.DS_Store$' -X rm\n```", ("-H",)) == 0.0  # code only
+    assert option_match("Use `-P/--pcre2` for look-around.", ("-P", "--pcre2")) == OPTION_NAMED
+    assert option_match("Use `-P` for look-around.", ("-P", "--pcre2")) == OPTION_NAMED / 2

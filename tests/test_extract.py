@@ -365,3 +365,31 @@ def test_a_faq_question_quotes_the_section_its_heading_asks(tmp_path, fake_embed
     assistant = markdown_assistant(tmp_path, fake_embedder, {"ripgrep.md": readme}, min_confidence=0.0)
     assert assistant.ask("Why should I use ripgrep?").sentences[0].text == "It is faster than the other tools."
     assert assistant.ask("Why shouldn't I use ripgrep?").sentences[0].text.startswith("You should not use ripgrep")
+
+
+def test_a_question_naming_an_option_quotes_the_unit_that_says_what_it_does(tmp_path, fake_embedder):
+    readme = ("# fd (README)\n\nfd finds entries in your filesystem.\n\n## Options\n\n"
+              "For a short help message, run `fd -h`.\n\n"
+              "By default, fd skips hidden files. To show hidden files, use the `-H` flag:\n\n"
+              "```\n> fd -H pre-commit\n```\n\n"
+              "For example, to remove all `.DS_Store` files, run:\n\n```\n> fd -H '^\\.DS_Store$' -X rm\n```\n")
+    assistant = markdown_assistant(tmp_path, fake_embedder, {"fd.md": readme}, min_confidence=0.0)
+    # the ranking's words are lowercased: "-H" and "-h" look alike to it
+    assert assistant.ask("What does fd -H do?").sentences[0].text.startswith("To show hidden files")
+    assert assistant.ask("What does fd -h do?").sentences[0].text.startswith("For a short help message")
+
+
+def test_a_how_to_question_quotes_the_prose_with_the_lead_in_that_carries_it_on(tmp_path, fake_embedder):
+    guide = ("# Tool guide\n\nThe tool is small.\n\n## Updating\n\n"
+             "Once the tool is installed, updating the tool is easy. From your shell, run the following script:\n\n"
+             "```console\n$ tool self-update\n```\n\nTo remove it, run:\n\n```console\n$ tool self uninstall\n```\n")
+    assistant = markdown_assistant(tmp_path, fake_embedder, {"guide.md": guide}, min_confidence=0.0)
+    reply = assistant.ask("How do I update the tool?")
+    quoted = [s.text for s in reply.sentences]
+    assert quoted[0] == ("Once the tool is installed, updating the tool is easy. From your shell, run the following "
+                         "script:\n\n```console\n$ tool self-update\n```")
+    assert guide[reply.sentences[0].start : reply.sentences[0].end] == quoted[0]
+    assert not any(text.startswith("From your shell") or text.startswith("Once the") for text in quoted[1:])
+    assert reply.short_answer is None  # a phrase cut from the prose ("easy") would not say how
+    # not a how-to question: the prose alone answers
+    assert assistant.ask("Is updating the tool easy?").sentences[0].text.endswith("updating the tool is easy.")

@@ -178,12 +178,17 @@ def test_the_ranking_counts_for_more_in_labelled_fields(tiny_assistant):
     assert quoted.startswith("Languages:")
 
 
-def test_short_answer_keeps_inline_code_whole_and_is_never_bare_markup(tiny_assistant):
-    text = "The script installs the `rustup` tool, which installs **Rust** itself."
+def _sentence(text: str) -> ScoredSentence:
+    """``text`` as the one sentence of a passage of article "rust"."""
     passage = Passage(id="p0", article_id="rust", start=0, end=len(text), text=text,
                       sentences=(Span(0, len(text)),), hash="h")
-    sentence = ScoredSentence(text=text, article_id="rust", start=0, end=len(text), score=0.9,
-                              hit=Hit(passage=passage, title="Rust", score=1.0, rank=0))
+    return ScoredSentence(text=text, article_id="rust", start=0, end=len(text), score=0.9,
+                          hit=Hit(passage=passage, title="Rust", score=1.0, rank=0))
+
+
+def test_short_answer_keeps_inline_code_whole_and_is_never_bare_markup(tiny_assistant):
+    text = "The script installs the `rustup` tool, which installs **Rust** itself."
+    sentence = _sentence(text)
     ranking = Ranking(sentences=(sentence,), confidence=0.6, hits=(sentence.hit,))
     extractor = SentenceExtractor(tiny_assistant.store, min_confidence=0.3)
     cut = text.index("rustup")  # the reader's span starts after the backtick: "rustup` tool"
@@ -194,6 +199,16 @@ def test_short_answer_keeps_inline_code_whole_and_is_never_bare_markup(tiny_assi
     plain = text.index("Rust")
     short = extractor.decide("What?", ranking, [Reading(0, "rust", plain, plain + 4, 9.0, -2.0)]).short_answer
     assert short.text == "Rust"
+    inside = text.index("rustup") + 2  # "stup` tool": both ends move out of the code
+    short = extractor.decide("Which tool?", ranking, [Reading(0, "rust", inside, inside + 10, 9.0, -2.0)]).short_answer
+    assert short.text == "`rustup` tool"
+    cut_in_code = "Running it installs a `pyproject.toml` first."
+    sentence = _sentence(cut_in_code)
+    ranking_of_code = Ranking(sentences=(sentence,), confidence=0.6, hits=(sentence.hit,))
+    opened = cut_in_code.index("a `py")  # the reader stops at the file name's dot: "a `pyproject"
+    span = [Reading(0, "rust", opened, opened + 12, 9.0, -2.0)]
+    short = extractor.decide("What?", ranking_of_code, span).short_answer
+    assert short.text == "a `pyproject.toml`" and cut_in_code[short.start : short.end] == short.text
     # an account of a subject: the quote is the answer, no phrase cut from it ("What is …?" keeps its phrase)
     span = [Reading(0, "rust", cut, cut + 12, 9.0, -2.0)]
     assert extractor.decide("What is rustup?", ranking, span).short_answer.text == "`rustup` tool"
