@@ -53,11 +53,20 @@ class SentenceSplitter:
                     cursor = len(chunk)
                     break
                 piece_start = start + found
+                cursor = found + len(piece)
+                if len(spans) > paragraph_first:
+                    marker = _closing_emphasis(text[spans[-1].start : spans[-1].end], piece)
+                    if marker:  # "**It ends here.**" was cut before its "**": the marker stays with its sentence
+                        spans[-1] = Span(spans[-1].start, piece_start + len(marker))
+                        rest = piece[len(marker) :]
+                        piece = rest.lstrip()
+                        piece_start += len(marker) + len(rest) - len(piece)
+                        if not piece:
+                            continue
                 if len(spans) > paragraph_first and _continues(text[spans[-1].start : spans[-1].end], piece):
                     spans[-1] = Span(spans[-1].start, piece_start + len(piece))
                 else:
                     spans.append(Span(piece_start, piece_start + len(piece)))
-                cursor = found + len(piece)
         return spans
 
 
@@ -72,6 +81,16 @@ def _continues(previous: str, piece: str) -> bool:
     a note ("[citation needed]")."""
     return (piece[:1].islower() or (piece[:1].isdigit() and not _UNFINISHED.search(previous))
             or (_opens_code(previous) and _opens_code(piece)) or bool(_NOTE.match(piece)))
+
+
+def _closing_emphasis(previous: str, piece: str) -> str | None:
+    """The emphasis marker a piece starts with ("**", "__", "*", "_", then a space or nothing) that closes one the
+    previous sentence left open ("**The 1.0 release marks the end of that churn." + "** This release ..."), if any."""
+    for marker in ("**", "__", "*", "_"):
+        if (piece.startswith(marker) and piece[len(marker) : len(marker) + 1] in ("", " ")
+                and previous.count(marker) % 2 == 1):
+            return marker
+    return None
 
 
 def _opens_code(text: str) -> bool:
@@ -152,7 +171,7 @@ class Chunker:
     def signature(self, model: str) -> dict:
         """What the passages depend on: an index built with the same signature can lend its chunks."""
         return {"splitter": "pysbd-en", "min_words": self.min_words, "max_words": self.max_words,
-                "max_tokens": self.max_tokens, "tokenizer": model, "version": 5}
+                "max_tokens": self.max_tokens, "tokenizer": model, "version": 6}
 
     def split_sentences(self, article: Article) -> list[Span]:
         """Sentences (for Markdown: sentences and whole code blocks, list items and table rows, never

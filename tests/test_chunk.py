@@ -101,6 +101,21 @@ def test_a_piece_that_continues_the_previous_sentence_joins_it():
     assert not _continues("Here, `{}` is a placeholder.", "`{.}` is the same.")
 
 
+def test_a_closing_emphasis_marker_stays_with_its_sentence(splitter):
+    # pysbd cuts after the full stop, before the "**" that closes the bold sentence
+    text = ("**The 1.0 release marks the end of that churn.** This release is the official beginning. We adopt "
+            "trains. **To kick off that process, we release 1.1 beta today.** Plain *one.* Two. Snake_case stays.")
+    assert sentences(splitter, text) == [
+        "**The 1.0 release marks the end of that churn.**",
+        "This release is the official beginning.",
+        "We adopt trains.",
+        "**To kick off that process, we release 1.1 beta today.**",
+        "Plain *one.*",
+        "Two.",
+        "Snake_case stays.",
+    ]
+
+
 def test_inline_code_with_a_full_stop_stays_in_one_sentence(splitter):
     # pysbd cuts after "`." when a capital follows; the pieces join back while the code is open
     text = ("To recursively remove all `.DS_Store` files, run this. Use a pattern such as `.` or `^`: it matches "
