@@ -271,11 +271,13 @@ def distractors(question: str, answer: str, siblings: list[str], count: int = 2)
 
 def examples(dataset: Path, seed: int, negatives: float, adversarial: float = 0.0,
              cut: float = 0.0, near: float = 0.0, reworded: float = 0.0, neighbours=None,
-             shared: float = 0.0, kinds: float = 0.0) -> list[dict]:
+             shared: float = 0.0, kinds: float = 0.0, hard: float = 0.0) -> list[dict]:
     """(question, context, answer_start or -1, answer text) in a fixed shuffled order.
 
     With ``shared``, that share of answerable examples also carries ``distractors``: paragraphs of its
-    article read with it, so that its span is learnt against theirs (``shared_norm_loss``)."""
+    article read with it, so that its span is learnt against theirs (``shared_norm_loss``). With ``hard``,
+    that share of the "no answer" paragraphs is the article's other paragraph that shares the most words
+    with the question (``distractors``), not one drawn at random: what retrieval finds beside the answer."""
     data = json.loads(Path(dataset).read_text(encoding="utf-8"))["data"]
     rng = random.Random(seed)
     paragraphs = [(a, p["context"]) for a, article in enumerate(data) for p in article["paragraphs"]]
@@ -293,7 +295,11 @@ def examples(dataset: Path, seed: int, negatives: float, adversarial: float = 0.
                 if shared and rng.random() < shared:
                     out[-1]["distractors"] = distractors(qa["question"], answer["text"], siblings)
                 if rng.random() < negatives:
-                    if siblings and rng.random() < 0.7:  # on topic: same article, another paragraph
+                    nearest = (distractors(qa["question"], answer["text"], siblings, 1)
+                               if hard and siblings and rng.random() < hard else [])
+                    if nearest:  # on topic and worded alike: what retrieval puts first after the answer
+                        context = nearest[0]
+                    elif siblings and rng.random() < 0.7:  # on topic: same article, another paragraph
                         context = rng.choice(siblings)
                     else:
                         context = rng.choice(paragraphs)[1]
@@ -544,7 +550,7 @@ def train(args) -> dict:
     state = json.loads((args.resume / "training.json").read_text()) if args.resume else {}
     reader = Reader(args.resume or base_model_folder())
     data = examples(args.data, args.seed, args.negatives, args.adversarial, args.cut_answer, args.near_miss,
-                    args.reword, shared=args.shared_norm, kinds=args.swap_kind)
+                    args.reword, shared=args.shared_norm, kinds=args.swap_kind, hard=args.hard_negatives)
     step = resumed = int(state.get("step", 0))  # a resumed run continues the same learning-rate schedule
     total_steps = args.steps or math.ceil(len(data) / args.batch_size)
     # A phase of its own (a second pass after the first epoch's schedule ran out) warms up and decays over
@@ -614,13 +620,15 @@ def _save(reader: Reader, args, step: int, total_steps: int, examples_count: int
         this_phase["shared_norm"] = args.shared_norm
     if args.swap_kind:
         this_phase["swap_kind"] = args.swap_kind
+    if args.hard_negatives:
+        this_phase["hard_negatives"] = args.hard_negatives
     if args.phase_steps:
         this_phase.update(phase_steps=args.phase_steps, seed=args.seed)
     if args.tune_data:
         this_phase.update(tune_data=Path(args.tune_data).name,
                           tune_data_sha256=hashlib.sha256(Path(args.tune_data).read_bytes()).hexdigest())
     settings = ("negatives", "adversarial", "cut_answer", "lr", "tune_data", "near_miss", "reword", "shared_norm",
-                "phase_steps", "swap_kind")
+                "phase_steps", "swap_kind", "hard_negatives")
     if phases and all((phases[-1].get(k) or 0) == (this_phase.get(k) or 0) for k in settings):
         phases[-1]["to_step"] = step  # the same settings continued: one phase
     else:
@@ -679,6 +687,10 @@ def model_card(record: dict, evaluation: str = "") -> str:
               " answer's start and end are also learnt over the tokens of all three together (shared"
               " normalisation, Clark & Gardner 2018): spans become comparable across paragraphs, as the windows"
               " are compared when serving.")
+    hard = ("" if not any(p.get("hard_negatives") for p in record.get("phases", [])) else
+            " From the phase that sets `--hard-negatives`, that share of the \"no answer\" paragraphs is the article's"
+            " other paragraph that shares the most words with the question, not one drawn at random: on topic and"
+            " worded alike, as retrieval finds it beside the answer.")
     passes = "".join(
         f" Steps {p['from_step']}–{p['to_step']} are a further pass with a schedule of its own (5% warm-up to lr"
         f" {p['lr']}, linear decay over {p['phase_steps']} steps) over a fresh draw of the data (seed {p['seed']})."
@@ -710,6 +722,8 @@ def model_card(record: dict, evaluation: str = "") -> str:
             command += f" --shared-norm {phase['shared_norm']}"
         if phase.get("swap_kind"):
             command += f" --swap-kind {phase['swap_kind']}"
+        if phase.get("hard_negatives"):
+            command += f" --hard-negatives {phase['hard_negatives']}"
         if phase.get("phase_steps"):
             command += f" --phase-steps {phase['phase_steps']} --lr {phase['lr']} --seed {phase['seed']}"
         if stop != record["total_steps"]:
@@ -722,6 +736,7 @@ def model_card(record: dict, evaluation: str = "") -> str:
         f" Steps {p['from_step']}–{p['to_step']} read the SQuAD 2.0-format training file `{p['tune_data']}` (sha256"
         f" `{p['tune_data_sha256']}`), answerable and unanswerable questions each with its paragraph, mixed half"
         " and half with the examples above." for p in tuned)
+    options = f"{adversarial}{cut}{near}{reworded}{kinds}{hard}{shared}{tuning}{passes}"
     return f"""# qa reader (extractive span reader with "no answer")
 
 The reader `qa` answers with (`QA_READER=bundled`, the default): for the few best candidate
@@ -736,7 +751,7 @@ Step {record['step']} of {record['total_steps']} planned
 - **Data**: SQuAD v1.1 train (`{record['data']}`, sha256 `{record['data_sha256']}`), Rajpurkar et al.
   2016, licence CC BY-SA 4.0. Each question with its paragraph, and with probability
   {record['negatives']} also with a paragraph that does not hold the answer (70% from the same
-  article, else any) labelled "no answer" (the [CLS] span).{adversarial}{cut}{near}{reworded}{kinds}{shared}{tuning}{passes}
+  article, else any) labelled "no answer" (the [CLS] span).{options}
 - **Settings**: question + paragraph up to {record['max_tokens']} tokens, batch {record['batch_size']},
   AdamW lr {record['lr']} with 5% warm-up and linear decay, seed {record['seed']}, fp16 weights.
 - **Measured**: {measured}. Last training loss {record['recent_loss']}.
@@ -774,6 +789,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--swap-kind", type=float, default=0.0, help="share of questions also asked of their own "
                         "paragraph with the noun naming the kind of thing asked for swapped for another kind, as "
                         "'no answer'")
+    parser.add_argument("--hard-negatives", type=float, default=0.0, help="share of the 'no answer' paragraphs "
+                        "that are the article's other paragraph sharing the most words with the question")
     parser.add_argument("--phase-steps", type=int, default=0, help="after --resume: a further pass of this many "
                         "steps with its own warm-up and decay, over a fresh draw of the data (set --seed)")
     parser.add_argument("--tune-data", type=Path, help="a SQuAD 2.0-format training file (unanswerable questions "

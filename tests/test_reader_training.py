@@ -146,6 +146,19 @@ def test_kind_swap_examples_are_extra_no_answer_examples_and_off_by_default(tmp_
     assert question != "Which engineer designed the bridge?" and extra[0]["context"].startswith("The Golden Gate")
 
 
+def test_hard_negatives_are_the_sibling_paragraph_worded_most_like_the_question_and_off_by_default(tmp_path):
+    fixture = json.loads(json.dumps(FIXTURE))
+    fixture["data"][0]["paragraphs"].append(  # worded like "When did the Golden Gate Bridge open?", no 1937
+        {"context": "The Golden Gate Bridge did open a new era of bridge building, critics said.", "qas": []})
+    path = tmp_path / "hard.json"
+    path.write_text(json.dumps(fixture), encoding="utf-8")
+    assert examples(path, seed=3, negatives=1.0, hard=0.0) == examples(path, seed=3, negatives=1.0)
+    drawn = examples(path, seed=3, negatives=1.0, hard=1.0)
+    negative = {e["question"]: e["context"] for e in drawn if e["start"] < 0}
+    assert negative["When did the Golden Gate Bridge open?"].startswith("The Golden Gate Bridge did open")
+    assert negative["What colour is the bridge painted?"].startswith("The Golden Gate Bridge")  # a tie: the first
+
+
 def test_word_neighbours_are_near_synonyms_not_other_forms_or_opposites():
     from qa.reader_training import WordNeighbours, base_model_folder
 
@@ -326,7 +339,8 @@ def test_a_further_pass_has_a_schedule_of_its_own_and_the_card_says_so(tiny_squa
     # the first schedule has run out: resuming it would not move the weights; a pass of its own does
     again = tmp_path / "again"
     assert main(["--out", str(again), "--resume", str(first), "--phase-steps", "3", "--lr", "5e-05", "--seed", "5",
-                 "--near-miss", "1.0", "--reword", "1.0", "--shared-norm", "1.0", "--swap-kind", "1.0", *common]) == 0
+                 "--near-miss", "1.0", "--reword", "1.0", "--shared-norm", "1.0", "--swap-kind", "1.0",
+                 "--hard-negatives", "0.5", *common]) == 0
     record = json.loads((again / "training.json").read_text())
     assert (record["step"], record["total_steps"], record["lr"], record["seed"]) == (5, 5, 1e-4, 13)
     phase = record["phases"][-1]
@@ -334,8 +348,9 @@ def test_a_further_pass_has_a_schedule_of_its_own_and_the_card_says_so(tiny_squa
         == (2, 5, 3, 5, 1.0)
     assert (again / "model.safetensors").read_bytes() != (first / "model.safetensors").read_bytes()
     card = (again / "MODEL_CARD.md").read_text()
-    assert ("--resume qa/models/reader --near-miss 1.0 --reword 1.0 --shared-norm 1.0 --swap-kind 1.0 --phase-steps 3"
-            " --lr 5e-05 --seed 5`") in card
+    assert ("--resume qa/models/reader --near-miss 1.0 --reword 1.0 --shared-norm 1.0 --swap-kind 1.0"
+            " --hard-negatives 0.5 --phase-steps 3 --lr 5e-05 --seed 5`") in card
+    assert "shares the most words with the question" in card and phase["hard_negatives"] == 0.5
     assert "says nothing of that kind" in card and phase["swap_kind"] == 1.0
     assert "Steps 2–5 are a further pass with a schedule of its own" in card and "its verb negated" in card
     assert "near-synonyms the paragraph does not use" in card and phase["reword"] == 1.0
