@@ -196,6 +196,20 @@ def title_keys(title: str) -> set[tuple[str, ...]]:
     return {named[:size] for size in (len(named), *range(2, len(named)))} if named else set()
 
 
+# "Running scripts (uv documentation)": the bracket names the project the document belongs to, before a word that
+# says what kind of document it is
+_PROJECT_IN_BRACKETS = re.compile(r"\(\s*(?:the\s+)?(?P<project>[^()]+?)\s+(?:documentation|docs|tutorial|user guide|"
+                                  r"guide|manual|handbook|reference|readme)\b[^()]*\)", re.I)
+
+
+def title_project(title: str) -> str:
+    """The project a title's bracket says its document belongs to, as written ("Running scripts (uv documentation)"
+    -> "uv", "Query Parameters (FastAPI tutorial)" -> "FastAPI"); empty without one. A question that names it
+    asks of that project, as one that names the title does."""
+    match = _PROJECT_IN_BRACKETS.search(title)
+    return " ".join(match.group("project").split()) if match else ""
+
+
 def names_title(subject: str, title: str) -> bool:
     return title_words(subject) in title_keys(title)
 

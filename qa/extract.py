@@ -23,7 +23,7 @@ import numpy as np
 from qa.stores import IndexStore
 from qa.blocks import (asked_heading, asked_options, asked_place, asked_subject, asks_summary, faq_match, field_label,
                        field_match, has_layout, is_labelled_field, lead_start, option_match, place_match, section_match,
-                       title_keys, title_words, whole_list)
+                       title_keys, title_project, title_words, whole_list)
 from qa.names import unmentioned
 from qa.shortanswer import answers_kind, candidates, question_terms, question_type, short_answer
 from qa.text import STOP_WORDS, stem, terms, words
@@ -336,6 +336,7 @@ class SentenceExtractor:
         self.lexical_weights = lexical_weights
         self._id_rank: np.ndarray | None = None  # article row -> rank of its id, for ties
         self._titles: tuple[dict, dict] | None = None  # ``_title_index``: as written, stemmed
+        self._project_names: tuple[str, ...] | None = None  # ``_projects``
 
     def weights_for(self, query_tokens: TokenVectors | None) -> ExtractWeights:
         """The token-feature weights where token vectors are at hand on both sides, else the lexical ones."""
@@ -433,8 +434,9 @@ class SentenceExtractor:
         return self._titles[1] if stemmed else self._titles[0]
 
     def named_titles(self, query: str) -> tuple[str, ...]:
-        """The documents' titles (``title_keys``, longest first) the question names in its words, as it writes
-        them: "fd" in "Does fd search zip archives?". A title names a document as a capitalised name does."""
+        """The documents' titles (``title_keys``, or the project a title's bracket names: ``title_project``; longest
+        first) the question names in its words, as it writes them: "fd" in "Does fd search zip archives?", "uv" in
+        "What licence is uv under?". A title names a document as a capitalised name does."""
         index = self._title_index()
         longest = max(map(len, index), default=0)
         found, spans = [], []
@@ -446,7 +448,19 @@ class SentenceExtractor:
                                                                     for a, b in spans):
                     spans.append((tokens[i][1], tokens[i + size - 1][2]))
                     found.append(query[tokens[i][1] : tokens[i + size - 1][2]])
+        for project in self._projects():  # as the title writes it: "Requests" names the project, "requests" need not
+            match = re.search(r"(?<!\w)" + re.escape(project) + r"(?!\w)", query)
+            if match and not any(a < match.end() and match.start() < b for a, b in spans):
+                spans.append(match.span())
+                found.append(project)
         return tuple(found)
+
+    def _projects(self) -> tuple[str, ...]:
+        """The projects the documents' titles name in brackets (``title_project``), as written, longest first."""
+        if self._project_names is None:
+            named = {title_project(article.title) for article in self.store.article_list}
+            self._project_names = tuple(sorted(filter(None, named), key=len, reverse=True))
+        return self._project_names
 
     def lead_passages(self, query: str, article_id: str | None = None) -> list[int]:
         """The passage rows holding ``leads`` (within ``article_id`` when given): retrieval must not miss them."""

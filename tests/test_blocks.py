@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from qa.blocks import (OPTION_NAMED, asked_options, has_layout, markdown_blocks, option_match, reading_context,
-                       section_title)
+                       section_title, title_project)
 from qa.chunk import Chunker
 from qa.types import Article
 
@@ -465,3 +465,12 @@ def test_a_unit_speaks_of_an_option_in_its_prose_with_the_case_as_asked():
     assert option_match("Remove them all:\n\n```\n> fd -H '^\\.DS_Store$' -X rm\n```", ("-H",)) == 0.0  # code only
     assert option_match("Use `-P/--pcre2` for look-around.", ("-P", "--pcre2")) == OPTION_NAMED
     assert option_match("Use `-P` for look-around.", ("-P", "--pcre2")) == OPTION_NAMED / 2
+
+
+def test_a_title_bracket_names_the_project_its_document_belongs_to():
+    assert title_project("Running scripts (uv documentation)") == "uv"
+    assert title_project("Quickstart (Requests documentation)") == "Requests"
+    assert title_project("Query Parameters (FastAPI tutorial)") == "FastAPI"
+    for plain in ("ripgrep (README)", "Bhutan (The World Factbook)", "Installation (The Rust Programming Language)",
+                  "Hummus"):
+        assert title_project(plain) == "", plain

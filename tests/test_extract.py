@@ -393,3 +393,18 @@ def test_a_how_to_question_quotes_the_prose_with_the_lead_in_that_carries_it_on(
     assert reply.short_answer is None  # a phrase cut from the prose ("easy") would not say how
     # not a how-to question: the prose alone answers
     assert assistant.ask("Is updating the tool easy?").sentences[0].text.endswith("updating the tool is easy.")
+
+
+def test_a_question_naming_another_documents_project_gets_no_answer_from_a_document_that_never_names_it(
+        tmp_path, fake_embedder):
+    files = {"scripts.md": "# Running scripts (uv documentation)\n\nA script runs with its dependencies.\n",
+             "rg.md": "# ripgrep (README)\n\nripgrep searches files.\n\n## License\n\nDual-licensed under MIT.\n",
+             "quick.md": "# Quickstart (Requests documentation)\n\nMaking a request is simple.\n"}
+    assistant = markdown_assistant(tmp_path, fake_embedder, files, min_confidence=0.3)
+    reply = assistant.ask("What license is uv released under?")
+    assert not reply.answerable and reply.unmentioned == ("uv",)
+    assert assistant.ask("What license is ripgrep released under?").unmentioned == ()
+    # a project is named as its title writes it: "requests" in passing is a word, "Requests" the project
+    named = assistant._engine.extractor.named_titles
+    assert named("Does Requests have a license?") == ("Requests",)
+    assert named("Are the license's requests listed?") == ()
