@@ -72,6 +72,11 @@ def expand_query(question: str, history: Sequence[Turn] = ()) -> str:
         # (through at most the three last turns, so the query stays short)
         last_question = expand_query(history[-1].question, history[-3:-1])
         return swap_part(question, last_question) or f"{question} ({last_question})"
+    fragment = _FRAGMENT.fullmatch(question)
+    if fragment and fragment.group("part").split()[0].lower() in _POSSESSIVE_DETERMINERS:
+        # "And its area?" asks what "What is its area?" asks, and the reader and the structure rules read questions
+        part = fragment.group("part")
+        question = f"What {'are' if _PLURAL.search(part) else 'is'} {part}?"
     names: list[str] = []
     for at in reversed(range(len(history))):
         # a turn that was itself a follow-up counts as expanded: "How do I update it?" after "How do I install
@@ -97,6 +102,8 @@ def expand_query(question: str, history: Sequence[Turn] = ()) -> str:
     return f"{question} ({', '.join(names)})"
 
 
+_POSSESSIVE_DETERMINERS = frozenset("its their his her".split())
+_PLURAL = re.compile(r"[^s]s$", re.I)  # "their languages", not "its address"
 _FRAGMENT = re.compile(r"\s*(?:and|what about|how about)\s+(?P<part>[^?]+?)\s*[?.]*\s*", re.I)
 _PREPOSITIONS = frozenset("on in at for with from to by under during before after into inside within".split())
 _DETERMINERS = r"(?:(?:the|a|an|this|that|its|their|his|her)\s+)?"

@@ -31,6 +31,15 @@ def test_a_pronoun_after_a_fragment_refers_to_the_subject_the_fragment_kept():
     assert expand_query("How do I update it?", history) == "How do I update it? (Rust, Windows)"
 
 
+def test_a_fragment_about_its_subjects_attribute_asks_as_a_question_does():
+    # "And its area?" is "What is its area?": the reader and the rules for labelled fields read questions
+    history = [Turn("What is the population of Bhutan?", "Population: total: 892,877 (2025 est.)")]
+    assert expand_query("And its area?", history) == "What is its area? (Bhutan)"
+    assert expand_query("What about their languages?", history) == "What are Bhutan's languages?"
+    assert expand_query("How about its address?", history) == "What is its address? (Bhutan)"
+    assert expand_query("And the CSTO?", history) == "And the CSTO? (What is the population of Bhutan?)"
+
+
 def test_a_fragment_swaps_the_part_of_the_last_question_it_replaces():
     from qa.retrieve import swap_part
 
