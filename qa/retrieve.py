@@ -92,7 +92,7 @@ def expand_query(question: str, history: Sequence[Turn] = ()) -> str:
         # answer named as well as Bhutan, so the answer's own names join the question's
         names = names + [n for n in answer_names(last.answer, last.question) if n not in names][:2]
     if not names:
-        return f"{question} ({last.question})"
+        return f"{question} ({_last_self_contained(history)})"
     if personal and len(names) == 1:
         pronoun = re.compile(r"\b(" + "|".join(_SUBJECT_PRONOUNS) + r")\b", re.I)
         match = pronoun.search(question)
@@ -100,6 +100,16 @@ def expand_query(question: str, history: Sequence[Turn] = ()) -> str:
             suffix = _SUBJECT_PRONOUNS[match.group(1).lower()]
             return question[: match.start()] + names[0] + suffix + question[match.end() :]
     return f"{question} ({', '.join(names)})"
+
+
+def _last_self_contained(history: Sequence[Turn]) -> str:
+    """The last question of the history that asked without borrowing: "Does it respect .gitignore?" after "What is
+    fd?" and "How do I install it?" is about what the first asked, which the second only borrowed."""
+    for at in reversed(range(max(0, len(history) - 3), len(history))):
+        asked = history[at].question
+        if expand_query(asked, history[max(0, at - 2) : at]) == asked:
+            return asked
+    return history[-1].question
 
 
 _POSSESSIVE_DETERMINERS = frozenset("its their his her".split())

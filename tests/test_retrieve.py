@@ -40,6 +40,14 @@ def test_a_fragment_about_its_subjects_attribute_asks_as_a_question_does():
     assert expand_query("And the CSTO?", history) == "And the CSTO? (What is the population of Bhutan?)"
 
 
+def test_a_follow_up_without_names_takes_along_the_last_question_that_did_not_borrow():
+    history = [Turn("What is fd?", "`fd` is a program to find entries in your filesystem."),
+               Turn("How do I install it?", "I could not find an answer to that in the articles.")]
+    # "How do I install it?" only borrowed its subject: what "it" means is what "What is fd?" asked about
+    assert expand_query("Does it respect .gitignore?", history) == "Does it respect .gitignore? (What is fd?)"
+    assert expand_query("Does it respect .gitignore?", history[:1]) == "Does it respect .gitignore? (What is fd?)"
+
+
 def test_a_fragment_swaps_the_part_of_the_last_question_it_replaces():
     from qa.retrieve import swap_part
 
