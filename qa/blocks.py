@@ -225,12 +225,17 @@ LIST_QUOTE_CHARS = 1500  # a list quoted whole ends with the last item that fits
 @dataclass(frozen=True, slots=True)
 class Heading:
     """What a question asks for by a heading: ``words``, the phrase asked about (``heading_words``), and ``about``,
-    the content words of what it is asked of ("of the hummus", "for a margarita"), stemmed."""
+    the content words of what it is asked of ("of the hummus", "for a margarita"), stemmed. ``within``: a topic the
+    heading need only contain ("hosting" of "Play 9: Deploy in a flexible hosting environment")."""
 
     words: tuple[str, ...]
     about: tuple[str, ...] = ()
+    within: bool = False
 
 
+# "What does the playbook say about hosting?": the section on that topic, whose heading names it among other words
+_SAYS_ABOUT = re.compile(r"\s*what\s+(?:does|do|did)\s+(?P<work>.+?)\s+(?:say|recommend|suggest|advise)\s+"
+                         r"(?:about|on|regarding)\s+(?P<topic>.+?)\s*[?.!]*\s*", re.I)
 # "Who wrote PEP 257?", "When was PEP 257 created?": a header field by its label ("Author:", "Created:")
 _RECORDED = re.compile(r"\s*(?:who\s+(?P<wrote>wrote|authored)\s+(?P<work>.+?)"
                        r"|when\s+(?:was|were)\s+(?P<what>.+?)\s+(?:last\s+)?(?P<done>created|published|posted|"
@@ -242,6 +247,10 @@ def asked_heading(question: str) -> Heading | None:
     """The heading of the section a question asks for ("What are the ingredients of the hummus?" ->
     Heading(("ingredi",), ("hummus",))): the phrase asked about, before any "of / for / in …"; "Who wrote X?" asks for
     X's "Author" field, "When was X created?" for its "Created" one."""
+    says = _SAYS_ABOUT.fullmatch(question)
+    if says is not None:
+        topic = heading_words(says.group("topic"))
+        return Heading(topic, tuple(terms(says.group("work"))), within=True) if topic else None
     recorded = _RECORDED.fullmatch(question)
     if recorded is not None:
         label = "author" if recorded.group("wrote") else recorded.group("done").lower()
@@ -286,6 +295,8 @@ def _names_heading(heading: Heading, named: tuple[str, ...], article: Article) -
     asked = heading.words
     if not named:
         return False
+    if heading.within:
+        return set(asked) <= set(named) and mentions(article, heading.about)
     if asked[-len(named):] != named and not (len(named) == 1 and asked and _same_heading(asked[-1], named[0])):
         return False
     return mentions(article, (*asked[: -len(named)], *heading.about))
@@ -334,7 +345,11 @@ def section_match(article: Article, offset: int, heading: Heading) -> float:
         return 0.0
     starts, paths = _sections(article.text, article.title)
     section = bisect_right(starts, offset) - 1
-    if section < 0 or not paths[section] or not _names_heading(heading, heading_words(paths[section][-1]), article):
+    if section < 0 or not paths[section]:
+        return 0.0
+    title = paths[section][-1]  # "Play 9: Deploy in a flexible hosting environment" is about hosting, after its colon
+    named = tuple(stem(w) for w in words(title)) if heading.within else heading_words(title)
+    if not _names_heading(heading, named, article):
         return 0.0
     return 1.0 if offset <= _opening(article.text, starts[section], offset) else IN_PLACE
 

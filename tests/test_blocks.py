@@ -474,3 +474,18 @@ def test_a_title_bracket_names_the_project_its_document_belongs_to():
     for plain in ("ripgrep (README)", "Bhutan (The World Factbook)", "Installation (The Rust Programming Language)",
                   "Hummus"):
         assert title_project(plain) == "", plain
+
+
+def test_what_a_document_says_about_a_topic_is_the_section_whose_heading_names_it_among_other_words():
+    from qa.blocks import Heading, asked_heading, section_match
+
+    asked = asked_heading("What does the playbook say about hosting?")
+    assert asked == Heading(("host",), ("playbook",), within=True)
+    playbook = article("# Playbook\n\nThirteen plays.\n\n## Play 9: Deploy in a flexible hosting environment\n\n"
+                       "Deploy on flexible infrastructure. Scale on demand.\n\n## Play 10: Automate testing\n\n"
+                       "Test every change.\n", "playbook.md")
+    opening = playbook.text.index("Deploy on")
+    assert section_match(playbook, opening, asked) == 1.0
+    assert section_match(playbook, playbook.text.index("Test every"), asked) == 0.0
+    # asked for by its heading, a section must be named as its heading names it: "Play 9", not its topic
+    assert section_match(playbook, opening, asked_heading("What is the hosting of the playbook?")) == 0.0
