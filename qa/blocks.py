@@ -48,6 +48,13 @@ def has_layout(text: str) -> bool:
     return bool(_LAYOUT.search(text))
 
 
+def leads_in(text: str) -> bool:
+    """A unit that is a sentence ending in ':' with the code block or list it announces (one unit by the
+    chunker's rule), however its sentence wraps."""
+    layout = _LAYOUT.search(text)
+    return layout is not None and text[: layout.start()].rstrip().endswith(":")
+
+
 # "Languages: Dzongkha (official) 24%, …", "National symbol(s): …", "Author: David Goodger": a fact sheet's
 # or a header's field, a label of at most four words (and a bracket) before a colon.
 _LABELLED_FIELD = re.compile(r"([A-Z][A-Za-z/-]*(?: [A-Za-z/-]+){0,3})(?: ?\([A-Za-z/ -]+\))?: \S")

@@ -22,8 +22,8 @@ import numpy as np
 
 from qa.stores import IndexStore
 from qa.blocks import (asked_heading, asked_options, asked_place, asked_subject, asks_summary, faq_match, field_label,
-                       field_match, has_layout, is_labelled_field, lead_start, option_match, place_match, section_match,
-                       title_keys, title_project, title_words, whole_list)
+                       field_match, has_layout, is_labelled_field, lead_start, leads_in, option_match, place_match,
+                       section_match, title_keys, title_project, title_words, whole_list)
 from qa.names import unmentioned
 from qa.shortanswer import answers_kind, candidates, question_terms, question_type, short_answer
 from qa.text import STOP_WORDS, stem, terms, words
@@ -712,7 +712,6 @@ def _balanced_span(sentence: ScoredSentence, start: int, end: int) -> tuple[int,
 
 # "How do I …?", "How can you …?", "How to …": asks for steps, which documents often show after a colon
 _ASKS_HOW_TO = re.compile(r"\s*how\s+(?:(?:do|can|could|should|would|might|must)\s+(?:i|you|we|one)\b|to\b)", re.I)
-_LEAD_IN = re.compile(r"[^\n]*:[ \t]*\n")  # a unit whose first line ends in a colon: what follows is what it announces
 
 
 def _with_lead_in(query: str, best: ScoredSentence) -> ScoredSentence | None:
@@ -729,7 +728,7 @@ def _with_lead_in(query: str, best: ScoredSentence) -> ScoredSentence | None:
     following = units[place + 1]
     gap = passage.text[best.end - passage.start : following.start - passage.start]
     text = passage.text[following.start - passage.start : following.end - passage.start]
-    if gap.strip() or not has_layout(text) or not _LEAD_IN.match(text):
+    if gap.strip() or not leads_in(text):
         return None
     return replace(best, text=passage.text[best.start - passage.start : following.end - passage.start],
                    end=following.end)
