@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from qa.blocks import (OPTION_NAMED, asked_options, has_layout, markdown_blocks, option_match, reading_context,
-                       section_title, title_project)
+from qa.blocks import (OPTION_NAMED, asked_options, has_layout, leads_in, markdown_blocks, option_match,
+                       reading_context, section_title, title_project)
 from qa.chunk import Chunker
 from qa.types import Article
 
@@ -489,3 +489,11 @@ def test_what_a_document_says_about_a_topic_is_the_section_whose_heading_names_i
     assert section_match(playbook, playbook.text.index("Test every"), asked) == 0.0
     # asked for by its heading, a section must be named as its heading names it: "Play 9", not its topic
     assert section_match(playbook, opening, asked_heading("What is the hosting of the playbook?")) == 0.0
+
+
+def test_a_lead_in_is_a_sentence_ending_in_a_colon_before_its_code_block_or_list():
+    assert leads_in("From your shell, run the following\nupdate script:\n\n```console\n$ rustup update\n```")
+    assert leads_in("Notes:\n\n- Triple quotes are used.\n- No blank line.")
+    assert not leads_in("Updating is easy.")  # no layout
+    assert not leads_in("```console\n$ rustup update\n```")  # the block alone
+    assert not leads_in("Run this.\n\n```console\n$ rustup update\n```")  # no colon announces it
