@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from qa.text import QUESTION_WORDS, STOP_WORDS, stem, terms, words
@@ -295,18 +296,23 @@ def _phrase_words(found) -> tuple[str, ...]:
     return tuple(stem(word) for word in found)
 
 
-def _names_heading(heading: Heading, named: tuple[str, ...], article: Article) -> bool:
+def _names_heading(heading: Heading, named: tuple[str, ...], article: Article,
+                   scope: Callable[[], str] | None = None) -> bool:
     """The asked words are the heading's ``named``, or end with them ("the hummus ingredients" asks for
-    "Ingredients"), and the article mentions the rest and what they are asked of: "the ingredients of a margarita"
-    are not the hummus's."""
+    "Ingredients"), and the article's title or the text ``scope`` gives (default: all of it) mentions the rest and
+    what they are asked of: "the ingredients of a margarita" are not the hummus's."""
     asked = heading.words
     if not named:
         return False
     if heading.within:
-        return set(asked) <= set(named) and mentions(article, heading.about)
-    if asked[-len(named):] != named and not (len(named) == 1 and asked and _same_heading(asked[-1], named[0])):
+        if not set(asked) <= set(named):
+            return False
+        about = heading.about
+    elif asked[-len(named):] != named and not (len(named) == 1 and asked and _same_heading(asked[-1], named[0])):
         return False
-    return mentions(article, (*asked[: -len(named)], *heading.about))
+    else:
+        about = (*asked[: -len(named)], *heading.about)
+    return mentions(replace(article, text=scope()) if scope is not None else article, about)
 
 
 # Headings that name the same part of a how-to or a recipe: "the steps" are under "## Directions"
@@ -356,9 +362,19 @@ def section_match(article: Article, offset: int, heading: Heading) -> float:
         return 0.0
     title = paths[section][-1]  # "Play 9: Deploy in a flexible hosting environment" is about hosting, after its colon
     named = tuple(stem(w) for w in words(title)) if heading.within else heading_words(title)
-    if not _names_heading(heading, named, article):
+    if not _names_heading(heading, named, article, lambda: _section_scope(article.text, starts, paths, section)):
         return 0.0
     return 1.0 if offset <= _opening(article.text, starts[section], offset) else IN_PLACE
+
+
+def _section_scope(text: str, starts: list[int], paths: list[tuple[str, ...]], section: int) -> str:
+    """What a question asking for a section by its heading may find what it asks of in: the headings above the
+    section, the document's opening and the section with its subsections. "The enforcement for a pattern of
+    violations" is not "## Enforcement" when only another section's "### 4. Permanent Ban" speaks of a pattern."""
+    opening = next(start for start, path in zip(starts, paths) if path)
+    end = next((starts[later] for later in range(section + 1, len(starts))
+                if len(paths[later]) <= len(paths[section])), len(text))
+    return "\n".join((*paths[section], text[:opening], text[starts[section] : end]))
 
 
 def faq_match(article: Article, offset: int, question: str) -> float:

@@ -491,6 +491,22 @@ def test_what_a_document_says_about_a_topic_is_the_section_whose_heading_names_i
     assert section_match(playbook, opening, asked_heading("What is the hosting of the playbook?")) == 0.0
 
 
+def test_what_a_section_is_asked_of_is_in_the_title_or_in_the_section_itself():
+    from qa.blocks import asked_heading, section_match
+
+    covenant = article("# Code of Conduct\n\n## Enforcement\n\nReport abuse to the leaders.\n\n"
+                       "## Enforcement Guidelines\n\nLeaders follow these guidelines:\n\n### 4. Permanent Ban\n\n"
+                       "A pattern of violation of community standards.\n", "covenant.md")
+    report = covenant.text.index("Report abuse")
+    # "a pattern of violations" is spoken of under another heading: "## Enforcement" does not answer it
+    assert section_match(covenant, report, asked_heading("What is the enforcement for a pattern of violations?")) == 0
+    assert section_match(covenant, report, asked_heading("What is the enforcement of abuse?")) == 1.0  # its own words
+    assert section_match(covenant, report, asked_heading("What is the enforcement of the code of conduct?")) == 1.0
+    guidelines = asked_heading("What are the enforcement guidelines for a pattern of violations?")
+    # a subsection is part of its section
+    assert section_match(covenant, covenant.text.index("Leaders follow"), guidelines) == 1.0
+
+
 def test_a_lead_in_is_a_sentence_ending_in_a_colon_before_its_code_block_or_list():
     assert leads_in("From your shell, run the following\nupdate script:\n\n```console\n$ rustup update\n```")
     assert leads_in("Notes:\n\n- Triple quotes are used.\n- No blank line.")
