@@ -29,6 +29,8 @@ _NOT_NAMES = frozenset(
 )
 _POSSESSIVE = re.compile(r"[’']s?$")
 _ASKS_FOR_A_THING = re.compile(r"^\s*(?:what|which)\b", re.I)
+# "Who founded …?", "Who was elected …?", "Who is the editor?"; not "Who is Nikolai Patrushev?", whom it names
+_ASKS_FOR_A_PERSON = re.compile(r"^\s*(?i:who)\b(?!\s+(?i:is|are|was|were)\s+[A-Z])")  # a capital as written
 _CODE_SPAN = re.compile(r"`([^`\n]{2,40})`")
 _CAPITALISED = re.compile(r"[A-Z][\w’'.-]*(?:\s+(?:of|the|de|von|van|al|bin|del|la|[A-Z][\w’'.-]*))*")
 
@@ -87,6 +89,14 @@ def expand_query(question: str, history: Sequence[Turn] = ()) -> str:
         if names:
             break
     last = history[-1]
+    if personal and last.answer and _ASKS_FOR_A_PERSON.match(last.question):
+        # "Where did she move the club?" after "Who was elected president of the Arts Club in 1918?": she is the
+        # person the answer named, not the club; names sharing a word with the question's are its subject again
+        # ("the Toronto Daily Star" of "Who founded the Toronto Star?")
+        asked = {word.lower() for name in subjects(last.question) for word in name.split()}
+        people = [name for name in answer_names(last.answer, last.question)
+                  if not asked & {word.lower() for word in name.split()}]
+        names = people[:2] or names
     if not personal and last.answer and _ASKS_FOR_A_THING.match(last.question):
         # "What is the capital of Bhutan?" then "What does its name mean?": "its" may be the capital the
         # answer named as well as Bhutan, so the answer's own names join the question's

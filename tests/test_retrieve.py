@@ -83,6 +83,20 @@ def test_subject_found_in_earlier_turns_or_answers():
     assert expand_query("What did he use?", history) == "What did Peng Dorje use?"
 
 
+def test_he_or_she_after_a_who_question_is_the_person_the_answer_named():
+    elected = Turn("Who was elected president of the Arts Club in 1918?",
+                   "In 1918, the club elected Rue Winterbotham Carpenter as president.")
+    assert expand_query("Where did she move the club?", [elected]) == (
+        "Where did Rue Winterbotham Carpenter move the club?")
+    founded = Turn("Who founded the Toronto Star?", "The Toronto Daily Star was created by Horatio Clarence Hocken.")
+    # "the Toronto Daily Star" shares the question's words: its subject, not whom the answer named
+    assert expand_query("When was he born?", [founded]) == "When was Horatio Clarence Hocken born?"
+    # "Who is Nikolai Patrushev?" names the person it asks about; "it" is not a person's pronoun
+    named = Turn("Who is Nikolai Patrushev?", "Nikolai Patrushev is the secretary of the Security Council.")
+    assert expand_query("When was he born?", [named]) == "When was Nikolai Patrushev born?"
+    assert expand_query("When was it founded?", [founded]) == "When was it founded? (Toronto Star)"
+
+
 def test_it_after_a_what_question_may_be_what_the_answer_named():
     capital = Turn("What is the capital of Bhutan?", "Major urban areas - population: 203,000 THIMPHU (capital) (2018)")
     assert expand_query("What does its name mean?", [capital]) == "What does its name mean? (Bhutan, THIMPHU)"
