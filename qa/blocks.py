@@ -188,6 +188,41 @@ def asks_summary(question: str) -> bool:
     return match is not None and match.group("tell") is not None and asked_subject(question) is not None
 
 
+def asked_definition(question: str) -> str | None:
+    """What a question asks to be defined ("What is a linker?" -> "linker"), without its article; None when it asks
+    for an attribute of something ("What is the capital of Bhutan?"), a whole document's or section's account, or
+    about a name with digits ("What is Play 3?")."""
+    match = _OVERVIEW.fullmatch(question)
+    subject = match.group("what") if match is not None else None
+    if not subject or match.group(0).rstrip("?.! ").lower().endswith("about"):
+        return None
+    found = subject.split()
+    if found[0].lower() in _ARTICLES:
+        found = found[1:]
+    if not 1 <= len(found) <= _DEFINED_WORDS or re.search(r"\d", subject):
+        return None
+    if any(word.lower() in _NOT_DEFINED for word in found):
+        return None
+    return " ".join(found)
+
+
+_DEFINED_WORDS = 5
+# words that make the subject an attribute or a clause, not a term: "the capital of Bhutan", "it", "the reason why"
+_NOT_DEFINED = frozenset("of in on at for from to by with into about it this that there which who what when where why "
+                         "how do does did their its his her my your our".split())
+
+
+def defines(sentence: str, term: str) -> bool:
+    """Whether the sentence says what ``term`` is: "The National Accuracy Clearinghouse (NAC) is a data matching
+    system …", "… a _linker_, which is a program …", "ripgrep, a line-oriented search tool, …"; emphasis aside,
+    in either number ("query parameters are the …" defines "query parameter")."""
+    plain = re.sub(r"[*_`]", "", sentence).lower()
+    named = r"\s+".join(re.escape(w) for w in term.lower().split()) + r"(?:e?s)?"
+    copula = r"\s+(?:is|are|was|were)\s+(?:a|an|the|one|defined\s+as|known\s+as)\b"
+    return re.search(rf"(?<![\w-]){named}(?:\s*\([^)]*\))?(?:{copula}|,\s*(?:which|that)\s+(?:is|are)\s+(?:a|an|the)\b"
+                     rf"|,\s+(?:a|an)\s|\s+(?:refers?\s+to|means)\b)", plain) is not None
+
+
 def title_words(title: str) -> tuple[str, ...]:
     """What a title names, as words: its part before a bracket, a dash or a colon, without a leading article
     ("ripgrep (README)" -> ("ripgrep",), "The Field of Waterloo" -> ("field", "of", "waterloo"))."""

@@ -21,9 +21,10 @@ from functools import lru_cache
 import numpy as np
 
 from qa.stores import IndexStore
-from qa.blocks import (asked_heading, asked_options, asked_place, asked_subject, asks_summary, faq_match, field_label,
-                       field_match, has_layout, is_labelled_field, lead_start, leads_in, option_match, place_match,
-                       section_match, title_keys, title_project, title_words, whole_list)
+from qa.blocks import (asked_definition, asked_heading, asked_options, asked_place, asked_subject, asks_summary,
+                       defines, faq_match, field_label, field_match, has_layout, is_labelled_field, lead_start,
+                       leads_in, option_match, place_match, section_match, title_keys, title_project, title_words,
+                       whole_list)
 from qa.names import unmentioned
 from qa.shortanswer import answers_kind, candidates, question_terms, question_type, short_answer
 from qa.text import STOP_WORDS, stem, terms, words
@@ -569,11 +570,13 @@ class SentenceExtractor:
                 # "What is Play 3?", "What is ripgrep?": the ranking has put the opening of what is named first;
                 # a reader trained on factoid questions would rather quote a checklist item it can cut a span from
                 best = ranked[0]
-            reading = spans[best]
-            span_text = _article_slice(best, reading.start, reading.end)
+            else:
+                best = _definition(query, best, ranked, w.keep_margin) or best
+            reading = spans.get(best)
+            span_text = _article_slice(best, reading.start, reading.end) if reading else best.text
             confidence = self._read_confidence(ranking.confidence, readings, best is ranked[0],
                                                answers_kind(best.text, query), answers_kind(span_text, query))
-            tidy = _balanced_span(best, reading.start, reading.end)
+            tidy = _balanced_span(best, reading.start, reading.end) if reading else None
             if not has_layout(best.text) and tidy is not None:
                 short = ShortAnswer(text=_article_slice(best, *tidy), article_id=best.article_id,
                                     start=tidy[0], end=tidy[1])
@@ -649,6 +652,17 @@ class SentenceExtractor:
 
 _MAX_READ_MARGIN = 20.0
 _NO_SPAN_MARGIN = -20.0  # the margin of windows where no span could be read (all cut off by the token limit)
+
+
+def _definition(query: str, best: ScoredSentence, ranked: Sequence[ScoredSentence],
+                margin: float) -> ScoredSentence | None:
+    """For "What is a linker?", the best ranked sentence that says what a linker is (``qa.blocks.defines``) when
+    ``best`` does not and it ranks within ``margin`` of the first: the reader, trained on SQuAD's factoids, would
+    rather cut "a C compiler" from "… install a C compiler, which will typically include a linker"."""
+    term = asked_definition(query)
+    if term is None or defines(best.text, term):
+        return None
+    return next((s for s in ranked if s.score >= ranked[0].score - margin and defines(s.text, term)), None)
 
 
 def _ranking_weight(sentence: ScoredSentence, read: ReadWeights) -> float:

@@ -507,6 +507,25 @@ def test_what_a_section_is_asked_of_is_in_the_title_or_in_the_section_itself():
     assert section_match(covenant, covenant.text.index("Leaders follow"), guidelines) == 1.0
 
 
+def test_a_definition_question_and_the_sentences_that_define_its_term():
+    from qa.blocks import asked_definition, defines
+
+    assert asked_definition("What is a linker?") == "linker"
+    assert asked_definition("What is the National Accuracy Clearinghouse?") == "National Accuracy Clearinghouse"
+    for attribute in ("What is the capital of Bhutan?", "What is Play 3?", "What is the Covenant about?",
+                      "What is it?", "When is a linker needed?"):
+        assert asked_definition(attribute) is None
+    assert defines("The National Accuracy Clearinghouse (NAC) is a data matching system.", "National Accuracy "
+                   "Clearinghouse")
+    assert defines("You will also need a _linker_, which is a program that joins outputs.", "linker")
+    assert defines("ripgrep, a line-oriented search tool, is fast.", "ripgrep")
+    assert defines("Query parameters are the key-value pairs after the ?.", "query parameter")
+    assert not defines("The National Accuracy Clearinghouse was established by the 2018 Farm Bill.",
+                       "National Accuracy Clearinghouse")
+    assert not defines("Install a C compiler, which will typically include a linker.", "linker")
+    assert not defines("fripgrep is a fork.", "ripgrep")  # the term as a whole word
+
+
 def test_a_lead_in_is_a_sentence_ending_in_a_colon_before_its_code_block_or_list():
     assert leads_in("From your shell, run the following\nupdate script:\n\n```console\n$ rustup update\n```")
     assert leads_in("Notes:\n\n- Triple quotes are used.\n- No blank line.")

@@ -88,6 +88,24 @@ def test_decide_quotes_the_sentence_holding_the_span_and_cuts_the_short_answer_t
     assert without.sentences[0].text.startswith("Iceland has about 130")  # the ranking alone
 
 
+def test_a_question_asking_what_something_is_quotes_the_sentence_that_says_it(tiny_assistant):
+    from dataclasses import replace
+
+    ranked = ranked_sentences([0, 1, 2, 3])
+    at = ARTICLE.index("130")
+    reading = [Reading(0, "volcanoes", at, at + 3, 12.0, -3.0)]  # the reader's factoid: "130" of the first sentence
+    extractor = SentenceExtractor(tiny_assistant.store, min_confidence=0.3)
+    close = (ranked[0], replace(ranked[1], score=ranked[0].score - 0.05), *ranked[2:])
+    ranking = Ranking(sentences=close, confidence=0.6, hits=(ranked[0].hit,))
+    defined = extractor.decide("What is Hekla?", ranking, reading)
+    assert defined.sentences[0].text.startswith("Hekla is one of the most active volcanoes")
+    # a definition far below the first sentence, or a question for a fact about something, keeps the reader's span
+    far = Ranking(sentences=tuple(ranked), confidence=0.6, hits=(ranked[0].hit,))
+    assert extractor.decide("What is Hekla?", far, reading).sentences[0].text.startswith("Iceland has about 130")
+    assert extractor.decide("How many volcanic mountains does Iceland have?", ranking,
+                            reading).sentences[0].text.startswith("Iceland has about 130")
+
+
 def test_no_answer_margin_lowers_the_confidence(tiny_assistant):
     ranked = ranked_sentences([2, 0])
     at = ARTICLE.index("2010")
