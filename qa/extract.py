@@ -26,7 +26,7 @@ from qa.blocks import (asked_definition, asked_heading, asked_options, asked_pla
                        leads_in, option_match, place_match, section_match, title_keys, title_project, title_words,
                        whole_list)
 from qa.names import unmentioned
-from qa.shortanswer import answers_kind, candidates, question_terms, question_type, short_answer
+from qa.shortanswer import answers_kind, candidates, contact_form, question_terms, question_type, short_answer
 from qa.text import STOP_WORDS, stem, terms, words
 from qa.tokens import TokenVectors
 from qa.read import Reading
@@ -571,7 +571,8 @@ class SentenceExtractor:
                 # a reader trained on factoid questions would rather quote a checklist item it can cut a span from
                 best = ranked[0]
             else:
-                best = _definition(query, best, ranked, w.keep_margin) or best
+                best = _definition(query, best, ranked, w.keep_margin) or _with_form(query, best, ranked,
+                                                                                    w.keep_margin) or best
             reading = spans.get(best)
             span_text = _article_slice(best, reading.start, reading.end) if reading else best.text
             confidence = self._read_confidence(ranking.confidence, readings, best is ranked[0],
@@ -663,6 +664,37 @@ def _definition(query: str, best: ScoredSentence, ranked: Sequence[ScoredSentenc
     if term is None or defines(best.text, term):
         return None
     return next((s for s in ranked if s.score >= ranked[0].score - margin and defines(s.text, term)), None)
+
+
+def without_repeats(ranking: Ranking, question: str, earlier_question: str, earlier_answer: str | None) -> Ranking:
+    """The ranking less the sentences the last answer quoted, for a follow-up: "Why is that such a problem?" after
+    "What does the playbook say about data centers …?" asks for more than the sentence already shown. A repeated
+    sentence stays when it holds the kind of thing asked and that is news to both questions: "When was that?" after
+    "Who founded the Star?" is answered by the founding sentence's "1892", but "When did she die?" after "Who was
+    elected president in 1918?" not by its "1918". The confidence is the best remaining sentence's at most."""
+    if not earlier_answer or not ranking.sentences:
+        return ranking
+    kind = question_type(question)
+    asked = f"{earlier_question} {question}".lower()
+
+    def news(sentence: ScoredSentence) -> bool:
+        spans = candidates(sentence.text, kind, question) if kind is not None else []
+        return any(sentence.text[a:b].lower() not in asked for a, b in spans)
+
+    kept = tuple(s for s in ranking.sentences if s.text not in earlier_answer or news(s))
+    if not kept or len(kept) == len(ranking.sentences):
+        return ranking
+    return replace(ranking, sentences=kept, confidence=min(ranking.confidence, kept[0].score))
+
+
+def _with_form(query: str, best: ScoredSentence, ranked: Sequence[ScoredSentence],
+               margin: float) -> ScoredSentence | None:
+    """For "What is the website to install Rust?", the best ranked sentence holding a web address
+    (``qa.shortanswer.contact_form``) when ``best`` holds none and it ranks within ``margin`` of the first."""
+    form = contact_form(query)
+    if form is None or form.search(best.text):
+        return None
+    return next((s for s in ranked if s.score >= ranked[0].score - margin and form.search(s.text)), None)
 
 
 def _ranking_weight(sentence: ScoredSentence, read: ReadWeights) -> float:

@@ -80,7 +80,7 @@ def named_terms(question: str) -> tuple[str, ...]:
             capitalised_stop_words += token[0].isupper()
         if token[0].isupper():
             following = matches[index + 1].group() if index + 1 < len(matches) else ""
-            if _describes(token, following):
+            if _describes(token, following) or token in _FORMS:
                 continue
             if not sentence_start and lowered not in STOP_WORDS and lowered not in QUESTION_WORDS:
                 if last_name == index - 1 and not re.search(r"[,.]$", question[: match.start()].rstrip()):
@@ -91,6 +91,10 @@ def named_terms(question: str) -> tuple[str, ...]:
     if capitalised_stop_words and capitalised_stop_words * 2 > stop_words:
         names = []  # "Who Wrote The Playbook?", "WHAT IS THE AREA OF BHUTAN?": capitals say nothing of names
     return tuple(found + names)
+
+
+# Capitalised words that ask for a form of answer, not of a name: "What is the URL of the Covenant?"
+_FORMS = frozenset(("URL", "URLs", "URI", "URIs"))
 
 
 def _describes(token: str, following: str) -> bool:

@@ -113,8 +113,9 @@ def question_type(question: str) -> str | None:
             or re.search(r"\bwhen (did|was|were|is|do|does|will|had|has)\b", q):
         return "when"
     if re.search(r"\bhow (many|much|long|old|far|large|big|tall|high|often|fast|deep|wide|heavy)\b", q) \
-            or re.search(r"\bwhat (percentage|percent|number|amount|size|proportion)\b", q):
-        return "how many"
+            or re.search(r"\bwhat (percentage|percent|number|amount|size|proportion)\b", q) \
+            or re.search(r"\bwhat (?:is|was|are|were) the (?:[\w-]+ ){0,2}(?:number|count|total) of\b", q):
+        return "how many"  # "What is the default maximum number of redirects?": a number, as "how many"
     if re.match(r"^\s*(?i:who|what)\s+(?i:is|was|are|were)\s+(?:the\s+)?(?:[A-Z][\w’'.-]*\s*)+\??\s*$", question):
         return None  # "Who is Nikolai Patrushev?", "What is the CSTO?" ask for a description, not a span
     if re.search(r"\b(who|whom|whose)\b", q):
@@ -330,6 +331,23 @@ def asks_for_age(question: str) -> bool:
     return bool(_AGE_QUESTION.search(question))
 
 
+# "What email address do I report to?", "What is the project's website?", "Which phone number …?": the answer is an
+# address of that kind; "report to the community leaders responsible for enforcement at [INSERT CONTACT METHOD]" is
+# none. Only questions asking for the thing itself ("what / which [is the …] website"), not "What did his email say?".
+_ASKING_FOR = r"^\s*(?:what|which)\s+(?:(?:is|are|was|were)\s+(?:the|its|their|his|her)\s+(?:[\w'’-]+\s+){0,3}?)?"
+_CONTACTS = (
+    (re.compile(_ASKING_FOR + r"e-?mail(?:\s+address(?:es)?)?\b", re.I), re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")),
+    (re.compile(_ASKING_FOR + r"(?:url|web\s*(?:site|page|address)|home\s*page)s?\b", re.I),
+     re.compile(r"https?://|\bwww\.|\b[\w-]+\.(?:com|org|gov|net|io|edu|dev|rs|info)\b", re.I)),
+    (re.compile(_ASKING_FOR + r"(?:tele)?phone\s+numbers?\b", re.I), re.compile(r"\+?\d[\d\s().-]{5,}\d")),
+)
+
+
+def contact_form(question: str) -> re.Pattern | None:
+    """The form of the address a question asks for, if it asks for an email address, a website or a phone number."""
+    return next((form for asked, form in _CONTACTS if asked.search(question)), None)
+
+
 # A post's byline: who wrote it and when, nothing else. "*Published 2015-05-15 by The Rust Core Team*",
 # "*2021-03-21, by Quinn & Alison*" (a line of a date and its authors), "By Jane Doe and John Smith".
 _BYLINE = re.compile(
@@ -348,14 +366,18 @@ def is_byline(sentence: str) -> bool:
 
 def answers_kind(sentence: str, question: str) -> bool:
     """False when the question asks for a date, number or place and the sentence offers none (for a price or
-    a cost: no amount of money; for an age: no age, a bare year), and when the sentence is a byline and the
-    question asks neither when nor who wrote or published the document."""
+    a cost: no amount of money; for an age: no age, a bare year; for an email address, a website or a phone
+    number: none of that form), and when the sentence is a byline and the question asks neither when nor who
+    wrote or published the document."""
     if is_byline(sentence) and not _ABOUT_AUTHORSHIP.search(question) and question_type(question) != "when":
         return False  # a news post's "today" happened on its byline's date: "when" questions keep it
     if asks_for_money(question):
         return bool(_MONEY.search(sentence))
     if asks_for_age(question):
         return bool(_AGE.search(sentence))
+    contact = contact_form(question)
+    if contact is not None:
+        return bool(contact.search(sentence))
     kind = question_type(question)
     return kind not in TYPED or bool(candidates(sentence, kind, question))
 

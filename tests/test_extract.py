@@ -395,6 +395,17 @@ def test_a_how_to_question_quotes_the_prose_with_the_lead_in_that_carries_it_on(
     assert assistant.ask("Is updating the tool easy?").sentences[0].text.endswith("updating the tool is easy.")
 
 
+def test_a_follow_up_quotes_more_than_the_last_answer_showed(tmp_path, fake_embedder):
+    hosting = ("# Hosting\n\nOur services are crippled when we host them in data centers that call themselves cloud "
+               "hosting. This outdated practice wastes time and weakens recovery plans.\n")
+    assistant = markdown_assistant(tmp_path, fake_embedder, {"hosting.md": hosting}, min_confidence=0.0)
+    first = assistant.ask("What about data centers that call themselves cloud hosting?")
+    assert first.sentences[0].text.startswith("Our services are crippled")
+    shown = f"{first.sentences[0].text} [1]"  # what the last reply quoted
+    follow_up = assistant.ask("Why is that such a problem?", history=[(first.question, shown)])
+    assert follow_up.sentences[0].text.startswith("This outdated practice")
+
+
 def test_a_question_naming_another_documents_project_gets_no_answer_from_a_document_that_never_names_it(
         tmp_path, fake_embedder):
     files = {"scripts.md": "# Running scripts (uv documentation)\n\nA script runs with its dependencies.\n",

@@ -34,6 +34,9 @@ def test_a_peoples_or_languages_adjective_describing_a_thing_is_no_name():
     assert named_terms("What Chinese-language paper did the Star buy?") == ("Star",)
     assert named_terms("Which Canadian provinces limit pharmacists?") == ()
     assert named_terms("Who sits in the Canadian Parliament?") == ("Canadian Parliament",)
+    # a form of answer asked for, not a name the document must give; an acronym for a thing stays one
+    assert named_terms("What is the URL of the Contributor Covenant?") == ("Contributor Covenant",)
+    assert named_terms("Does fd have a GUI?") == ("GUI",)
 
 
 def test_names_and_numbers_the_document_has_are_mentioned():

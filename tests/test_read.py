@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -23,12 +25,12 @@ def sentence_spans(text: str) -> tuple[Span, ...]:
     return tuple(spans)
 
 
-def ranked_sentences(order: list[int], offset: int = 0) -> list[ScoredSentence]:
-    spans = sentence_spans(ARTICLE)
-    passage = Passage(id="p0", article_id="volcanoes", start=offset, end=offset + len(ARTICLE), text=ARTICLE,
+def ranked_sentences(order: list[int], offset: int = 0, text: str = ARTICLE) -> list[ScoredSentence]:
+    spans = sentence_spans(text)
+    passage = Passage(id="p0", article_id="volcanoes", start=offset, end=offset + len(text), text=text,
                       sentences=tuple(Span(s.start + offset, s.end + offset) for s in spans), hash="h")
     hit = Hit(passage=passage, title="Volcanoes", score=1.0, rank=0)
-    return [ScoredSentence(text=ARTICLE[spans[i].start : spans[i].end], article_id="volcanoes",
+    return [ScoredSentence(text=text[spans[i].start : spans[i].end], article_id="volcanoes",
                            start=spans[i].start + offset, end=spans[i].end + offset, score=0.9 - 0.2 * rank, hit=hit)
             for rank, i in enumerate(order)]
 
@@ -89,8 +91,6 @@ def test_decide_quotes_the_sentence_holding_the_span_and_cuts_the_short_answer_t
 
 
 def test_a_question_asking_what_something_is_quotes_the_sentence_that_says_it(tiny_assistant):
-    from dataclasses import replace
-
     ranked = ranked_sentences([0, 1, 2, 3])
     at = ARTICLE.index("130")
     reading = [Reading(0, "volcanoes", at, at + 3, 12.0, -3.0)]  # the reader's factoid: "130" of the first sentence
@@ -104,6 +104,39 @@ def test_a_question_asking_what_something_is_quotes_the_sentence_that_says_it(ti
     assert extractor.decide("What is Hekla?", far, reading).sentences[0].text.startswith("Iceland has about 130")
     assert extractor.decide("How many volcanic mountains does Iceland have?", ranking,
                             reading).sentences[0].text.startswith("Iceland has about 130")
+
+
+def test_a_question_asking_for_a_website_quotes_a_sentence_that_gives_one(tiny_assistant):
+    text = ("Iceland's volcano office monitors Hekla daily. Its reports are at https://vedur.is/hekla for everyone. "
+            "Hekla last erupted in 2000")
+    ranked = ranked_sentences([0, 1, 2], text=text)
+    close = (ranked[0], replace(ranked[1], score=ranked[0].score - 0.05), ranked[2])
+    ranking = Ranking(sentences=close, confidence=0.6, hits=(ranked[0].hit,))
+    at = text.index("Hekla daily")
+    reading = [Reading(0, "volcanoes", at, at + 5, 12.0, -3.0)]
+    extractor = SentenceExtractor(tiny_assistant.store, min_confidence=0.3)
+    assert "https://vedur.is/hekla" in extractor.decide("What is the website of the volcano office?", ranking,
+                                                         reading).sentences[0].text
+    # an email address is asked for, and no sentence gives one: the reply is capped, whatever the reader's span
+    email = extractor.decide("What email address does the volcano office use?", ranking, reading)
+    assert email.confidence <= extractor.weights.untyped_cap and not email.answerable
+
+
+def test_a_follow_up_is_not_answered_by_the_sentence_the_last_answer_quoted():
+    from qa.extract import without_repeats
+
+    ranked = ranked_sentences([2, 1, 3])  # Eyjafjallajökull's eruption first
+    ranking = Ranking(sentences=tuple(ranked), confidence=0.9, hits=(ranked[0].hit,))
+    shown = f"{ranked[0].text} [1]"
+    why = without_repeats(ranking, "Why did it matter?", "Which volcano disrupted air travel?", shown)
+    assert why.sentences == ranking.sentences[1:] and why.confidence == ranked[1].score
+    # the repeated sentence holds what is asked, and it is news: it stays
+    when = without_repeats(ranking, "When did it erupt?", "Which volcano disrupted air travel?", shown)
+    assert when.sentences[0] == ranked[0]
+    # ... unless the last question said it already
+    again = without_repeats(ranking, "When did it erupt?", "Which volcano erupted in 2010?", shown)
+    assert again.sentences[0] == ranked[1]
+    assert without_repeats(ranking, "Why did it matter?", "Which volcano?", None) == ranking  # nothing shown
 
 
 def test_no_answer_margin_lowers_the_confidence(tiny_assistant):

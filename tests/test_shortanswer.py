@@ -10,6 +10,7 @@ from qa.shortanswer import answers_kind, question_type, short_answer
         ("In what year did the bridge open?", "when"),
         ("How many volcanic mountains does Iceland have?", "how many"),
         ("What percentage of voters agreed?", "how many"),
+        ("What is the default maximum number of redirects?", "how many"),  # a number, asked with "what"
         ("Who won the 2018 World Cup?", "who"),
         ("Where is Hekla?", "where"),
         ("Which country produces the most coffee?", "what"),
@@ -63,6 +64,22 @@ def test_typed_questions_need_a_sentence_of_their_kind():
     assert not answers_kind("They discussed border troops.", "How many troops are on the border?")
     assert answers_kind("They discussed border troops.", "What did they discuss?")  # open question: no kind
     assert answers_kind("Coffee was first grown in Yemen.", "Where was coffee first grown?")
+
+
+def test_an_email_address_a_website_or_a_phone_number_is_answered_only_by_one():
+    from qa.shortanswer import contact_form
+
+    placeholder = "Report abuse to the leaders responsible for enforcement at [INSERT CONTACT METHOD]."
+    assert not answers_kind(placeholder, "What email address do I report abuse to?")
+    assert answers_kind("Write to conduct@example.org.", "What email address do I report abuse to?")
+    assert answers_kind("Go to https://www.rust-lang.org/tools/install.", "What is the website to install Rust?")
+    assert answers_kind("See rust-lang.org.", "Which website has the installer?")
+    assert not answers_kind("Run the installer.", "What is the project's website?")
+    assert answers_kind("Call +1 555 123 4567.", "What phone number do I call?")
+    assert not answers_kind("Call the office.", "What phone number do I call?")
+    # questions about an email or a website, not asking for one
+    for question in ("What did Haas say in his email?", "What did the website say?", "How do I send an email?"):
+        assert contact_form(question) is None and answers_kind(placeholder, question)
 
 
 def test_list_numbers_and_how_often_do_not_say_how_many():

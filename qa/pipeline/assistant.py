@@ -16,7 +16,7 @@ from qa.blocks import reading_context
 from qa.cite import Citer
 from qa.config import Settings
 from qa.embed import Embedder, has_tokens
-from qa.extract import SentenceExtractor, rerank
+from qa.extract import SentenceExtractor, rerank, without_repeats
 from qa.pipeline import components
 from qa.pipeline.build import BuildReport
 from qa.read import SpanReader, windows_around
@@ -118,10 +118,10 @@ class Assistant:
         if within is not None:
             # a follow-up is most likely about the document the conversation is on ("What is the last step?"
             # after a question about the hummus recipe); when that document does not say, the whole collection
-            reply = self._answer(engine, question, query, query_vector, query_tokens, top_k, within, started)
+            reply = self._answer(engine, question, query, query_vector, query_tokens, top_k, within, started, turns)
             if reply.answerable:
                 return reply
-        return self._answer(engine, question, query, query_vector, query_tokens, top_k, article_id, started)
+        return self._answer(engine, question, query, query_vector, query_tokens, top_k, article_id, started, turns)
 
     def ask_many(self, questions: Sequence[str], top_k: int | None = None, workers: int | None = None) -> list[Reply]:
         """``ask`` for many questions (no history), faster: the questions are encoded in one batch, then
@@ -147,12 +147,14 @@ class Assistant:
             return list(pool.map(one, range(len(questions))))
 
     def _answer(self, engine: _Engine, question: str, query: str, query_vector, query_tokens, top_k: int | None,
-                article_id: str | None, started: float) -> Reply:
+                article_id: str | None, started: float, turns: Sequence[Turn] = ()) -> Reply:
         top_k = top_k or self.settings.top_k
         hits = engine.retriever.retrieve(query, query_vector, max(top_k, self.settings.rerank_pool), article_id,
                                          include=engine.extractor.lead_passages(query, article_id))
         retrieved = time.perf_counter()
         ranking = engine.extractor.rank(query, query_vector, hits, top_k, query_tokens)
+        if turns:  # a follow-up asks for more than the last answer showed
+            ranking = without_repeats(ranking, question, turns[-1].question, turns[-1].answer)
         ranked = time.perf_counter()
         readings, further = self._read(engine, query, ranking)
         read = time.perf_counter()
