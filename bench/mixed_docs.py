@@ -8,7 +8,9 @@ project: worded close to the text, reworded, follow-ups with their history, and 
 documents do not answer; m01–m44 first, m45–m212 written later to look for new failures, m165–m190 all
 unanswerable, then m213–m433 in batches, m363–m433 checked against the documents before the assistant saw
 them, m434–m450 on command-line options, how-to lead-ins, a project named in another document's title,
-follow-up fragments and what a document says about a topic, most seen answered before they were fixed) are
+follow-up fragments and what a document says about a topic, most seen answered before they were fixed;
+m451–m570 written by two separate passes over the documents that did not see the assistant's replies, then used
+to look for failures) are
 asked with the default settings. A reply is right when its first quoted sentence holds
 one of the question's answer strings; an unanswerable question is right when the assistant abstains. It
 prints the figures by kind and appends them to RESULTS.md. These questions tune the reader (issue 17);
