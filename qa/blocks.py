@@ -106,6 +106,37 @@ class Place:
     about: tuple[str, ...] = ()  # what it is asked of ("of the hummus recipe"), as stemmed content words
 
 
+# "And the step after that?", "What's next?", "What comes before it?": a unit asked for by its place next to the last
+# answer's, the noun named or not
+_NEXT = re.compile(rf"\b(?:next|after\s+(?:that|this|it)|then\s+what|following\s+(?:one|{_UNIT_NOUNS}))\b", re.I)
+_PREVIOUS = re.compile(rf"\b(?:previous|before\s+(?:that|this|it)|preceding|prior\s+(?:one|{_UNIT_NOUNS}))\b", re.I)
+_UNIT_NOUN = re.compile(rf"\b({_UNIT_NOUNS})s?\b", re.I)
+
+
+def asked_next(question: str) -> tuple[int, str | None] | None:
+    """+1 for a follow-up asking for the unit after the last answer's ("and the step after that?"), -1 for the one
+    before it, with the unit noun it names; None for any other question."""
+    step = 1 if _NEXT.search(question) else -1 if _PREVIOUS.search(question) else 0
+    if not step:
+        return None
+    noun = _UNIT_NOUN.search(question)
+    named = {stem(noun.group(1).lower())} if noun else set()
+    if set(terms(question)) - named - _PLACE_WORDS:  # "What is the next version of Rust?" asks about a version
+        return None
+    return step, noun.group(1).lower() if noun else None
+
+
+def ordinal(number: int) -> str:
+    """"sixth" for 6, as ``asked_place`` reads it ("12th" past twelve): a word, which no document need mention."""
+    if 1 <= number <= len(_ORDINAL_WORDS):
+        return _ORDINAL_WORDS[number - 1]
+    return f"{number}{'th' if 10 <= number % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(number % 10, 'th')}"
+
+
+_PLACE_WORDS = frozenset(stem(w) for w in "next after before previous preceding prior following then come comes "
+                                          "happen happens do one what what's".split())
+
+
 @lru_cache(maxsize=1024)  # every stage asks (retrieval, scoring, the quote): parse each question once
 def asked_place(question: str) -> Place | None:
     """The numbered unit a question asks about ("What is the fifth step?", "What is Play 4 about?"), if any."""
@@ -548,6 +579,28 @@ def place_match(article: Article, offset: int, place: Place) -> float:
     if offset <= _opening(text, starts[section], offset) or item:
         return 1.0
     return OVERVIEW_IN_PLACE if place.overview else IN_PLACE
+
+
+def place_at(article: Article, offset: int) -> tuple[int, str | None] | None:
+    """The place of the unit at ``offset``, as ``place_match`` reads places: the number of its ordered-list item
+    ("6. Add drops of water …" -> (6, None)), else the number its section's heading carries, with the heading's
+    unit noun ("### Tip 4: Value the unplanned conversation" -> (4, "tip")); None when it has none. Markdown only."""
+    if not is_markdown(article):
+        return None
+    text = article.text
+    marker = _ORDERED_MARKER.match(text, text.rfind("\n", 0, offset) + 1, offset)
+    if marker:
+        return int(marker.group(1)), None
+    starts, paths = _sections(text, article.title)
+    section = bisect_right(starts, offset) - 1
+    if section < 0 or not paths[section]:
+        return None
+    heading = paths[section][-1]
+    named = _NUMBERED_PLACE.search(heading)
+    if named and named.start() == 0:
+        return int(named.group(2)), named.group(1).lower()
+    numbered = _NUMBERED_HEADING.match(heading)
+    return (int(numbered.group(1)), None) if numbered else None
 
 
 def _opening(text: str, section_start: int, default: int) -> int:

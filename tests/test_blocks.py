@@ -526,6 +526,23 @@ def test_a_definition_question_and_the_sentences_that_define_its_term():
     assert not defines("fripgrep is a fork.", "ripgrep")  # the term as a whole word
 
 
+def test_a_follow_up_asking_for_the_next_unit_and_the_place_of_a_unit():
+    from qa.blocks import asked_next, ordinal, place_at
+
+    assert asked_next("and what's the step after that?") == (1, "step")
+    assert asked_next("What's next?") == (1, None) and asked_next("And the next tip?") == (1, "tip")
+    assert asked_next("What comes before that?") == (-1, None)
+    for other in ("What is the next version of Rust?", "What happened after that in the war?",
+                  "What is the next release date?"):
+        assert asked_next(other) is None  # asks about something else than a place
+    assert [ordinal(n) for n in (1, 6, 12, 13, 22)] == ["first", "sixth", "twelfth", "13th", "22nd"]
+    recipe = article("# Bread\n\n## Steps\n\n1. Mix.\n2. Add sea salt.\n\n### Tip 4: Rest the dough\n\nCover it.\n",
+                     "bread.md")
+    assert place_at(recipe, recipe.text.index("Add sea")) == (2, None)
+    assert place_at(recipe, recipe.text.index("Cover it")) == (4, "tip")
+    assert place_at(recipe, recipe.text.index("# Bread")) is None
+
+
 def test_a_lead_in_is_a_sentence_ending_in_a_colon_before_its_code_block_or_list():
     assert leads_in("From your shell, run the following\nupdate script:\n\n```console\n$ rustup update\n```")
     assert leads_in("Notes:\n\n- Triple quotes are used.\n- No blank line.")

@@ -406,6 +406,20 @@ def test_a_follow_up_quotes_more_than_the_last_answer_showed(tmp_path, fake_embe
     assert follow_up.sentences[0].text.startswith("This outdated practice")
 
 
+def test_the_step_after_that_is_the_unit_after_the_one_the_last_answer_quoted(tmp_path, fake_embedder):
+    recipe = ("# Bread\n\n## Directions\n\n1. Mix the flour and water.\n2. Add sea salt.\n"
+              "3. Wet hands and fold the dough.\n4. Add drops of water until supple.\n")
+    assistant = markdown_assistant(tmp_path, fake_embedder, {"bread.md": recipe}, min_confidence=0.0)
+    last = ("What do I do after adding the salt?", "Wet hands and fold the dough. [1]")
+    after = assistant.ask("And the step after that?", history=[last])
+    assert after.query == "What is the fourth step? (What do I do after adding the salt?)"
+    assert after.sentences[0].text == "Add drops of water until supple."
+    before = assistant.ask("What comes before that?", history=[("Q?", "3. Wet hands and fold the dough.")])
+    assert before.sentences[0].text == "Add sea salt."
+    # the last answer is at no numbered place: the question is expanded as any other follow-up
+    assert assistant.ask("What's next?", history=[("Q?", "Bread is good. [1]")]).query != "What is the second step?"
+
+
 def test_a_question_naming_another_documents_project_gets_no_answer_from_a_document_that_never_names_it(
         tmp_path, fake_embedder):
     files = {"scripts.md": "# Running scripts (uv documentation)\n\nA script runs with its dependencies.\n",

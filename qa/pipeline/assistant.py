@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from qa import stores
-from qa.blocks import reading_context
+from qa.blocks import asked_next, ordinal, place_at, reading_context
 from qa.cite import Citer
 from qa.config import Settings
 from qa.embed import Embedder, has_tokens
@@ -112,7 +112,7 @@ class Assistant:
         engine = self._engine  # one reference for the whole request, even if a swap happens meanwhile
         started = time.perf_counter()
         turns = as_turns(history)
-        query = expand_query(question, turns)
+        query = _next_place(engine, question, turns) or expand_query(question, turns)
         query_vector, query_tokens = self._embed_query(query)
         within = None if article_id else _conversation_article(engine, question, query, turns)
         if within is not None:
@@ -271,6 +271,29 @@ def _conversation_article(engine: _Engine, question: str, query: str, turns: Seq
         return None
     text = article.text.lower()
     return article.id if all(name.lower() in text for name in subjects(question)) else None
+
+
+def _next_place(engine: _Engine, question: str, turns: Sequence[Turn]) -> str | None:
+    """For "And the step after that?" (``qa.blocks.asked_next``), the question for the unit next to the one the last
+    answer quoted, by its place: after "5. Wet hands and begin to stretch …", "What is the sixth step? (What do I do
+    after adding the salt?)"; None when the last answer is not found at a numbered place of a document."""
+    asked = asked_next(question)
+    answer = (turns[-1].answer or "").strip() if turns else ""
+    if asked is None or not answer:
+        return None
+    quoted = _CITATION.split(answer.split("\n", 1)[0], maxsplit=1)[0]
+    quoted = _LIST_MARKER.sub("", quoted, count=1).strip()[:80]  # a client may show "5. Wet hands …" with its number
+    found = next(((article, at) for article in engine.store.article_list if len(quoted) >= 12
+                  for at in [article.text.find(quoted)] if at >= 0), None)
+    place = place_at(*found) if found else None
+    if place is None or place[0] + asked[0] < 1:
+        return None
+    noun = asked[1] or place[1] or "step"
+    return f"What is the {ordinal(place[0] + asked[0])} {noun}? ({turns[-1].question})"
+
+
+_CITATION = re.compile(r"\s\[\d+\](?:\s|$)")  # "… the dough. [1] Then …": the reply's citation marks
+_LIST_MARKER = re.compile(r"^\s*(?:[-*+]|\d{1,2}[.)])\s+")
 
 
 def as_turns(history: Sequence[Turn | str | dict | tuple]) -> list[Turn]:
