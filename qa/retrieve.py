@@ -159,9 +159,11 @@ def swap_part(fragment: str, question: str) -> str | None:
 
 
 def _answer_subjects(answer: str) -> list[str]:
-    """``subjects`` of an answer, less a lone capitalised word that only opens it ("According to ...")."""
+    """``subjects`` of an answer, less a lone capitalised word that only opens it ("According to ...") and code
+    ("set the default to `None`": a value, not what the conversation is about)."""
     opening = answer.lstrip()
-    return [name for name in subjects(answer) if " " in name or not opening.startswith(name)]
+    prose = _CODE_SPAN.sub(" ", answer)
+    return [name for name in subjects(prose) if " " in name or not opening.startswith(name)]
 
 
 def answer_names(answer: str, question: str) -> list[str]:

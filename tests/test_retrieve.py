@@ -81,6 +81,10 @@ def test_subject_found_in_earlier_turns_or_answers():
     # the word that opens the answer is not a name ("According to custom ...")
     history = [Turn("who made the first drum?", "According to custom the drum was invented by Peng Dorje.")]
     assert expand_query("What did he use?", history) == "What did Peng Dorje use?"
+    # code the answer quotes is a value, not the subject: the last question is
+    history = [Turn("How do I make a query parameter optional?", "Set its default to `None`:")]
+    assert expand_query("What will its value be?", history) == (
+        "What will its value be? (How do I make a query parameter optional?)")
 
 
 def test_he_or_she_after_a_who_question_is_the_person_the_answer_named():
