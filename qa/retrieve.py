@@ -145,6 +145,16 @@ def swap_part(fragment: str, question: str) -> str | None:
         if " " not in part:  # "And on?": no object to swap in
             return None
         spans = [m.span() for m in re.finditer(rf"\b{first}\s+[^?.!,;()]+", question, re.I)]
+        if not spans and first in ("for", "about"):
+            # "And for a class?" after "What should a function's docstring document?": what the question is
+            # about is its possessor, or the object of its "of" ("What is the capital of Bhutan?")
+            thing = part.split(maxsplit=1)[1]
+            owner = re.search(r"\b(?:(?i:the|a|an|this|that|its|their|his|her)\s+(?:[\w-]+\s+){0,2}?[\w-]+"
+                              r"|[A-Z][\w-]*(?:\s+[A-Z][\w-]*)*)(?=['’]s\b)", question)
+            if owner:
+                return question[: owner.start()] + thing + question[owner.end() :]
+            part = f"of {thing}"
+            spans = [m.span() for m in re.finditer(r"\bof\s+[^?.!,;()]+", question, re.I)]
     else:
         spans = [m.span() for m in re.finditer(rf"\b{_DETERMINERS}(?:[\w-]+\s+){{0,2}}{re.escape(last)}s?\b",
                                                 question, re.I)]

@@ -22,6 +22,10 @@ def test_elliptical_follow_up_takes_the_last_question_along():
     # a fragment after a fragment swaps a part of the question they both shorten
     history.append(Turn("And on macOS?"))
     assert expand_query("What about FreeBSD?", history) == "How do I install rustup on FreeBSD?"
+    # "for" a thing the question has no "for" of: its possessor, or its "of" object, is swapped
+    assert expand_query("And for a class?", [Turn("What should a function's docstring document?")]) == (
+        "What should a class's docstring document?")
+    assert expand_query("And for Nepal?", [Turn("What is the capital of Bhutan?")]) == "What is the capital of Nepal?"
     fragments = [Turn(f"And {n}?") for n in ("A", "B", "C", "D", "E", "F")]
     assert expand_query("And G?", fragments) == "And G? (And F? (And E? (And D?)))"  # the three last turns
 
