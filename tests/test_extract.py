@@ -395,6 +395,15 @@ def test_a_how_to_question_quotes_the_prose_with_the_lead_in_that_carries_it_on(
     assert assistant.ask("Is updating the tool easy?").sentences[0].text.endswith("updating the tool is easy.")
 
 
+def test_a_how_to_quote_does_not_take_along_a_lead_in_that_turns_to_another_case(tmp_path, fake_embedder):
+    guide = ("# Parameters\n\n## Optional parameters\n\n"
+             "To make the parameter optional, set its default to `None`. But when you want to make the parameter "
+             "required, declare no default:\n\n```python\nasync def read(q: str): ...\n```\n")
+    assistant = markdown_assistant(tmp_path, fake_embedder, {"guide.md": guide}, min_confidence=0.0)
+    reply = assistant.ask("How do I make the parameter optional?")
+    assert reply.sentences[0].text == "To make the parameter optional, set its default to `None`."
+
+
 def test_a_follow_up_quotes_more_than_the_last_answer_showed(tmp_path, fake_embedder):
     hosting = ("# Hosting\n\nOur services are crippled when we host them in data centers that call themselves cloud "
                "hosting. This outdated practice wastes time and weakens recovery plans.\n")

@@ -221,6 +221,17 @@ def test_the_ranking_counts_for_more_in_quotes_with_layout(tiny_assistant, layou
     assert quoted.startswith("If you're a **Homebrew**" if layout else "If you're a **MacPorts**")
 
 
+def test_a_quote_with_layout_ranked_below_prose_does_not_win_on_its_weight_unless_code_is_asked(tiny_assistant):
+    code = "```python\nasync def read(q: str): ...\n```"
+    text, ranking = _two_units("To make a parameter optional, set its default to None.",
+                               f"To make it required, declare no default:\n\n{code}")
+    weak, strong = "set its default to None", "declare no default"
+    quoted = _quoted(tiny_assistant.store, "How do I make a parameter optional?", text, ranking, weak, strong)
+    assert quoted.startswith("To make a parameter optional")
+    quoted = _quoted(tiny_assistant.store, "Which code makes a parameter required?", text, ranking, weak, strong)
+    assert quoted.startswith("To make it required")
+
+
 def test_the_ranking_counts_for_more_in_labelled_fields(tiny_assistant):
     text, ranking = _two_units("Languages: Sharchopkha 28%, Dzongkha (official) 24%, Lhotshamkha 22%",
                                "Ethnic groups: Ngalop 50%, ethnic Nepali 35%, indigenous or migrant tribes 15%")
