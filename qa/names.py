@@ -162,7 +162,7 @@ def _mentioned(term: str, vocabulary: dict[str, frozenset[str]], folded: str) ->
         return True  # a handle or a name run together: "Andrew Godwin" as "@andrewgodwin", "readthedocs"
     for part in parts:
         if any(c.isdigit() for c in part):
-            if not _number_written(part, folded):
+            if not _number_written(part, folded) and not _identifier_prefix(part, folded):
                 return False
         elif len(part) > 1 and part not in STOP_WORDS and not _near(part, vocabulary.get(part[0], frozenset())):
             return False
@@ -174,6 +174,11 @@ def _written(wanted: str, folded: str, code: bool = False) -> bool:
     in "--search-zip"."""
     after = r"(?![\w-]|\.\d)" if code else r"(?!\w|\.\d)"
     return bool(re.search(r"(?<![\w.])" + re.escape(wanted) + after, folded))
+
+
+def _identifier_prefix(part: str, folded: str) -> bool:
+    """Whether a name of letters then digits ("md5", "sha256") opens a word of the text: "md5sum" mentions md5."""
+    return bool(re.fullmatch(r"[a-z]+\d+", part)) and bool(re.search(r"(?<![\w.])" + part + r"[a-z]+\b", folded))
 
 
 def _number_written(number: str, folded: str) -> bool:

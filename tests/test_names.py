@@ -59,6 +59,15 @@ def test_a_name_run_together_as_a_handle_is_mentioned():
     assert unmentioned("How did Godwin Andrew pay for it?", "Funding", text) == ("Godwin Andrew",)  # in its order
 
 
+def test_an_identifier_of_letters_and_digits_opening_a_word_is_mentioned():
+    from qa.names import unmentioned
+
+    text = "Compute checksums with `fd -tf -x md5sum`."
+    assert unmentioned("How do I get md5 checksums?", "fd", text) == ()  # "md5sum" mentions md5
+    assert unmentioned("How do I get sha256 checksums?", "fd", text) == ("sha256",)
+    assert unmentioned("Does it run on Python 3?", "fd", "Needs Python 35 or later.") == ("Python 3",)
+
+
 def test_typos_inflections_and_initials_are_forgiven():
     assert missing("What did Hatmanis write?") == ()  # one letter left out
     assert missing("Which Californian city is fifth?") == ()  # an inflection
