@@ -17,6 +17,8 @@ prints the figures by kind and appends them to RESULTS.md. These questions tune 
 its targets are measured on other questions. ``bench/mixed_docs_probe.json``
 (``--questions``) is such another set: written by a separate pass over the documents, without looking at
 the assistant's replies, and never used to tune; it estimates how the tuning carries over.
+``bench/mixed_docs_probe2.json`` is a second one (60 questions, 2026-12-01, facts no other set asks about),
+likewise never tuned on: only its totals are read.
 """
 
 from __future__ import annotations
