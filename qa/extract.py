@@ -675,7 +675,7 @@ def _definition(query: str, best: ScoredSentence, ranked: Sequence[ScoredSentenc
     term = asked_definition(query)
     if term is None or defines(best.text, term):
         return None
-    return next((s for s in ranked if s.score >= ranked[0].score - margin and defines(s.text, term)), None)
+    return _first_close(ranked, margin, lambda text: defines(text, term))
 
 
 def without_repeats(ranking: Ranking, question: str, earlier_question: str, earlier_answer: str | None) -> Ranking:
@@ -706,7 +706,12 @@ def _with_form(query: str, best: ScoredSentence, ranked: Sequence[ScoredSentence
     form = contact_form(query)
     if form is None or form.search(best.text):
         return None
-    return next((s for s in ranked if s.score >= ranked[0].score - margin and form.search(s.text)), None)
+    return _first_close(ranked, margin, form.search)
+
+
+def _first_close(ranked: Sequence[ScoredSentence], margin: float, holds) -> ScoredSentence | None:
+    """The best ranked sentence within ``margin`` of the first whose text ``holds`` what is asked, if any."""
+    return next((s for s in ranked if s.score >= ranked[0].score - margin and holds(s.text)), None)
 
 
 def _ranking_weight(sentence: ScoredSentence, read: ReadWeights) -> float:

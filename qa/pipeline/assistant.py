@@ -254,19 +254,28 @@ class Assistant:
         }
 
 
+def _quoted_at(engine: _Engine, answer: str, probe: str) -> tuple[Article, int] | None:
+    """The article an answer quoted and where ``probe`` (its opening, at least 12 characters) stands in it, among
+    the articles of the passages most like the answer; None if none holds it."""
+    if len(probe) < 12:
+        return None
+    store = engine.store
+    for row, _ in sorted(store.lexical_candidates(answer, 5).items(), key=lambda item: -item[1]):
+        article = store.articles[store.passages[row].article_id]
+        at = article.text.find(probe)
+        if at >= 0:
+            return article, at
+    return None
+
+
 def _conversation_article(engine: _Engine, question: str, query: str, turns: Sequence[Turn]) -> str | None:
     """The article the last answer quoted, when the follow-up ``question`` may be about it: it names nothing that
     article lacks, and no other document by its title ("What is fd?" after a question about ripgrep)."""
     answer = (turns[-1].answer or "").strip() if turns else ""
-    probe = answer.split("\n", 1)[0][:80]
-    if len(probe) < 12:
+    found = _quoted_at(engine, answer, answer.split("\n", 1)[0][:80])
+    if found is None:
         return None
-    store = engine.store
-    candidates = sorted(store.lexical_candidates(answer, 5).items(), key=lambda item: -item[1])
-    article = next((store.articles[store.passages[row].article_id] for row, _ in candidates
-                    if probe in store.articles[store.passages[row].article_id].text), None)
-    if article is None:
-        return None
+    article, store = found[0], engine.store
     if any(store.article_list[row].id != article.id for row in engine.extractor.leads(query)):
         return None
     text = article.text.lower()
@@ -283,8 +292,7 @@ def _next_place(engine: _Engine, question: str, turns: Sequence[Turn]) -> str | 
         return None
     quoted = _CITATION.split(answer.split("\n", 1)[0], maxsplit=1)[0]
     quoted = _LIST_MARKER.sub("", quoted, count=1).strip()[:80]  # a client may show "5. Wet hands …" with its number
-    found = next(((article, at) for article in engine.store.article_list if len(quoted) >= 12
-                  for at in [article.text.find(quoted)] if at >= 0), None)
+    found = _quoted_at(engine, answer, quoted)
     place = place_at(*found) if found else None
     if place is None or place[0] + asked[0] < 1:
         return None
