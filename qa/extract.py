@@ -578,8 +578,9 @@ class SentenceExtractor:
                 # a reader trained on factoid questions would rather quote a checklist item it can cut a span from
                 best = ranked[0]
             else:
-                best = _definition(query, best, ranked, w.keep_margin) or _with_form(query, best, ranked,
-                                                                                    w.keep_margin) or best
+                margin = w.keep_margin
+                best = (_definition(query, best, ranked, margin) or _with_form(query, best, ranked, margin)
+                        or self._mentioning(query, best, ranked, margin) or best)
             reading = spans.get(best)
             span_text = _article_slice(best, reading.start, reading.end) if reading else best.text
             confidence = self._read_confidence(ranking.confidence, readings, best is ranked[0],
@@ -602,6 +603,8 @@ class SentenceExtractor:
             led = _with_lead_in(query, best)
             if led is not None:  # "How do I update Rust?": "… is easy." and "run the following script:" + code
                 best, short = led, None
+            else:  # "This is particularly useful when …" says what "this" is only with the sentence before it
+                best = _with_antecedent(best) or best
         chosen = [best]
         chosen_terms = [_analyse(best.text).term_set]  # cached when the sentence was scored
         for candidate in ranked:
@@ -644,6 +647,16 @@ class SentenceExtractor:
                             text[best.end : best.end + 1])
         scope = best.text if label is not None else text
         return unmentioned(query, article.title, scope, self.named_titles(query)), label
+
+    def _mentioning(self, query: str, best: ScoredSentence, ranked: Sequence[ScoredSentence],
+                    margin: float) -> ScoredSentence | None:
+        """When ``best``'s document never mentions a name the question gives, the best ranked sentence within
+        ``margin`` of the first whose document does: "When was the 18F at ten post published?" is answered by that
+        post's byline, not another post's."""
+        if not self._unmentioned(query, best)[0]:
+            return None
+        return next((s for s in ranked if s.score >= ranked[0].score - margin and not self._unmentioned(query, s)[0]),
+                    None)
 
     def _whole_list(self, query: str, best: ScoredSentence) -> ScoredSentence | None:
         """``best`` widened to its whole list when it is an item of the section the question asks for by its heading
@@ -702,7 +715,8 @@ def without_repeats(ranking: Ranking, question: str, earlier_question: str, earl
 def _with_form(query: str, best: ScoredSentence, ranked: Sequence[ScoredSentence],
                margin: float) -> ScoredSentence | None:
     """For "What is the website to install Rust?", the best ranked sentence holding a web address
-    (``qa.shortanswer.contact_form``) when ``best`` holds none and it ranks within ``margin`` of the first."""
+    (``qa.shortanswer.contact_form``) when ``best`` holds none and it ranks within ``margin`` of the first. Not so
+    for a measure: "Preheat oven to 500 F" holds a temperature, but not the water's."""
     form = contact_form(query)
     if form is None or form.search(best.text):
         return None
@@ -798,6 +812,32 @@ def _with_lead_in(query: str, best: ScoredSentence) -> ScoredSentence | None:
         return None  # "But when you want it required, …:" after "… make it optional, set …" is another case
     return replace(best, text=passage.text[best.start - passage.start : following.end - passage.start],
                    end=following.end)
+
+
+# "This is …", "These mean …", "Such a change would …": a sentence whose subject is what the one before said
+_POINTS_BACK = re.compile(r"(?:This|These|Such)(?:\s+an?\s+\w+)?\s+(?:is|are|was|were|means?|meant|makes?|made|allows?"
+                          r"|lets|has|had|have|will|would|can|could|may|might|should|includes?|led|leads?|gives?"
+                          r"|became|becomes|happens|explains?|helps?|keeps?|ensures?|avoids?|works?)\b")
+
+
+def _with_antecedent(best: ScoredSentence) -> ScoredSentence | None:
+    """``best`` with the sentence before it in its paragraph when it opens by pointing back to it ("This is
+    particularly useful when the form has multiple elements that use the same key:" says what is useful only with
+    "You can also pass a list of tuples …"); else None."""
+    if not _POINTS_BACK.match(best.text):
+        return None
+    passage = best.hit.passage
+    units = passage.sentences
+    place = next((i for i, unit in enumerate(units) if unit.start == best.start), None)
+    if not place:
+        return None
+    previous = units[place - 1]
+    gap = passage.text[previous.end - passage.start : best.start - passage.start]
+    text = passage.text[previous.start - passage.start : previous.end - passage.start]
+    if re.search(r"\n[ \t]*\n", gap) or has_layout(text):
+        return None  # another paragraph, a code block or list: not the sentence "this" points to
+    return replace(best, text=passage.text[previous.start - passage.start : best.end - passage.start],
+                   start=previous.start)
 
 
 def _article_slice(sentence: ScoredSentence, start: int, end: int) -> str:

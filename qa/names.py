@@ -80,7 +80,7 @@ def named_terms(question: str) -> tuple[str, ...]:
             capitalised_stop_words += token[0].isupper()
         if token[0].isupper():
             following = matches[index + 1].group() if index + 1 < len(matches) else ""
-            if _describes(token, following) or token in _FORMS:
+            if _describes(token, following) or token in _FORMS or _asked_category(token, matches, index):
                 continue
             if not sentence_start and lowered not in STOP_WORDS and lowered not in QUESTION_WORDS:
                 if last_name == index - 1 and not re.search(r"[,.]$", question[: match.start()].rstrip()):
@@ -95,6 +95,15 @@ def named_terms(question: str) -> tuple[str, ...]:
 
 # Capitalised words that ask for a form of answer, not of a name: "What is the URL of the Covenant?"
 _FORMS = frozenset(("URL", "URLs", "URI", "URIs"))
+# Acronyms that are common nouns, kinds of thing rather than names ("What NFL team …?" names a league)
+_KIND_ACRONYMS = frozenset("CPU CPUs GPU GPUs OS API APIs RAM SSD IDE SDK CLI GUI UI PC PCs TV".split())
+
+
+def _asked_category(token: str, matches: list[re.Match], index: int) -> bool:
+    """Whether an acronym names the kind of thing asked for ("What CPU …?", "Which OS …?"), which the answer need
+    not write: "an Intel i9-12900K" answers "What CPU were the timings collected on?"."""
+    previous = matches[index - 1].group().strip(_TRIM).lower() if index else ""
+    return token in _KIND_ACRONYMS and previous in ("what", "which")
 
 
 def _describes(token: str, following: str) -> bool:
@@ -133,7 +142,7 @@ def unmentioned(question: str, title: str, text: str, also: Sequence[str] = ()) 
     another document's title), that the document never mentions."""
     terms = list(named_terms(question))
     for name in also:
-        if not any(name.lower() in term.lower() or term.lower() in name.lower() for term in terms):
+        if not any(name.lower() in term.lower() for term in terms):  # "18F" does not say "18F at ten"
             terms.append(name)
     if not terms:
         return ()

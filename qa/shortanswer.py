@@ -165,6 +165,8 @@ def candidates(sentence: str, kind: str, question: str) -> list[tuple[int, int]]
             often = _TIMES.search(question) is not None  # "How many times a year …?" is answered "weekly"
             strict, loose = ([span for span in spans if not _TIME_UNIT_END.search(sentence, *span)
                               and (often or not _FREQUENCY.fullmatch(sentence, *span))] for spans in (strict, loose))
+        duration = asks_for_duration(question)
+        strict = [span for span in strict if not _names_not_counts(sentence, *span, duration=duration)]
         found = [_drop_asked_tail(sentence, s, e, asked) for s, e in strict] or list(loose)
     elif kind == "who":
         found = list(strict)
@@ -178,6 +180,26 @@ _TIME_UNIT = r"(?:second|minute|hour|day|night|week|fortnight|month|year|decade|
 _TIME_UNIT_END = re.compile(rf"\b{_TIME_UNIT}$", re.I)
 _TIMES = re.compile(r"\bhow\s+many\s+times\b", re.I)
 _FREQUENCY = re.compile(r"(?:annual|biennial|seasonal)(?:ly)?|daily|weekly|monthly|yearly|hourly|nightly", re.I)
+
+
+_YEAR = re.compile(r"(?:1[6-9]|20)\d\d(?:\s+[\w’'-]+)?")
+_YEAR_RANGE = re.compile(r"\s*(?:-|–|—|to|and)\s*(?:1[6-9]|20)?\d\d\b")
+
+
+def _names_not_counts(sentence: str, start: int, end: int, duration: bool) -> bool:
+    """Whether a number names rather than counts: "18" of "18F", "5G" (a name), a bare year ("passed away in 2021"
+    says neither how many nor how long; "The Collection 1916-1996" counts no works; "1914 to 1918" does say how
+    long)."""
+    if re.match(r"[A-Z](?![A-Za-z])", sentence[end:end + 2]):
+        return True
+    year = _YEAR.fullmatch(sentence, start, end)
+    if year is None or (" " in year.group() and normalise(year.group().split()[-1]) not in STOP_WORDS):
+        return False  # "1500 soldiers" counts soldiers
+    before = sentence[max(0, start - 16):start]
+    in_range = bool(_YEAR_RANGE.match(sentence, start + 4)) or bool(re.search(r"(?:-|–|—)\s*$", before))
+    since = bool(re.search(r"\b(?:since|until|till|from|for|between)\s+(?:the\s+)?(?:early\s+|late\s+|mid-)?$", before,
+                           re.I))
+    return not (duration and (in_range or since))  # "since the 1950s" says how long
 
 
 def _counts_time(question: str) -> bool:
@@ -348,6 +370,30 @@ def contact_form(question: str) -> re.Pattern | None:
     return next((form for asked, form in _CONTACTS if asked.search(question)), None)
 
 
+# "What temperature …?", "How much memory …?", "How heavy …?": the answer is a measure in that kind's units
+# ("475 - 500 degrees F", "12 MB", "200 g"); "330g warm water" is on the topic of the water's temperature but does
+# not say it.
+_AMOUNT = rf"(?:\d+(?:[.,/]\d+)?|{_NUMBER_WORD}|a|an)(?:[\s-]+{_NUMBER_WORD})*[\s-]*"
+_MEASURES = (
+    (re.compile(r"\b(?:what|which)\s+(?:[\w-]+\s+)?temperature\b|\bhow\s+(?:hot|cold|warm)\b", re.I),
+     re.compile(r"°|\bdegrees?\b|\b\d+\s*[CF]\b|\b(?:fahrenheit|celsius|kelvin|room temperature|boiling|freezing"
+                r"|lukewarm|body temperature)\b", re.I)),
+    (re.compile(r"\bhow\s+much\s+(?:[\w-]+\s+)?(?:memory|ram|disk|storage|space)\b|\bhow\s+(?:big|large)\s+(?:is|are"
+                r"|was|were)\s+(?:the|a|an|its|their)?\s*(?:[\w-]+\s+)?(?:file|download|binary|installer|archive)s?\b",
+                re.I),
+     re.compile(r"\b\d+(?:[.,]\d+)?\s*(?:[KMGTP]i?B|bytes?|kilobytes?|megabytes?|gigabytes?|terabytes?)\b", re.I)),
+    (re.compile(r"\bhow\s+heavy\b|\bhow\s+much\s+(?:[\w-]+\s+){0,6}?weigh(?:s|ed)?\b|\bwhat\s+(?:is|was)\s+(?:the|its"
+                r"|their)\s+weight\b", re.I),
+     re.compile(rf"\b{_AMOUNT}(?:g|kg|mg|lbs?|oz|grams?|kilo(?:gram)?s?|pounds?|ounces?|tons?|tonnes?|stones?)\b"
+                r"|\bweigh(?:s|ed|ing|t)\b", re.I)),
+)
+
+
+def measure_form(question: str) -> re.Pattern | None:
+    """The form of the measure a question asks for, if it asks for a temperature, a size in bytes or a weight."""
+    return next((form for asked, form in _MEASURES if asked.search(question)), None)
+
+
 # A post's byline: who wrote it and when, nothing else. "*Published 2015-05-15 by The Rust Core Team*",
 # "*2021-03-21, by Quinn & Alison*" (a line of a date and its authors), "By Jane Doe and John Smith".
 _BYLINE = re.compile(
@@ -364,20 +410,41 @@ def is_byline(sentence: str) -> bool:
     return bool(_BYLINE.match(sentence.strip()))
 
 
+_YEARS = re.compile(r"(?<![\d.,$£€])\b(1[6-9]\d\d|20\d\d)(s?)\b(?![.,]\d)")
+
+
+def _other_years(sentence: str, question: str) -> bool:
+    """Whether the question names a year and the sentence names only other years, none before and after it: "Which
+    company will build the 2013 version?" is not answered by what a firm offered in 2011."""
+    asked = {int(y) for y, decade in _YEARS.findall(question) if not decade}
+    said = [(int(y), bool(decade)) for y, decade in _YEARS.findall(sentence)]
+    if not asked or not said:
+        return False
+    for year in asked:
+        if any(y == year or (decade and y <= year < y + 10) for y, decade in said):
+            return False
+        if any(y < year for y, _ in said) and any(y > year for y, _ in said):
+            return False  # "from 1985 until 1992" holds 1990
+    return True
+
+
 def answers_kind(sentence: str, question: str) -> bool:
     """False when the question asks for a date, number or place and the sentence offers none (for a price or
     a cost: no amount of money; for an age: no age, a bare year; for an email address, a website or a phone
-    number: none of that form), and when the sentence is a byline and the question asks neither when nor who
-    wrote or published the document."""
+    number: none of that form; for a temperature, a size in bytes or a weight: no such measure), when the question
+    names a year and the sentence only others, and when the sentence is a byline and the question asks neither when
+    nor who wrote or published the document."""
     if is_byline(sentence) and not _ABOUT_AUTHORSHIP.search(question) and question_type(question) != "when":
         return False  # a news post's "today" happened on its byline's date: "when" questions keep it
+    if _other_years(sentence, question):
+        return False
     if asks_for_money(question):
         return bool(_MONEY.search(sentence))
     if asks_for_age(question):
         return bool(_AGE.search(sentence))
-    contact = contact_form(question)
-    if contact is not None:
-        return bool(contact.search(sentence))
+    form = contact_form(question) or measure_form(question)
+    if form is not None:
+        return bool(form.search(sentence))
     kind = question_type(question)
     return kind not in TYPED or bool(candidates(sentence, kind, question))
 

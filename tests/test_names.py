@@ -106,3 +106,18 @@ def test_further_names_count_once_and_like_a_name():
     assert unmentioned("Does fd search zip archives?", "ripgrep", "ripgrep searches zip archives.", ("fd",)) == ("fd",)
     assert unmentioned("Does Hummus keep?", "Bread", "Bread keeps.", ("Hummus",)) == ("Hummus",)
     assert unmentioned("Does hummus keep?", "Hummus", "It keeps.", ("hummus",)) == ()
+
+
+def test_an_acronym_naming_the_kind_of_thing_asked_for_need_not_be_mentioned():
+    assert named_terms("What CPU were the timings collected on?") == ()
+    assert named_terms("Which OS does the tool run on?") == ()
+    assert named_terms("Does fd have a GUI?") == ("GUI",)  # not asked for: the document must say it
+    assert named_terms("What NLF teams are from Southern California?") == ("NLF", "Southern California")
+
+
+def test_a_title_named_in_the_question_counts_whole_though_a_name_in_it_is_mentioned():
+    launches = ("*Published 2024-10-08 by 18F*\n\nHere are six launches that 18F has supported this year.")
+    assert unmentioned("When was the 18F at ten post published?", "18F: a year of launches", launches,
+                       ("18F at ten",)) == ("18F at ten",)
+    assert unmentioned("When was the 18F at ten post published?", "18F at ten", "*Published 2024-03-19*",
+                       ("18F at ten",)) == ()

@@ -371,3 +371,43 @@ def test_a_sure_span_is_enough_reading(tiny_assistant):
     assert not extractor.read_enough([Reading(0, "volcanoes", at, at + 4, 2.0, 2.0 - enough + 0.5)])
     assert not extractor.read_enough([Reading(0, "volcanoes", at, at, float("-inf"), -9.0)])  # no span read
     assert not extractor.read_enough([])
+
+
+def _coffee_sentence(score: float) -> ScoredSentence:
+    text = "Dr. Smith of the U.S. Department of Agriculture studied coffee rust on Jan. 5, 1990."
+    passage = Passage(id="c0", article_id="coffee", start=0, end=len(text), text=text, sentences=(Span(0, len(text)),),
+                      hash="c")
+    return ScoredSentence(text=text, article_id="coffee", start=0, end=len(text), score=score,
+                          hit=Hit(passage=passage, title="coffee", score=1.0, rank=1))
+
+
+def test_a_quote_whose_document_never_mentions_a_name_asked_gives_way_to_one_whose_document_does(tiny_assistant):
+    volcano = ranked_sentences([2])[0]  # "Eyjafjallajökull erupted in 2010 …"
+    date = _coffee_sentence(0.9).text.index("Jan. 5, 1990")
+    readings = [Reading(0, "coffee", date, date + 12, 12.0, -3.0),  # the reader likes the coffee sentence's date
+                Reading(1, "volcanoes", volcano.start + 28, volcano.start + 32, 2.0, -1.0)]
+    extractor = SentenceExtractor(tiny_assistant.store, min_confidence=0.3)
+    question = "When did Eyjafjallajökull disrupt air travel?"
+    close = Ranking(sentences=(_coffee_sentence(0.9), replace(volcano, score=0.85)), confidence=0.6,
+                    hits=(volcano.hit,))
+    assert extractor.decide(question, close, readings).sentences[0].text.startswith("Eyjafjallajökull erupted")
+    # far below the first sentence it is no answer either: the coffee quote stays, capped as never mentioning the name
+    far = Ranking(sentences=(_coffee_sentence(0.9), replace(volcano, score=0.3)), confidence=0.6, hits=(volcano.hit,))
+    kept = extractor.decide(question, far, readings)
+    assert kept.sentences[0].text.startswith("Dr. Smith") and kept.unmentioned == ("Eyjafjallajökull",)
+    assert not kept.answerable
+
+
+def test_a_quote_that_opens_by_pointing_back_is_quoted_with_the_sentence_it_points_to(tiny_assistant):
+    text = ("You can pass a list of tuples to the data argument. This is particularly useful when a form repeats "
+            "a key. This year the office moved to Reykjavik. Hekla last erupted in 2000")
+    extractor = SentenceExtractor(tiny_assistant.store, min_confidence=0.0)
+    ranked = ranked_sentences([1, 2, 3], text=text)
+    pointing = extractor.decide("When is a list of tuples useful?", Ranking(tuple(ranked), 0.6, (ranked[0].hit,)))
+    quote = pointing.sentences[0]
+    assert quote.text == ("You can pass a list of tuples to the data argument. This is particularly useful when a "
+                          "form repeats a key.")
+    assert text[quote.start : quote.end] == quote.text  # still a verbatim slice
+    ranked = ranked_sentences([2, 1, 3], text=text)  # "This year …" points to a time, not back
+    dated = extractor.decide("Where did the office move?", Ranking(tuple(ranked), 0.6, (ranked[0].hit,)))
+    assert dated.sentences[0].text == "This year the office moved to Reykjavik."

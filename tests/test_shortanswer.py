@@ -366,3 +366,42 @@ def test_only_a_line_of_publication_is_a_byline():
     assert not is_byline("By the end of the war, Britain had lost its colonies.")
     assert not is_byline("Published works include three novels and a play about the war.")
     assert answers_kind("Published works include The Rover by Aphra Behn.", "Which company published The Rover?")
+
+
+@pytest.mark.parametrize("question, sentence, answers", [
+    ("What temperature should the warm water be?", "330g warm water", False),
+    ("What temperature should the oven be?", "Preheat the oven to 475 - 500 degrees F.", True),
+    ("How hot should the oven be?", "Reduce oven temperature to 425 F.", True),
+    ("How much memory does fd use?", "fd is fast: it searches 400,000 files in 0.2 seconds.", False),
+    ("How much memory did ripgrep use?", "ripgrep used 12.5 MB at most.", True),
+    ("How heavy is a damphu?", "The damphu is made of 24 pieces of wood.", False),
+    ("How much does the drum weigh?", "A small drum weighs about 2 kg.", True),
+])
+def test_a_measure_is_answered_only_in_its_units(question, sentence, answers):
+    assert answers_kind(sentence, question) is answers
+
+
+@pytest.mark.parametrize("question, sentence, answers", [
+    ("How many works are in the collection?", "See The Arts Club of Chicago: The Collection 1916-1996 by Sophia Shaw.",
+     False),  # years name a span of the club's life, they count no works
+    ("How many people were nominated?", "The award went to Jane Doe (18F) and John Roe (10X).", False),
+    ("How long did Andrew Hyder work at 18F?", "He was an engineer at 18F who passed away in 2021.", False),
+    ("How long did the war last?", "The war lasted from 1914 to 1918.", True),
+    ("How long has proportionality been a principle of EU law?", "It has been recognised since the 1950s.", True),
+    ("How many soldiers did the army have?", "In 1815 the army had 1500 soldiers.", True),
+    ("How many people lived there?", "In 1990, about 2000 people lived there.", True),
+])
+def test_a_year_or_a_number_in_a_name_does_not_count(question, sentence, answers):
+    assert answers_kind(sentence, question) is answers
+
+
+@pytest.mark.parametrize("question, sentence, answers", [
+    ("Which company will build the 2013 version of the apps?", "In 2011, a local firm offered to create the apps.",
+     False),
+    ("Which company will build the 2013 version of the apps?", "In 2013, a local firm will create the apps.", True),
+    ("Who was mayor in 1990?", "Jane Doe was mayor from 1985 until 1992.", True),  # 1990 lies between
+    ("Who was mayor in 1995?", "Jane Doe was mayor in the 1990s.", True),
+    ("Who was mayor in 1990?", "Jane Doe was the first mayor of the city.", True),  # no year: nothing to contradict
+])
+def test_a_question_naming_a_year_is_not_answered_by_a_sentence_of_other_years(question, sentence, answers):
+    assert answers_kind(sentence, question) is answers
