@@ -78,6 +78,20 @@ def field_label(text: str, before: str = "\n", after: str = "\n") -> str | None:
     return None if _FIELD_VERBS.intersection(match.group(1).lower().split()) else match.group(1)
 
 
+def names_another_field(question: str, label: str, text: str) -> bool:
+    """Whether the question takes a field's first word for another thing: "What is Bhutan's national dish?" asks
+    for no "National symbol(s): …". Only labels of two words or more (the first qualifies the rest), and only when
+    neither the label nor the field says what the question's next word names."""
+    label_stems = [stem(w) for w in words(label)]
+    if len(label_stems) < 2:
+        return False
+    asked = [stem(w) for w in words(question)]
+    for at, word in enumerate(asked[:-1]):
+        if word == label_stems[0] and asked[at + 1] not in STOP_WORDS:
+            return asked[at + 1] not in label_stems and asked[at + 1] not in {stem(w) for w in words(text)}
+    return False
+
+
 # "the fifth step", "the 2nd level", "the last step", "Play 4", "step #3": a question naming a unit of a numbered
 # list or a numbered section by its place. Only nouns that name such units count ("the first president" does not).
 _UNIT_NOUNS = ("step|stage|phase|play|level|item|point|rule|principle|section|chapter|part|tip|lesson|guideline"

@@ -23,8 +23,8 @@ import numpy as np
 from qa.stores import IndexStore
 from qa.blocks import (asked_definition, asked_heading, asked_options, asked_place, asked_subject, asks_summary,
                        defines, faq_match, field_label, field_match, has_layout, is_labelled_field, lead_start,
-                       leads_in, option_match, place_match, section_match, title_keys, title_project, title_words,
-                       whole_list)
+                       leads_in, names_another_field, option_match, place_match, section_match, title_keys,
+                       title_project, title_words, whole_list)
 from qa.names import unmentioned
 from qa.shortanswer import answers_kind, candidates, contact_form, question_terms, question_type, short_answer
 from qa.text import STOP_WORDS, stem, terms, words
@@ -596,6 +596,8 @@ class SentenceExtractor:
         missing, field = self._unmentioned(query, best)
         if missing:  # "Who was Bill Aiken's mother?" of an article that never names an Aiken
             confidence = min(confidence, w.unmentioned_cap)
+        elif field is not None and names_another_field(query, field, best.text):
+            confidence = min(confidence, w.untyped_cap)  # "national dish" of "National symbol(s): …"
         listed = self._whole_list(query, best)
         if listed is not None:  # "What are the ingredients?": the list under that heading, whole
             best, short = listed, None

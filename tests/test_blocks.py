@@ -549,3 +549,16 @@ def test_a_lead_in_is_a_sentence_ending_in_a_colon_before_its_code_block_or_list
     assert not leads_in("Updating is easy.")  # no layout
     assert not leads_in("```console\n$ rustup update\n```")  # the block alone
     assert not leads_in("Run this.\n\n```console\n$ rustup update\n```")  # no colon announces it
+
+
+def test_a_question_taking_a_fields_first_word_for_another_thing_names_another_field():
+    from qa.blocks import names_another_field
+
+    symbols = "National symbol(s): mythical thunder dragon (druk); national colors: orange, yellow"
+    assert names_another_field("What is Bhutan's national dish?", "National symbol(s)", symbols)
+    assert names_another_field("What is Bhutan's national sport?", "National symbol(s)", symbols)
+    assert not names_another_field("What is Bhutan's national symbol?", "National symbol(s)", symbols)
+    assert not names_another_field("What are Bhutan's national colours?", "National symbol(s)", symbols + "; colours")
+    assert not names_another_field("What is the life expectancy?", "Life expectancy at birth",
+                                   "Life expectancy at birth: 73 years")
+    assert not names_another_field("What is the climate like?", "Climate", "Climate: varies")  # one word: no qualifier

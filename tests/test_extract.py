@@ -358,6 +358,15 @@ def test_a_fact_sheets_field_answers_only_for_the_sheets_subject(tmp_path, fake_
     assert not reply.answerable and "“Bhutan”, gives its own “Capital”, not that of “Nepal”." in reply.answer
 
 
+def test_a_fact_sheets_field_does_not_answer_for_another_field_of_the_same_first_word(tmp_path, fake_embedder):
+    sheet = "# Bhutan\n\nNational symbol(s): mythical thunder dragon (druk)\n\nCapital: name: Thimphu\n"
+    assistant = markdown_assistant(tmp_path, fake_embedder, {"bhutan.md": sheet}, min_confidence=0.0)
+    named = assistant.ask("What is Bhutan's national symbol?")
+    assert named.sentences[0].text.startswith("National symbol(s):") and named.confidence > 0.2
+    other = assistant.ask("What is Bhutan's national dish?")
+    assert other.sentences[0].text.startswith("National symbol(s):") and other.confidence <= 0.2
+
+
 def test_a_faq_question_quotes_the_section_its_heading_asks(tmp_path, fake_embedder):
     readme = ("# ripgrep (README)\n\nripgrep searches files.\n\n### Why should I use ripgrep?\n\n"
               "It is faster than the other tools.\n\n### Why shouldn't I use ripgrep?\n\n"
