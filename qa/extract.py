@@ -582,10 +582,11 @@ class SentenceExtractor:
                 best = (_definition(query, best, ranked, margin) or _with_form(query, best, ranked, margin)
                         or self._mentioning(query, best, ranked, margin) or best)
             reading = spans.get(best)
-            span_text = _article_slice(best, reading.start, reading.end) if reading else best.text
+            whole = _whole_words(best, reading.start, reading.end) if reading else None
+            span_text = _article_slice(best, *whole) if whole else best.text
             confidence = self._read_confidence(ranking.confidence, readings, best is ranked[0],
                                                answers_kind(best.text, query), answers_kind(span_text, query))
-            tidy = _balanced_span(best, reading.start, reading.end) if reading else None
+            tidy = _balanced_span(best, *whole) if whole else None
             if not has_layout(best.text) and tidy is not None:
                 short = ShortAnswer(text=_article_slice(best, *tidy), article_id=best.article_id,
                                     start=tidy[0], end=tidy[1])
@@ -765,6 +766,18 @@ def _spans_by_sentence(ranked: Sequence[ScoredSentence], readings: Sequence[Read
                     out[sentence] = reading
                 break
     return out
+
+
+def _whole_words(sentence: ScoredSentence, start: int, end: int) -> tuple[int, int]:
+    """The reader's span widened to whole words within the sentence: its tokens are word pieces, and "18" cut from
+    "18F" reads as a number where the text names an office."""
+    while start > sentence.start and _article_slice(sentence, start - 1, start).isalnum() \
+            and _article_slice(sentence, start, start + 1).isalnum():
+        start -= 1
+    while end < sentence.end and _article_slice(sentence, end, end + 1).isalnum() \
+            and _article_slice(sentence, end - 1, end).isalnum():
+        end += 1
+    return start, end
 
 
 def _balanced_span(sentence: ScoredSentence, start: int, end: int) -> tuple[int, int] | None:

@@ -370,9 +370,9 @@ def contact_form(question: str) -> re.Pattern | None:
     return next((form for asked, form in _CONTACTS if asked.search(question)), None)
 
 
-# "What temperature …?", "How much memory …?", "How heavy …?": the answer is a measure in that kind's units
-# ("475 - 500 degrees F", "12 MB", "200 g"); "330g warm water" is on the topic of the water's temperature but does
-# not say it.
+# "What temperature …?", "How much memory …?", "What share …?", "How heavy …?": the answer is a measure in that
+# kind's units ("475 - 500 degrees F", "12 MB", "85%", "a third", "200 g"); "330g warm water" is on the topic of the
+# water's temperature but does not say it.
 _AMOUNT = rf"(?:\d+(?:[.,/]\d+)?|{_NUMBER_WORD}|a|an)(?:[\s-]+{_NUMBER_WORD})*[\s-]*"
 _MEASURES = (
     (re.compile(r"\b(?:what|which)\s+(?:[\w-]+\s+)?temperature\b|\bhow\s+(?:hot|cold|warm)\b", re.I),
@@ -382,6 +382,9 @@ _MEASURES = (
                 r"|was|were)\s+(?:the|a|an|its|their)?\s*(?:[\w-]+\s+)?(?:file|download|binary|installer|archive)s?\b",
                 re.I),
      re.compile(r"\b\d+(?:[.,]\d+)?\s*(?:[KMGTP]i?B|bytes?|kilobytes?|megabytes?|gigabytes?|terabytes?)\b", re.I)),
+    (re.compile(r"\bwhat\s+(?:share|fraction|proportion|percentage|per ?cent)\b", re.I),
+     re.compile(r"%|\bper ?cent\b|\b(?:half|halves|thirds?|quarters?|fifths?|tenths?|majority|minority|most|all|none"
+                r"|nobody|no one)\b|\b\d+\s*(?:in|out of|/)\s*\d+\b", re.I)),
     (re.compile(r"\bhow\s+heavy\b|\bhow\s+much\s+(?:[\w-]+\s+){0,6}?weigh(?:s|ed)?\b|\bwhat\s+(?:is|was)\s+(?:the|its"
                 r"|their)\s+weight\b", re.I),
      re.compile(rf"\b{_AMOUNT}(?:g|kg|mg|lbs?|oz|grams?|kilo(?:gram)?s?|pounds?|ounces?|tons?|tonnes?|stones?)\b"
@@ -390,7 +393,8 @@ _MEASURES = (
 
 
 def measure_form(question: str) -> re.Pattern | None:
-    """The form of the measure a question asks for, if it asks for a temperature, a size in bytes or a weight."""
+    """The form of the measure a question asks for, if it asks for a temperature, a size in bytes, a share or a
+    weight."""
     return next((form for asked, form in _MEASURES if asked.search(question)), None)
 
 
@@ -431,9 +435,9 @@ def _other_years(sentence: str, question: str) -> bool:
 def answers_kind(sentence: str, question: str) -> bool:
     """False when the question asks for a date, number or place and the sentence offers none (for a price or
     a cost: no amount of money; for an age: no age, a bare year; for an email address, a website or a phone
-    number: none of that form; for a temperature, a size in bytes or a weight: no such measure), when the question
-    names a year and the sentence only others, and when the sentence is a byline and the question asks neither when
-    nor who wrote or published the document."""
+    number: none of that form; for a temperature, a size in bytes, a share or a weight: no such measure), when
+    the question names a year and the sentence only others, and when the sentence is a byline and the question
+    asks neither when nor who wrote or published the document."""
     if is_byline(sentence) and not _ABOUT_AUTHORSHIP.search(question) and question_type(question) != "when":
         return False  # a news post's "today" happened on its byline's date: "when" questions keep it
     if _other_years(sentence, question):

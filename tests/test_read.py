@@ -411,3 +411,15 @@ def test_a_quote_that_opens_by_pointing_back_is_quoted_with_the_sentence_it_poin
     ranked = ranked_sentences([2, 1, 3], text=text)  # "This year …" points to a time, not back
     dated = extractor.decide("Where did the office move?", Ranking(tuple(ranked), 0.6, (ranked[0].hit,)))
     assert dated.sentences[0].text == "This year the office moved to Reykjavik."
+
+
+def test_a_span_cut_inside_a_word_is_widened_to_the_whole_word(tiny_assistant):
+    text = "Jane Doe worked at 18F until 2022. Hekla last erupted in 2000"
+    ranked = ranked_sentences([0, 1], text=text)
+    at = text.index("18F")
+    reading = [Reading(0, "volcanoes", at, at + 2, 12.0, -3.0)]  # the word pieces "18" of "18" "##f"
+    extractor = SentenceExtractor(tiny_assistant.store, min_confidence=0.0)
+    extraction = extractor.decide("Which office did Jane Doe work for?", Ranking(tuple(ranked), 0.6, (ranked[0].hit,)),
+                                  reading)
+    assert extraction.short_answer.text == "18F"
+    assert (extraction.short_answer.start, extraction.short_answer.end) == (at, at + 3)

@@ -376,6 +376,9 @@ def test_only_a_line_of_publication_is_a_byline():
     ("How much memory did ripgrep use?", "ripgrep used 12.5 MB at most.", True),
     ("How heavy is a damphu?", "The damphu is made of 24 pieces of wood.", False),
     ("How much does the drum weigh?", "A small drum weighs about 2 kg.", True),
+    ("What share of maintainers get paid?", "Today, many people get paid to work part- or full-time.", False),
+    ("What share of staff went to another government job?", "85% of people leaving moved on to another job.", True),
+    ("What fraction of employees knew about it?", "Two-thirds of employees knew about the program.", True),
 ])
 def test_a_measure_is_answered_only_in_its_units(question, sentence, answers):
     assert answers_kind(sentence, question) is answers
