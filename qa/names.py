@@ -29,6 +29,7 @@ _TOKEN = re.compile(r"`([^`\n]+)`|[^\s\"“”‘()\[\]{};:?!`]+")
 _PART = re.compile(r"[^\W_]+")
 _AFTER_STOP = re.compile(r"[.?!:]\s*$")
 _TRIM = "'’.,-/"
+_FIRST_PERSON = re.compile(r"I['’](?:ve|m|d|ll)")
 _CONTEXT = re.compile(r"(?<=[?.!])\s*\([^()]*\)\s*$")  # "What is its land area? (Bhutan, Thimphu)": expand_query's
 _DECIMAL = re.compile(r"\d+(?:\.\d+)+")
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3})")
@@ -63,7 +64,7 @@ def named_terms(question: str) -> tuple[str, ...]:
             found.append(f"`{match.group(1).strip()}`")
             continue
         token = re.sub(r"['’]s$", "", match.group().strip(_TRIM)).strip(_TRIM)
-        if not token:
+        if not token or _FIRST_PERSON.fullmatch(token):  # "I've", "I'm": the asker, no name
             continue
         if any(c.isdigit() for c in token):
             if last_name == index - 1 and names:  # "Windows 95", "Python 2.7": the number is the name's

@@ -14,7 +14,7 @@ import re
 from bisect import bisect_right
 from functools import lru_cache
 
-from qa.text import STOP_WORDS, normalise, stem, words
+from qa.text import STOP_WORDS, normalise, own_question, stem, words
 
 _MONTH = r"(?:January|February|March|April|May|June|July|August|September|October|November|December|Jan\.|Feb\.|Mar\.|Apr\.|Jun\.|Jul\.|Aug\.|Sep\.|Sept\.|Oct\.|Nov\.|Dec\.)"
 _NUMBER_WORD = r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|million|billion|dozen)"
@@ -92,6 +92,7 @@ _AUXILIARIES = "did|does|do|was|were|is|are|will|would|could|can|should|had|has|
 
 def question_type(question: str) -> str | None:
     """The kind of short answer a question asks for, or None for open questions (why, how, describe)."""
+    question = own_question(question)
     q = normalise(question).strip()
     # "When John Fox left, who replaced him?": the clause after the comma asks the question.
     clause = re.match(r"^(?:when|while|after|before|if|since|although|as)\b[^,]*,\s*((?:who|whom|whose|what|which|where|when|how)\b.*)$", q)
@@ -438,6 +439,7 @@ def answers_kind(sentence: str, question: str) -> bool:
     number: none of that form; for a temperature, a size in bytes, a share or a weight: no such measure), when
     the question names a year and the sentence only others, and when the sentence is a byline and the question
     asks neither when nor who wrote or published the document."""
+    question = own_question(question)  # "How do I know when it is done? (How much water …?)" asks no amount
     if is_byline(sentence) and not _ABOUT_AUTHORSHIP.search(question) and question_type(question) != "when":
         return False  # a news post's "today" happened on its byline's date: "when" questions keep it
     if _other_years(sentence, question):

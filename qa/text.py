@@ -54,3 +54,19 @@ def stem(word: str) -> str:
 def terms(text: str) -> list[str]:
     """Content terms: stemmed words that are not stop words."""
     return [stem(w) for w in words(text) if w not in STOP_WORDS]
+
+
+# "How do I know when it is done? (How much water goes in?)": the context a follow-up borrowed (``expand_query``)
+_BORROWED = re.compile(r"(?<=[?.!])\s*\(([^()]*)\)\s*$")
+_ASKING = re.compile(r"\b(?:what|when|where|who|whom|whose|which|why|how)\b", re.I)
+
+
+def own_question(query: str) -> str:
+    """A follow-up's query without the context it borrowed, when the question asks on its own (it has a wh-word);
+    a fragment ("And the CSTO? (What is the SCO?)") asks what its context asked, and stays whole."""
+    borrowed = _BORROWED.search(query)
+    if borrowed is None:
+        return query
+    own = query[: borrowed.start()]
+    return own if _ASKING.search(own) else query
+

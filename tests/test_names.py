@@ -121,3 +121,8 @@ def test_a_title_named_in_the_question_counts_whole_though_a_name_in_it_is_menti
                        ("18F at ten",)) == ("18F at ten",)
     assert unmentioned("When was the 18F at ten post published?", "18F at ten", "*Published 2024-03-19*",
                        ("18F at ten",)) == ()
+
+
+def test_the_askers_own_contractions_are_no_names():
+    assert named_terms("How do I know when I've blended it long enough?") == ()
+    assert named_terms("What should I do if I’m offline and I'd like to install Rust?") == ("Rust",)

@@ -408,3 +408,15 @@ def test_a_year_or_a_number_in_a_name_does_not_count(question, sentence, answers
 ])
 def test_a_question_naming_a_year_is_not_answered_by_a_sentence_of_other_years(question, sentence, answers):
     assert answers_kind(sentence, question) is answers
+
+
+def test_a_follow_up_asking_on_its_own_is_typed_by_itself_not_by_the_context_it_borrowed():
+    from qa.text import own_question
+
+    expanded = "How do I know when I've blended it long enough? (How much ice-cold water goes into the processor?)"
+    assert own_question(expanded) == "How do I know when I've blended it long enough?"
+    assert question_type(expanded) is None
+    assert answers_kind("Blend until it lightens in color and thickens.", expanded)  # asks no amount
+    # a fragment asks what its context asked
+    assert own_question("And the CSTO? (When was the SCO founded?)") == "And the CSTO? (When was the SCO founded?)"
+    assert question_type("And the CSTO? (When was the SCO founded?)") == "when"
