@@ -9,8 +9,8 @@ documents do not answer; m01–m44 first, m45–m212 written later to look for n
 unanswerable, then m213–m433 in batches, m363–m433 checked against the documents before the assistant saw
 them, m434–m450 on command-line options, how-to lead-ins, a project named in another document's title,
 follow-up fragments and what a document says about a topic, most seen answered before they were fixed;
-m451–m630 written by three separate passes over the documents that did not see the assistant's replies, then used
-to look for failures) are
+m451–m630 and m631–m810 each written by three separate passes over the documents that did not see the assistant's
+replies, then used to look for failures) are
 asked with the default settings. A reply is right when its first quoted sentence holds
 one of the question's answer strings; an unanswerable question is right when the assistant abstains. It
 prints the figures by kind and appends them to RESULTS.md. These questions tune the reader (issue 17);
