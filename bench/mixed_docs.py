@@ -18,7 +18,8 @@ its targets are measured on other questions. ``bench/mixed_docs_probe.json``
 (``--questions``) is such another set: written by a separate pass over the documents, without looking at
 the assistant's replies, and never used to tune; it estimates how the tuning carries over.
 ``bench/mixed_docs_probe2.json`` is a second one (60 questions, 2026-12-01, facts no other set asks about),
-likewise never tuned on: only its totals are read.
+``bench/mixed_docs_probe3.json`` a third (60 questions over all 24 documents, written after m631–m810), likewise
+never tuned on: only their totals are read.
 """
 
 from __future__ import annotations
