@@ -26,7 +26,8 @@ from qa.blocks import (asked_definition, asked_heading, asked_options, asked_pla
                        leads_in, names_another_field, option_match, place_match, section_match, title_keys,
                        title_project, title_words, whole_list)
 from qa.names import unmentioned
-from qa.shortanswer import answers_kind, candidates, contact_form, question_terms, question_type, short_answer
+from qa.shortanswer import (answers_kind, candidates, contact_form, names_someone, question_terms, question_type,
+                            short_answer)
 from qa.text import STOP_WORDS, stem, terms, words
 from qa.tokens import TokenVectors
 from qa.read import Reading
@@ -590,9 +591,9 @@ class SentenceExtractor:
             if not has_layout(best.text) and tidy is not None:
                 short = ShortAnswer(text=_article_slice(best, *tidy), article_id=best.article_id,
                                     start=tidy[0], end=tidy[1])
-        if not answers_kind(best.text, query):
+        if not answers_kind(best.text, query) or (short is not None and not names_someone(short.text, query)):
             # "When ...?" answered by a sentence with no date (or "how many" with no number, "where"
-            # with no place) is a near miss on the topic, not an answer.
+            # with no place, "Who was the first public editor?" by "ombudsman") is a near miss on the topic
             confidence = min(confidence, w.untyped_cap)
         missing, field = self._unmentioned(query, best)
         if missing:  # "Who was Bill Aiken's mother?" of an article that never names an Aiken

@@ -433,6 +433,20 @@ def _other_years(sentence: str, question: str) -> bool:
     return True
 
 
+# "Who is the current editor-in-chief?", "Who was the first public editor?", "Who wrote the playbook?": one person
+# (or body) by name; "(ombudsman)" or "government" cut from a sentence on the topic names no one.
+_ASKS_FOR_A_NAME = re.compile(r"^\s*who\s+(?:(?:is|was)\s+(?:the|its|their|his|her)\s|(?:originally\s+|first\s+)?"
+                              r"(?:wrote|designed|founded|created|invented|built|composed|painted|coined|authored"
+                              r"|developed|started|edits|edited|runs|ran|leads|led|owns|owned)\b)", re.I)
+
+
+def names_someone(span: str, question: str) -> bool:
+    """False when the question asks for someone by name (``_ASKS_FOR_A_NAME``) and the span names no one."""
+    if not _ASKS_FOR_A_NAME.match(own_question(question)):
+        return True
+    return any(_could_be_name(m) for m in _NAME.finditer(span.strip(" \"'“”‘’([")))
+
+
 def answers_kind(sentence: str, question: str) -> bool:
     """False when the question asks for a date, number or place and the sentence offers none (for a price or
     a cost: no amount of money; for an age: no age, a bare year; for an email address, a website or a phone

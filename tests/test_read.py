@@ -423,3 +423,22 @@ def test_a_span_cut_inside_a_word_is_widened_to_the_whole_word(tiny_assistant):
                                   reading)
     assert extraction.short_answer.text == "18F"
     assert (extraction.short_answer.start, extraction.short_answer.end) == (at, at + 3)
+
+
+def test_a_question_for_someone_by_name_is_not_answered_by_a_span_that_names_no_one(tiny_assistant):
+    text = ('The Star employs a "public editor" (ombudsman) and was the first to do so. '
+            "Its first public editor was Jane Doe")
+    ranked = ranked_sentences([0, 1], text=text)
+    role = text.index("ombudsman")
+    reading = [Reading(0, "volcanoes", role, role + 9, 12.0, -3.0)]
+    extractor = SentenceExtractor(tiny_assistant.store, min_confidence=0.3)
+    ranking = Ranking(tuple(ranked), 0.9, (ranked[0].hit,))
+    nobody = extractor.decide("Who was the paper's first public editor?", ranking, reading)
+    assert nobody.short_answer.text == "ombudsman" and nobody.confidence <= extractor.weights.untyped_cap
+    # a question that may be answered by a group keeps the span
+    kept = extractor.decide("Who does the paper employ?", ranking, reading)
+    assert kept.confidence > extractor.weights.untyped_cap
+    name = text.index("Jane Doe")
+    named = extractor.decide("Who was the paper's first public editor?", ranking,
+                             [Reading(0, "volcanoes", name, name + 8, 12.0, -3.0)])
+    assert named.short_answer.text == "Jane Doe" and named.confidence > extractor.weights.untyped_cap
