@@ -26,8 +26,8 @@ from qa.blocks import (asked_definition, asked_heading, asked_options, asked_pla
                        leads_in, names_another_field, option_match, place_match, section_match, title_keys,
                        title_project, title_words, whole_list)
 from qa.names import unmentioned
-from qa.shortanswer import (answers_kind, candidates, contact_form, names_someone, question_terms, question_type,
-                            short_answer)
+from qa.shortanswer import (answers_kind, asks_reason, candidates, contact_form, names_someone, question_terms,
+                            question_type, short_answer)
 from qa.text import STOP_WORDS, stem, terms, words
 from qa.tokens import TokenVectors
 from qa.read import Reading
@@ -608,7 +608,8 @@ class SentenceExtractor:
             if led is not None:  # "How do I update Rust?": "… is easy." and "run the following script:" + code
                 best, short = led, None
             else:  # "This is particularly useful when …" says what "this" is only with the sentence before it
-                best = _with_antecedent(best) or best
+                best = (_with_antecedent(best) or (asks_reason(query) and _with_sequel(best)) or _with_table(best)
+                        or best)
         chosen = [best]
         chosen_terms = [_analyse(best.text).term_set]  # cached when the sentence was scored
         for candidate in ranked:
@@ -854,6 +855,51 @@ def _with_antecedent(best: ScoredSentence) -> ScoredSentence | None:
         return None  # another paragraph, a code block or list: not the sentence "this" points to
     return replace(best, text=passage.text[previous.start - passage.start : best.end - passage.start],
                    start=previous.start)
+
+
+def _with_sequel(best: ScoredSentence) -> ScoredSentence | None:
+    """``best`` with the sentence after it in its paragraph when that one opens by pointing back to it: asked why, "…
+    an `exclude-newer` field …" gives its reason only with "This is useful for improving the reproducibility …";
+    else None."""
+    passage = best.hit.passage
+    units = passage.sentences
+    place = next((i for i, unit in enumerate(units) if unit.start == best.start), None)
+    if place is None or place + 1 >= len(units) or has_layout(best.text):
+        return None
+    following = units[place + 1]
+    gap = passage.text[best.end - passage.start : following.start - passage.start]
+    text = passage.text[following.start - passage.start : following.end - passage.start]
+    if re.search(r"\n[ \t]*\n", gap) or has_layout(text) or not _POINTS_BACK.match(text):
+        return None
+    return replace(best, text=passage.text[best.start - passage.start : following.end - passage.start],
+                   end=following.end)
+
+
+_TABLE_QUOTE_CHARS = 2000  # a longer table is quoted as its lead-in alone: its rows answer by themselves
+_BETWEEN_ROWS = re.compile(r"\s*(?:\|[\s:|-]*\|\s*)*")  # line breaks, and the "| --- | :-: |" line under a header
+
+
+def _with_table(best: ScoredSentence) -> ScoredSentence | None:
+    """``best`` with the table it announces when it ends in ':' right before one ("Here is a comparison between ripgrep,
+    ugrep and GNU grep on a file cached in memory:" says nothing without its rows, which are units of their own), as
+    far as the passage holds it; else None."""
+    if not best.text.rstrip().endswith(":") or has_layout(best.text):
+        return None
+    passage = best.hit.passage
+    units = passage.sentences
+    place = next((i for i, unit in enumerate(units) if unit.start == best.start), None)
+    if place is None:
+        return None
+    end = best.end
+    for unit in units[place + 1 :]:
+        gap = passage.text[end - passage.start : unit.start - passage.start]
+        row = passage.text[unit.start - passage.start : unit.end - passage.start]
+        if not _BETWEEN_ROWS.fullmatch(gap) or not row.startswith("|") or unit.end - best.start > _TABLE_QUOTE_CHARS:
+            break
+        end = unit.end
+    if end == best.end:
+        return None
+    return replace(best, text=passage.text[best.start - passage.start : end - passage.start], end=end)
 
 
 def _article_slice(sentence: ScoredSentence, start: int, end: int) -> str:

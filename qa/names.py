@@ -138,6 +138,22 @@ def _vocabulary(title: str, text: str) -> tuple[dict[str, frozenset[str]], str]:
     return {letter: frozenset(group) for letter, group in by_letter.items()}, _THOUSANDS.sub("", folded)
 
 
+@lru_cache(maxsize=64)
+def _spelled_out(title: str, text: str) -> frozenset[str]:
+    """The initials of the document's runs of two to four lower-case words, none a stop word: "QA" for "quality
+    assurance", "CLI" for "command-line interface" (an acronym asked is mentioned by the words it abbreviates).
+    Lower case only: "NSF-funded supercomputing" does not spell out "NFS", nor "World War II" "WWI"."""
+    found = set()
+    for run in _LOWER_RUN.finditer(f"{title}\n{text}"):
+        kept = (word.lower() if word.lower() not in STOP_WORDS else "|" for word in re.split(r"[\s-]+", run.group()))
+        for stretch in " ".join(kept).split("|"):
+            initials = "".join(word[0] for word in stretch.split())
+            for start in range(len(initials) - 1):
+                for end in range(start + 2, min(start + 4, len(initials)) + 1):
+                    found.add(initials[start:end])
+    return frozenset(found)
+
+
 def unmentioned(question: str, title: str, text: str, also: Sequence[str] = ()) -> tuple[str, ...]:
     """The question's names, numbers and code (``named_terms``), and ``also`` (further names it gives, such as
     another document's title), that the document never mentions."""
@@ -148,7 +164,8 @@ def unmentioned(question: str, title: str, text: str, also: Sequence[str] = ()) 
     if not terms:
         return ()
     vocabulary, folded = _vocabulary(title, text)
-    return tuple(term for term in terms if not _mentioned(term, vocabulary, folded))
+    return tuple(term for term in terms if not _mentioned(term, vocabulary, folded)
+                 and not (_ACRONYM.fullmatch(term) and term.rstrip("s").lower() in _spelled_out(title, text)))
 
 
 def _mentioned(term: str, vocabulary: dict[str, frozenset[str]], folded: str) -> bool:
@@ -177,6 +194,11 @@ def _mentioned(term: str, vocabulary: dict[str, frozenset[str]], folded: str) ->
         elif len(part) > 1 and part not in STOP_WORDS and not _near(part, vocabulary.get(part[0], frozenset())):
             return False
     return True
+
+
+_ACRONYM = re.compile(r"[A-Z]{2,6}s?")
+# words of three letters or more in lower case, the first may be capitalised ("Quality assurance"); stop words split it
+_LOWER_RUN = re.compile(r"(?<![\w-])[A-Za-z][a-z]{2,}(?:[ \t-]+[a-z]{3,})+(?![\w-])")
 
 
 def _written(wanted: str, folded: str, code: bool = False) -> bool:

@@ -127,6 +127,10 @@ _PLURAL = re.compile(r"[^s]s$", re.I)  # "their languages", not "its address"
 _FRAGMENT = re.compile(r"\s*(?:and|what about|how about)\s+(?P<part>[^?]+?)\s*[?.]*\s*", re.I)
 _PREPOSITIONS = frozenset("on in at for with from to by under during before after into inside within".split())
 _DETERMINERS = r"(?:(?:the|a|an|this|that|its|their|his|her)\s+)?"
+# "if I'm on", "when we use", "if you are running": the condition a fragment states, around what it swaps in
+_CONDITION = re.compile(r"^(?:if|when)\s+(?:i|you|we|they)(?:['’](?:m|re)|\s+am|\s+are)?\s+"
+                        r"(?:(?:using|running|use|run|have|want)\s+)?", re.I)
+_BARE_NAME = re.compile(r"[\w.+-]*[A-Z][\w.+-]*")
 
 
 def swap_part(fragment: str, question: str) -> str | None:
@@ -137,7 +141,7 @@ def swap_part(fragment: str, question: str) -> str | None:
     match = _FRAGMENT.fullmatch(fragment)
     if match is None:
         return None
-    part = match.group("part").strip()
+    part = _CONDITION.sub("", match.group("part").strip())  # "And if I'm on NetBSD?" swaps in what "on NetBSD" does
     if not part:
         return None
     first, last = part.split()[0].lower(), part.split()[-1].lower()
@@ -145,6 +149,11 @@ def swap_part(fragment: str, question: str) -> str | None:
         if " " not in part:  # "And on?": no object to swap in
             return None
         spans = [m.span() for m in re.finditer(rf"\b{first}\s+[^?.!,;()]+", question, re.I)]
+        bare = part.split(maxsplit=1)[1]
+        if not spans and _BARE_NAME.fullmatch(bare):  # "on NetBSD" of "Can I get ripgrep from Debian?": the name
+            named = _name_spans(question)
+            if named:
+                part, spans = bare, named
         if not spans and first in ("for", "about"):
             # "And for a class?" after "What should a function's docstring document?": what the question is
             # about is its possessor, or the object of its "of" ("What is the capital of Bhutan?")
@@ -158,14 +167,20 @@ def swap_part(fragment: str, question: str) -> str | None:
     else:
         spans = [m.span() for m in re.finditer(rf"\b{_DETERMINERS}(?:[\w-]+\s+){{0,2}}{re.escape(last)}s?\b",
                                                 question, re.I)]
-        if not spans and part[:1].isupper() and " " not in part:  # a bare name for the last preposition's object
-            spans = [m.span(1) for m in re.finditer(rf"\b(?:{'|'.join(_PREPOSITIONS)})\s+([\w.+-]*[A-Z][\w.+-]*)",
-                                                    question)]
+        if not spans and _BARE_NAME.fullmatch(part):  # a bare name for the last preposition's object
+            spans = _name_spans(question)
     if not spans:
         return None
     start, end = spans[-1]
     swapped = question[:start] + part + question[end:]
     return swapped if swapped != question else None
+
+
+def _name_spans(question: str) -> list[tuple[int, int]]:
+    """Where the question names something after a preposition: "macOS" of "… on macOS?", "Debian" of "… from the
+    regular Debian stable repositories?"."""
+    return [m.span(1) for m in re.finditer(rf"\b(?:{'|'.join(_PREPOSITIONS)})\s+(?:(?:the|a|an|my|our|your)\s+)?"
+                                            r"(?:[a-z]+\s+){0,2}?([\w.+-]*[A-Z][\w.+-]*)", question)]
 
 
 def _answer_subjects(answer: str) -> list[str]:

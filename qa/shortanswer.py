@@ -343,6 +343,19 @@ def asks_for_money(question: str) -> bool:
     return bool(_MONEY_QUESTION.search(question))
 
 
+# "Why would I set exclude-newer?", "What is the `-X` option for?", "What's the point of a lock file?": a reason or
+# a purpose, which a document often gives in the sentence after the one that names the thing ("This is useful for …").
+_REASON_QUESTION = re.compile(
+    r"^\W*(?:(?:and|but|so)\s+)?(?:why\b"
+    r"|what(?:\s+is|\s+are|['’]s)\s+the\s+(?:point|purpose|use|benefit|advantage|reason)s?\s+(?:of|for|in|behind)\b"
+    r"|what(?:\s+is|\s+are|\s+was|\s+were|['’]s)\b.*\bfor\W*$)", re.I)
+
+
+def asks_reason(question: str) -> bool:
+    """Whether the question asks why, or what something is for."""
+    return bool(_REASON_QUESTION.search(own_question(question)))
+
+
 # "How old was Tesla when he died?", "At what age …?": an age answers ("at the age of 86", "seven months old",
 # "515 million years", "39"), a bare year does not: "passed away in 2021" never says how old he was.
 _AGE_QUESTION = re.compile(r"\bhow old\b|\bwhat age\b", re.I)
@@ -358,16 +371,25 @@ def asks_for_age(question: str) -> bool:
 # address of that kind; "report to the community leaders responsible for enforcement at [INSERT CONTACT METHOD]" is
 # none. Only questions asking for the thing itself ("what / which [is the …] website"), not "What did his email say?".
 _ASKING_FOR = r"^\s*(?:what|which)\s+(?:(?:is|are|was|were)\s+(?:the|its|their|his|her)\s+(?:[\w'’-]+\s+){0,3}?)?"
+# an address as written or as web pages hide it from harvesters: "nts (at) northcom (dot) mil", "jane [at] example.org"
+_EMAIL = (r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
+          r"|[\w.+-]+\s*[(\[]\s*at\s*[)\]]\s*[\w-]+(?:\s*(?:[(\[]\s*dot\s*[)\]]|\.)\s*[\w-]+)+")
+_WEB = r"https?://|\bwww\.|\b[\w-]+\.(?:com|org|gov|net|io|edu|dev|rs|info)\b"
+_PHONE = r"\+?\d[\d\s().-]{5,}\d"
 _CONTACTS = (
-    (re.compile(_ASKING_FOR + r"e-?mail(?:\s+address(?:es)?)?\b", re.I), re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")),
-    (re.compile(_ASKING_FOR + r"(?:url|web\s*(?:site|page|address)|home\s*page)s?\b", re.I),
-     re.compile(r"https?://|\bwww\.|\b[\w-]+\.(?:com|org|gov|net|io|edu|dev|rs|info)\b", re.I)),
-    (re.compile(_ASKING_FOR + r"(?:tele)?phone\s+numbers?\b", re.I), re.compile(r"\+?\d[\d\s().-]{5,}\d")),
+    (re.compile(_ASKING_FOR + r"e-?mail(?:\s+address(?:es)?)?\b", re.I), re.compile(_EMAIL, re.I)),
+    (re.compile(_ASKING_FOR + r"(?:url|web\s*(?:site|page|address)|home\s*page)s?\b", re.I), re.compile(_WEB, re.I)),
+    (re.compile(_ASKING_FOR + r"(?:tele)?phone\s+numbers?\b", re.I), re.compile(_PHONE)),
+    # "How do I contact the team?", "How can I get in touch with them?": any of these answers
+    (re.compile(r"^\s*(?:how|where)\s+(?:do|can|could|should|would)\s+(?:i|we|you|one|people|users?)\s+(?:contact|reach"
+                r"|e-?mail|get\s+in\s+touch\s+with|write\s+to)\b", re.I),
+     re.compile(rf"{_EMAIL}|{_WEB}|{_PHONE}", re.I)),
 )
 
 
 def contact_form(question: str) -> re.Pattern | None:
-    """The form of the address a question asks for, if it asks for an email address, a website or a phone number."""
+    """The form of the address a question asks for, if it asks for an email address, a website or a phone number
+    (how to contact someone: any of them)."""
     return next((form for asked, form in _CONTACTS if asked.search(question)), None)
 
 

@@ -76,6 +76,18 @@ def test_typos_inflections_and_initials_are_forgiven():
     assert missing("Who is Sklodowska-Curie?") == ()  # ł folds to l
 
 
+def test_an_acronym_is_mentioned_by_the_words_it_abbreviates_in_lower_case():
+    text = "Manual tests and quality assurance are still needed; the command-line interface prints quite a lot."
+    assert unmentioned("Can we drop manual QA altogether?", "Playbook", text) == ()
+    assert unmentioned("Does the CLI have colours?", "Playbook", text) == ()
+    assert unmentioned("Is there a GUI?", "Playbook", text) == ("GUI",)
+    assert unmentioned("Who runs QA?", "Playbook", "It prints quite a lot.") == ("QA",)  # "a" is a stop word
+    assert unmentioned("Who runs QA?", "Playbook", "Quality assurance is a team.") == ()  # a sentence's first word
+    # initials in lower case only: not a name's ("NSF-funded supercomputing"), nor a numeral's ("World War II")
+    assert unmentioned("Who funded NFS?", "Packets", "NSF-funded supercomputing grew.") == ("NFS",)
+    assert unmentioned("What followed WWI?", "Warsaw", "After World War II, the city was rebuilt.") == ("WWI",)
+
+
 def test_a_name_is_not_mentioned_by_the_adjective_made_from_it():
     assert unmentioned("What is the life expectancy in Nepal?", "Bhutan", "Nepali refugees live long.") == ("Nepal",)
     assert unmentioned("Where do the Normans live?", "Normandy", "The Norman castle.") == ()  # a plural asked

@@ -413,6 +413,42 @@ def test_a_quote_that_opens_by_pointing_back_is_quoted_with_the_sentence_it_poin
     assert dated.sentences[0].text == "This year the office moved to Reykjavik."
 
 
+def test_asked_why_a_quote_takes_the_sentence_after_it_that_gives_the_reason(tiny_assistant):
+    text = ("uv supports an exclude-newer field in the script metadata. This is useful for improving reproducibility. "
+            "The date is a timestamp. Hekla last erupted in 2000")
+    extractor = SentenceExtractor(tiny_assistant.store, min_confidence=0.0)
+    ranked = ranked_sentences([0, 2, 1], text=text)
+    ranking = Ranking(tuple(ranked), 0.6, (ranked[0].hit,))
+    quote = extractor.decide("Why would I set exclude-newer?", ranking).sentences[0]
+    assert quote.text == ("uv supports an exclude-newer field in the script metadata. This is useful for improving "
+                          "reproducibility.")
+    assert text[quote.start : quote.end] == quote.text  # still a verbatim slice
+    what = extractor.decide("What field does uv support in the script metadata?", ranking).sentences[0]
+    assert what.text == "uv supports an exclude-newer field in the script metadata."  # not asked why: one sentence
+    ranked = ranked_sentences([2, 0, 1], text=text)  # "Hekla …" does not point back
+    alone = extractor.decide("Why is the date a timestamp?", Ranking(tuple(ranked), 0.6, (ranked[0].hit,)))
+    assert alone.sentences[0].text == "The date is a timestamp."
+
+
+def test_a_lead_in_to_a_table_is_quoted_with_its_rows(tiny_assistant):
+    text = ("Here is a comparison on a large file:\n\n| Tool | Time |\n| ---- | :--: |\n| rg | 1.042s |\n"
+            "| grep | 6.5s |\n\nThat is fast. Hekla last erupted in 2000")
+    units = ["Here is a comparison on a large file:", "| Tool | Time |", "| rg | 1.042s |", "| grep | 6.5s |",
+             "That is fast.", "Hekla last erupted in 2000"]
+    spans = tuple(Span(text.index(u), text.index(u) + len(u)) for u in units)
+    passage = Passage(id="t0", article_id="volcanoes", start=0, end=len(text), text=text, sentences=spans, hash="t")
+    hit = Hit(passage=passage, title="Volcanoes", score=1.0, rank=0)
+    ranked = [ScoredSentence(text=text[s.start : s.end], article_id="volcanoes", start=s.start, end=s.end,
+                             score=0.9 - 0.1 * i, hit=hit) for i, s in enumerate(spans)]
+    extractor = SentenceExtractor(tiny_assistant.store, min_confidence=0.0)
+    asked = extractor.decide("How long did rg take on the large file?", Ranking(tuple(ranked), 0.6, (hit,)))
+    quote = asked.sentences[0]
+    assert quote.text == text[: text.index("\n\nThat")]  # the header's rule line included, the prose after not
+    assert text[quote.start : quote.end] == quote.text
+    ranked = [ranked[4], *ranked[:4], ranked[5]]  # a sentence without a colon stays as it is
+    assert extractor.decide("Is it fast?", Ranking(tuple(ranked), 0.6, (hit,))).sentences[0].text == "That is fast."
+
+
 def test_a_span_cut_inside_a_word_is_widened_to_the_whole_word(tiny_assistant):
     text = "Jane Doe worked at 18F until 2022. Hekla last erupted in 2000"
     ranked = ranked_sentences([0, 1], text=text)

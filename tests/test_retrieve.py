@@ -62,6 +62,11 @@ def test_a_fragment_swaps_the_part_of_the_last_question_it_replaces():
         "How many people used Direct File in 2019?")
     assert swap_part("What about FreeBSD?", "How do I install rustup on macOS?") == (
         "How do I install rustup on FreeBSD?")
+    # a condition around what is swapped in ("if I'm on …"), a name where the last question names another
+    assert swap_part("And if I'm on NetBSD?", "Can I get ripgrep from the regular Debian stable repositories?") == (
+        "Can I get ripgrep from the regular NetBSD stable repositories?")
+    assert swap_part("And if I use Windows?", "How do I install rustup on Linux?") == (
+        "How do I install rustup on Windows?")
     # nothing of the same shape to swap: the caller takes the whole last question along
     assert swap_part("And the CSTO?", "What did Rahmon and Patrushev discuss?") is None
     assert swap_part("And for Python files?", "How do I search Rust files?") is None

@@ -1,6 +1,6 @@
 import pytest
 
-from qa.shortanswer import answers_kind, question_type, short_answer
+from qa.shortanswer import answers_kind, asks_reason, question_type, short_answer
 
 
 @pytest.mark.parametrize(
@@ -77,6 +77,13 @@ def test_an_email_address_a_website_or_a_phone_number_is_answered_only_by_one():
     assert not answers_kind("Run the installer.", "What is the project's website?")
     assert answers_kind("Call +1 555 123 4567.", "What phone number do I call?")
     assert not answers_kind("Call the office.", "What phone number do I call?")
+    hidden = "NORAD Tracks Santa nnc (dot) pa (at) northcom (dot) mil"  # written so that harvesters miss it
+    assert answers_kind(hidden, "What is the email address of NORAD Tracks Santa?")
+    # asked how to contact someone: any address answers, the topic without one does not
+    assert answers_kind(hidden, "How do I contact the NORAD Tracks Santa team?")
+    assert answers_kind("Call +1 555 123 4567.", "How can I get in touch with the office?")
+    assert not answers_kind(placeholder, "How can I reach the community leaders?")
+    assert not answers_kind("In 2011 Visionbox approached NORAD.", "How do I contact the NORAD Tracks Santa team?")
     # questions about an email or a website, not asking for one
     for question in ("What did Haas say in his email?", "What did the website say?", "How do I send an email?"):
         assert contact_form(question) is None and answers_kind(placeholder, question)
@@ -420,3 +427,13 @@ def test_a_follow_up_asking_on_its_own_is_typed_by_itself_not_by_the_context_it_
     # a fragment asks what its context asked
     assert own_question("And the CSTO? (When was the SCO founded?)") == "And the CSTO? (When was the SCO founded?)"
     assert question_type("And the CSTO? (When was the SCO founded?)") == "when"
+
+
+def test_a_reason_or_a_purpose_is_asked_by_why_and_by_what_something_is_for():
+    assert asks_reason("Why would I set exclude-newer?")
+    assert asks_reason("What is the -P flag in ripgrep for?")
+    assert asks_reason("What's the point of a lock file?")
+    assert asks_reason("And why? (What does fd ignore?)")  # a follow-up asks by itself
+    assert not asks_reason("What does the customer pay for?")  # an object, not a purpose
+    assert not asks_reason("Who is it for?")
+    assert not asks_reason("How did the Normans win?")
