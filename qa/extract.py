@@ -26,12 +26,12 @@ from qa.blocks import (asked_definition, asked_heading, asked_options, asked_pla
                        leads_in, names_another_field, option_match, place_match, section_match, title_keys,
                        title_project, title_words, whole_list)
 from qa.names import unmentioned
-from qa.shortanswer import (answers_kind, asks_reason, candidates, contact_form, names_someone, question_terms,
-                            question_type, short_answer)
+from qa.shortanswer import (answers_kind, asks_reason, asks_yes_no, candidates, contact_form, names_someone,
+                            question_terms, question_type, short_answer)
 from qa.text import STOP_WORDS, stem, terms, words
 from qa.tokens import TokenVectors
 from qa.read import Reading
-from qa.types import Extraction, Hit, Ranking, ScoredSentence, ShortAnswer
+from qa.types import Article, Extraction, Hit, Ranking, ScoredSentence, ShortAnswer
 
 FEATURES = ("bias", "similarity", "overlap", "bigram_overlap", "passage_score", "passage_dense",
             "passage_lexical", "reciprocal_rank", "type_match", "new_words", "similarity_gap", "overlap_gap",
@@ -159,6 +159,9 @@ def _features(query: str, query_vector: np.ndarray, hits: Sequence[Hit], store: 
     mass = sum(idf.get(t, store.default_idf) for t in query_terms) or 1.0
     kind = question_type(query)
     asked = question_terms(query)
+    # "Did Jeremy Clarkson ever write for the Star?" is confirmed by a list item "Jeremy Clarkson": a unit that adds no
+    # word to the question cannot answer what it asks, but can say yes to it
+    verifying = asks_yes_no(query)
     texts: dict[int, str] = {}
     overlap: dict[int, float] = {}
     analysed: dict[int, _Sentence] = {}
@@ -198,7 +201,7 @@ def _features(query: str, query_vector: np.ndarray, hits: Sequence[Hit], store: 
             hit.lexical,
             1.0 / (1 + hit.rank),
             0.0,  # type_match: fill_typed
-            1.0 if any(t not in asked for t in own_terms - STOP_WORDS) else 0.0,
+            1.0 if verifying or any(t not in asked for t in own_terms - STOP_WORDS) else 0.0,
             similarity[row] - best_similarity,
             overlap[row] - best_overlap,
             max((overlap[r] for r in around), default=0.0),
@@ -608,8 +611,9 @@ class SentenceExtractor:
             if led is not None:  # "How do I update Rust?": "… is easy." and "run the following script:" + code
                 best, short = led, None
             else:  # "This is particularly useful when …" says what "this" is only with the sentence before it
-                best = (_with_antecedent(best) or (asks_reason(query) and _with_sequel(best)) or _with_table(best)
-                        or best)
+                article = self.store.articles.get(best.article_id)
+                best = (_with_antecedent(best) or (asks_reason(query) and _with_sequel(best))
+                        or _with_table(best, article) or best)
         chosen = [best]
         chosen_terms = [_analyse(best.text).term_set]  # cached when the sentence was scored
         for candidate in ranked:
@@ -875,31 +879,30 @@ def _with_sequel(best: ScoredSentence) -> ScoredSentence | None:
                    end=following.end)
 
 
-_TABLE_QUOTE_CHARS = 2000  # a longer table is quoted as its lead-in alone: its rows answer by themselves
-_BETWEEN_ROWS = re.compile(r"\s*(?:\|[\s:|-]*\|\s*)*")  # line breaks, and the "| --- | :-: |" line under a header
+_TABLE_QUOTE_CHARS = 2000  # a table is quoted to the last row that fits: its rows are units that answer too
+_TABLE_AFTER = re.compile(r"[ \t]*\n(?:[ \t]*\n)?(?P<rows>(?:[ \t]*\|[^\n]*(?:\n|$))+)")  # a table after a lead-in
+_RULE_ROW = re.compile(r"[|\s:-]+")  # "| ---- | :--: |"
+_ROWS_UNDER = re.compile(r"[ \t]*\n(?P<rows>[ \t]*\|[ \t]*:?-{3,}[^\n]*\n(?:[ \t]*\|[^\n]*(?:\n|$))+)")  # rule, rows
 
 
-def _with_table(best: ScoredSentence) -> ScoredSentence | None:
+def _with_table(best: ScoredSentence, article: Article | None) -> ScoredSentence | None:
     """``best`` with the table it announces when it ends in ':' right before one ("Here is a comparison between ripgrep,
-    ugrep and GNU grep on a file cached in memory:" says nothing without its rows, which are units of their own), as
-    far as the passage holds it; else None."""
-    if not best.text.rstrip().endswith(":") or has_layout(best.text):
+    ugrep and GNU grep on a file cached in memory:" says nothing without its rows, which are units of their own), or
+    with the rows under it when it is a table's header row ("| Tool | Command | Time |"), as many as keep the quote
+    within ``_TABLE_QUOTE_CHARS``; else None."""
+    header = best.text.startswith("|") and "\n" not in best.text.strip()
+    if article is None or not (header or best.text.rstrip().endswith(":")) or has_layout(best.text):
         return None
-    passage = best.hit.passage
-    units = passage.sentences
-    place = next((i for i, unit in enumerate(units) if unit.start == best.start), None)
-    if place is None:
+    table = (_ROWS_UNDER if header else _TABLE_AFTER).match(article.text, best.end)
+    if table is None:
         return None
-    end = best.end
-    for unit in units[place + 1 :]:
-        gap = passage.text[end - passage.start : unit.start - passage.start]
-        row = passage.text[unit.start - passage.start : unit.end - passage.start]
-        if not _BETWEEN_ROWS.fullmatch(gap) or not row.startswith("|") or unit.end - best.start > _TABLE_QUOTE_CHARS:
+    end, rows = best.end, 0
+    for line in re.finditer(r"[^\n]+", table.group("rows")):
+        stop = table.start("rows") + line.end()
+        if stop - best.start > _TABLE_QUOTE_CHARS:
             break
-        end = unit.end
-    if end == best.end:
-        return None
-    return replace(best, text=passage.text[best.start - passage.start : end - passage.start], end=end)
+        end, rows = stop, rows + (not _RULE_ROW.fullmatch(line.group()))
+    return replace(best, text=article.text[best.start : end], end=end) if rows else None
 
 
 def _article_slice(sentence: ScoredSentence, start: int, end: int) -> str:

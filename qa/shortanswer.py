@@ -90,6 +90,9 @@ _TIME_PHRASE = re.compile(
 _AUXILIARIES = "did|does|do|was|were|is|are|will|would|could|can|should|had|has|have|may|might|must|shall"
 
 
+_DESCRIBE = re.compile(r"^\s*(?i:who|what)\s+(?i:is|was|are|were)\s+(?:the\s+)?(?:[A-Z][\w’'.-]*\s*)+\??\s*$")
+
+
 def question_type(question: str) -> str | None:
     """The kind of short answer a question asks for, or None for open questions (why, how, describe)."""
     question = own_question(question)
@@ -110,6 +113,9 @@ def question_type(question: str) -> str | None:
     # "When should I use raw strings?", "When can oxygen be toxic?": a modal asks for a condition, not a date.
     if re.match(r"^when (?:should|must|can|could|may|might|shall|ought)\b", q):
         return None
+    if re.match(r"^(?:who|whom|whose)\b", q):
+        # "Who should we consult when deciding how long to keep data?": a clause's "when" or "how long" asks nothing
+        return None if _DESCRIBE.match(question) else "who"
     if re.search(r"\b(what|which) (year|date|day|month|century|decade|time period|period)\b", q) or re.match(r"^when\b", q) \
             or re.search(r"\bwhen (did|was|were|is|do|does|will|had|has)\b", q):
         return "when"
@@ -117,7 +123,7 @@ def question_type(question: str) -> str | None:
             or re.search(r"\bwhat (percentage|percent|number|amount|size|proportion)\b", q) \
             or re.search(r"\bwhat (?:is|was|are|were) the (?:[\w-]+ ){0,2}(?:number|count|total) of\b", q):
         return "how many"  # "What is the default maximum number of redirects?": a number, as "how many"
-    if re.match(r"^\s*(?i:who|what)\s+(?i:is|was|are|were)\s+(?:the\s+)?(?:[A-Z][\w’'.-]*\s*)+\??\s*$", question):
+    if _DESCRIBE.match(question):
         return None  # "Who is Nikolai Patrushev?", "What is the CSTO?" ask for a description, not a span
     if re.search(r"\b(who|whom|whose)\b", q):
         return "who"
@@ -354,6 +360,15 @@ _REASON_QUESTION = re.compile(
 def asks_reason(question: str) -> bool:
     """Whether the question asks why, or what something is for."""
     return bool(_REASON_QUESTION.search(own_question(question)))
+
+
+_YES_NO = re.compile(r"^\W*(?:(?:and|but|so|then)\s+)?(?:is|are|was|were|am|do|does|did|can|could|should|would|will"
+                     r"|shall|has|have|had|may|might|must)\b", re.I)
+
+
+def asks_yes_no(question: str) -> bool:
+    """Whether the question asks to confirm or deny ("Did Clarkson write for the Star?", "Can I freeze it?")."""
+    return bool(_YES_NO.match(own_question(question)))
 
 
 # "How old was Tesla when he died?", "At what age …?": an age answers ("at the age of 86", "seven months old",

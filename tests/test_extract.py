@@ -451,3 +451,21 @@ def test_a_question_naming_another_documents_project_gets_no_answer_from_a_docum
     named = assistant._engine.extractor.named_titles
     assert named("Does Requests have a license?") == ("Requests",)
     assert named("Are the license's requests listed?") == ()
+
+
+def test_a_unit_of_only_the_questions_words_can_confirm_a_yes_no_question(tmp_path, fake_embedder):
+    from qa.extract import FEATURES, features
+
+    star = {"star.md": "# The Star\n\nThe Star is a daily paper.\n\n## Columnists\n\n- Greg Clark\n- Jeremy Clarkson\n"}
+    assistant = markdown_assistant(tmp_path, fake_embedder, star)
+    store, new_words = assistant.store, FEATURES.index("new_words")
+
+    def new_words_of(question: str, unit: str) -> float:
+        vector = fake_embedder.encode([question])[0]
+        rows, _, matrix, texts = features(question, vector, Retriever(store).retrieve(question, vector, 5), store)
+        return float(matrix[texts.index(unit), new_words])
+
+    # asked what he did, the unit naming him adds nothing; asked whether he wrote for the paper, it says yes
+    assert new_words_of("What did Jeremy Clarkson write?", "Jeremy Clarkson") == 0.0
+    assert new_words_of("Did Jeremy Clarkson write for the Star?", "Jeremy Clarkson") == 1.0
+    assert new_words_of("Did Jeremy Clarkson write for the Star?", "Greg Clark") == 1.0

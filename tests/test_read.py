@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import replace
 
 import numpy as np
@@ -9,7 +10,7 @@ import pytest
 
 from qa.extract import SentenceExtractor
 from qa.read import Reading, SpanReader, Window, best_spans, windows_around
-from qa.types import Hit, Passage, Ranking, ScoredSentence, Span
+from qa.types import Article, Hit, Passage, Ranking, ScoredSentence, Span
 
 ARTICLE = ("Iceland has about 130 volcanic mountains. Hekla is one of the most active volcanoes in the country. "
            "Eyjafjallajökull erupted in 2010 and disrupted air travel across Europe for six days. "
@@ -430,21 +431,28 @@ def test_asked_why_a_quote_takes_the_sentence_after_it_that_gives_the_reason(tin
     assert alone.sentences[0].text == "The date is a timestamp."
 
 
-def test_a_lead_in_to_a_table_is_quoted_with_its_rows(tiny_assistant):
+def test_a_lead_in_to_a_table_or_its_header_is_quoted_with_its_rows(tiny_assistant):
     text = ("Here is a comparison on a large file:\n\n| Tool | Time |\n| ---- | :--: |\n| rg | 1.042s |\n"
             "| grep | 6.5s |\n\nThat is fast. Hekla last erupted in 2000")
+    store = copy.copy(tiny_assistant.store)  # the table's article beside the fixture's
+    store.articles = {**store.articles, "tables": Article(id="tables", title="Tables", text=text, source="t.md")}
     units = ["Here is a comparison on a large file:", "| Tool | Time |", "| rg | 1.042s |", "| grep | 6.5s |",
              "That is fast.", "Hekla last erupted in 2000"]
     spans = tuple(Span(text.index(u), text.index(u) + len(u)) for u in units)
-    passage = Passage(id="t0", article_id="volcanoes", start=0, end=len(text), text=text, sentences=spans, hash="t")
-    hit = Hit(passage=passage, title="Volcanoes", score=1.0, rank=0)
-    ranked = [ScoredSentence(text=text[s.start : s.end], article_id="volcanoes", start=s.start, end=s.end,
+    cut = text.index("| grep")  # the passage ends inside the table: the quote reads on in the article
+    passage = Passage(id="t0", article_id="tables", start=0, end=cut, text=text[:cut], sentences=spans[:3], hash="t")
+    hit = Hit(passage=passage, title="Tables", score=1.0, rank=0)
+    ranked = [ScoredSentence(text=text[s.start : s.end], article_id="tables", start=s.start, end=s.end,
                              score=0.9 - 0.1 * i, hit=hit) for i, s in enumerate(spans)]
-    extractor = SentenceExtractor(tiny_assistant.store, min_confidence=0.0)
+    extractor = SentenceExtractor(store, min_confidence=0.0)
     asked = extractor.decide("How long did rg take on the large file?", Ranking(tuple(ranked), 0.6, (hit,)))
     quote = asked.sentences[0]
     assert quote.text == text[: text.index("\n\nThat")]  # the header's rule line included, the prose after not
     assert text[quote.start : quote.end] == quote.text
+    header = extractor.decide("Which tool was slowest?", Ranking((ranked[1], ranked[0], *ranked[2:]), 0.6, (hit,)))
+    assert header.sentences[0].text == text[text.index("| Tool") : text.index("\n\nThat")]  # a header: with rows
+    row = extractor.decide("How long did rg take?", Ranking((ranked[2], *ranked[:2], *ranked[3:]), 0.6, (hit,)))
+    assert row.sentences[0].text == "| rg | 1.042s |"  # a row answers by itself
     ranked = [ranked[4], *ranked[:4], ranked[5]]  # a sentence without a colon stays as it is
     assert extractor.decide("Is it fast?", Ranking(tuple(ranked), 0.6, (hit,))).sentences[0].text == "That is fast."
 

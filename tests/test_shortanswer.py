@@ -20,6 +20,9 @@ from qa.shortanswer import answers_kind, asks_reason, question_type, short_answe
         ("When should I use raw triple double quotes?", None),  # a condition, not a date
         ("When can oxygen gas produce a toxic condition?", None),
         ("When does the store open?", "when"),
+        # "who" first: a clause's "when" or "how long" asks nothing
+        ("Who should we consult when deciding how long to keep user data?", "who"),
+        ("Who was president when the war ended?", "who"),
     ],
 )
 def test_question_types(question, kind):
