@@ -332,7 +332,7 @@ TYPED = ("when", "how many", "where")
 # "How much did it cost / do members pay ...?", "What was the price ...?": the answer is an amount of money
 # (or a share, "rose 2% a year", or "free"), not any number ("12 states", "a two-tiered system").
 _MONEY_QUESTION = re.compile(
-    r"\bhow much\b(?:\s+[\w’'-]+){0,12}?\s+(?:cost|costs|costing|pay|paid|pays|paying|price|priced|spend|spent|spends"
+    r"\bhow much\b(?:\s+[^\s?]+){0,12}?\s+(?:cost|costs|costing|pay|paid|pays|paying|price|priced|spend|spent|spends"
     r"|charge|charged|charges|fee|fees|dues|worth|earn|earned|earns|salary|wages?|sell|sold|budget|budgeted|fund"
     r"|funded|funding|raise|raised|invest|invested|donate|donated|owe|owed|money|revenue|profit|tuition)\b"
     r"|\bwhat (?:is|was|were|are) the (?:[\w-]+ )?(?:cost|price|fee|salary|budget|tuition|revenue)s?\b", re.I)
@@ -416,7 +416,8 @@ _MEASURES = (
     (re.compile(r"\b(?:what|which)\s+(?:[\w-]+\s+)?temperature\b|\bhow\s+(?:hot|cold|warm)\b", re.I),
      re.compile(r"°|\bdegrees?\b|\b\d+\s*[CF]\b|\b(?:fahrenheit|celsius|kelvin|room temperature|boiling|freezing"
                 r"|lukewarm|body temperature)\b", re.I)),
-    (re.compile(r"\bhow\s+much\s+(?:[\w-]+\s+)?(?:memory|ram|disk|storage|space)\b|\bhow\s+(?:big|large)\s+(?:is|are"
+    (re.compile(r"\bhow\s+many\s+(?:[KMGT]i?B|(?:kilo|mega|giga|tera)?bytes)\b"
+                r"|\bhow\s+much\s+(?:[\w-]+\s+)?(?:memory|ram|disk|storage|space)\b|\bhow\s+(?:big|large)\s+(?:is|are"
                 r"|was|were)\s+(?:the|a|an|its|their)?\s*(?:[\w-]+\s+)?(?:file|download|binary|installer|archive)s?\b",
                 re.I),
      re.compile(r"\b\d+(?:[.,]\d+)?\s*(?:[KMGTP]i?B|bytes?|kilobytes?|megabytes?|gigabytes?|terabytes?)\b", re.I)),
@@ -471,17 +472,25 @@ def _other_years(sentence: str, question: str) -> bool:
 
 
 # "Who is the current editor-in-chief?", "Who was the first public editor?", "Who wrote the playbook?": one person
-# (or body) by name; "(ombudsman)" or "government" cut from a sentence on the topic names no one.
+# (or body) by name; "(ombudsman)" or "government" cut from a sentence on the topic names no one. So "Which company
+# …?", "What organisation …?": "workshop" names none (in the plural they may ask for a kind: "regional tourism groups").
 _ASKS_FOR_A_NAME = re.compile(r"^\s*who\s+(?:(?:is|was)\s+(?:the|its|their|his|her)\s|(?:originally\s+|first\s+)?"
                               r"(?:wrote|designed|founded|created|invented|built|composed|painted|coined|authored"
-                              r"|developed|started|edits|edited|runs|ran|leads|led|owns|owned)\b)", re.I)
+                              r"|developed|started|edits|edited|runs|ran|leads|led|owns|owned)\b)"
+                              r"|^\s*(?:which|what)\s+(?:organi[sz]ation|company|agency|firm|university|college"
+                              r"|newspaper|publisher|band|airline|bank|magazine|museum)\b", re.I)
 
 
 def names_someone(span: str, question: str) -> bool:
-    """False when the question asks for someone by name (``_ASKS_FOR_A_NAME``) and the span names no one."""
+    """False when the question asks for someone (or a company, a university …) by name (``_ASKS_FOR_A_NAME``) and the
+    span names no one."""
     if not _ASKS_FOR_A_NAME.match(own_question(question)):
         return True
-    return any(_could_be_name(m) for m in _NAME.finditer(span.strip(" \"'“”‘’([")))
+    span = span.strip(" \"'“”‘’([")
+    return any(_could_be_name(m) for m in _NAME.finditer(span)) or bool(_BRAND.search(span))
+
+
+_BRAND = re.compile(r"\b(?:[a-z]+|\d+)[A-Z][\w’'.-]*")  # a name not capitalised first: "iLink", "eBay", "18F", "3M"
 
 
 def answers_kind(sentence: str, question: str) -> bool:

@@ -1,6 +1,6 @@
 import pytest
 
-from qa.shortanswer import answers_kind, asks_reason, question_type, short_answer
+from qa.shortanswer import answers_kind, asks_reason, names_someone, question_type, short_answer
 
 
 @pytest.mark.parametrize(
@@ -131,6 +131,7 @@ def test_an_age_answers_how_old_and_a_bare_year_does_not(sentence, answers):
 def test_a_question_about_a_price_wants_an_amount_of_money_not_any_number(sentence, answers):
     assert answers_kind(sentence, "How much do patron members pay in annual dues?") is answers
     assert answers_kind(sentence, "What was the price of a membership?") is answers
+    assert answers_kind(sentence, "How much extra does the That's Puzzling! supplement cost?") is answers
 
 
 def test_other_how_much_questions_take_any_quantity():
@@ -384,6 +385,8 @@ def test_only_a_line_of_publication_is_a_byline():
     ("How hot should the oven be?", "Reduce oven temperature to 425 F.", True),
     ("How much memory does fd use?", "fd is fast: it searches 400,000 files in 0.2 seconds.", False),
     ("How much memory did ripgrep use?", "ripgrep used 12.5 MB at most.", True),
+    ("How many megabytes is the Android app?", "The apps have achieved 65,000 downloads.", False),
+    ("How many MB is the Android app?", "The Android app is 18 MB.", True),
     ("How heavy is a damphu?", "The damphu is made of 24 pieces of wood.", False),
     ("How much does the drum weigh?", "A small drum weighs about 2 kg.", True),
     ("What share of maintainers get paid?", "Today, many people get paid to work part- or full-time.", False),
@@ -440,3 +443,12 @@ def test_a_reason_or_a_purpose_is_asked_by_why_and_by_what_something_is_for():
     assert not asks_reason("What does the customer pay for?")  # an object, not a purpose
     assert not asks_reason("Who is it for?")
     assert not asks_reason("How did the Normans win?")
+
+
+@pytest.mark.parametrize("span, names", [
+    ("workshop", False), ("regional tourism groups", False), ("the Star", True), ("iLink", True), ("18F", True),
+])
+def test_a_question_for_a_company_or_a_university_by_name_wants_a_name(span, names):
+    assert names_someone(span, "Which organization does Qituwra Anderson work for?") is names
+    assert names_someone(span, "Which company built the app?") is names
+    assert names_someone(span, "Which organizations promote the state?")  # in the plural, a kind may answer
