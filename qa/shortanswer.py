@@ -473,7 +473,7 @@ def _other_years(sentence: str, question: str) -> bool:
 
 # "Who is the current editor-in-chief?", "Who was the first public editor?", "Who wrote the playbook?": one person
 # (or body) by name; "(ombudsman)" or "government" cut from a sentence on the topic names no one. So "Which company
-# …?", "What organisation …?": "workshop" names none (in the plural they may ask for a kind: "regional tourism groups").
+# …?", "What organisation …?": "workshop" names none (the plural may ask for a kind: "regional tourism groups").
 _ASKS_FOR_A_NAME = re.compile(r"^\s*who\s+(?:(?:is|was)\s+(?:the|its|their|his|her)\s|(?:originally\s+|first\s+)?"
                               r"(?:wrote|designed|founded|created|invented|built|composed|painted|coined|authored"
                               r"|developed|started|edits|edited|runs|ran|leads|led|owns|owned)\b)"
