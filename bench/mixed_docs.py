@@ -10,7 +10,8 @@ unanswerable, then m213–m433 in batches, m363–m433 checked against the docum
 them, m434–m450 on command-line options, how-to lead-ins, a project named in another document's title,
 follow-up fragments and what a document says about a topic, most seen answered before they were fixed;
 m451–m630 and m631–m810 each written by three separate passes over the documents that did not see the assistant's
-replies, then used to look for failures) are
+replies, then used to look for failures, m811–m1050 by four more, the last two favouring yes/no, "what happens if"
+and casual wording) are
 asked with the default settings. A reply is right when its first quoted sentence holds
 one of the question's answer strings; an unanswerable question is right when the assistant abstains. It
 prints the figures by kind and appends them to RESULTS.md. These questions tune the reader (issue 17);
@@ -18,8 +19,9 @@ its targets are measured on other questions. ``bench/mixed_docs_probe.json``
 (``--questions``) is such another set: written by a separate pass over the documents, without looking at
 the assistant's replies, and never used to tune; it estimates how the tuning carries over.
 ``bench/mixed_docs_probe2.json`` is a second one (60 questions, 2026-12-01, facts no other set asks about),
-``bench/mixed_docs_probe3.json`` a third (60 questions over all 24 documents, written after m631–m810), likewise
-never tuned on: only their totals are read.
+``bench/mixed_docs_probe3.json`` a third (60 questions over all 24 documents, written after m631–m810),
+``bench/mixed_docs_probe4.json`` a fourth (60, written with m811–m930), likewise never tuned on: only their totals
+are read.
 """
 
 from __future__ import annotations
