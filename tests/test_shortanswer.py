@@ -180,6 +180,8 @@ def test_quantities_and_weekdays_answer_typed_questions(sentence, question):
         ("The essay was not published until after the end of the trial.", "When was the essay published?",
          "until after the end"),
         ("In low-light conditions, they spread out in a sheet.", "When do they spread out?", "In low-light conditions"),
+        ("Smart case searches case-sensitively if the pattern has an uppercase letter.",  # a condition answers "when"
+         "When does smart case switch to a case-sensitive search?", "if the pattern has an uppercase letter"),
     ],
 )
 def test_places_and_times_without_names(sentence, question, expected):
