@@ -408,9 +408,9 @@ def contact_form(question: str) -> re.Pattern | None:
     return next((form for asked, form in _CONTACTS if asked.search(question)), None)
 
 
-# "What temperature …?", "How much memory …?", "What share …?", "How heavy …?": the answer is a measure in that
-# kind's units ("475 - 500 degrees F", "12 MB", "85%", "a third", "200 g"); "330g warm water" is on the topic of the
-# water's temperature but does not say it.
+# "What temperature …?", "How much memory …?", "What share …?", "How heavy …?", "What time does it start?": the answer
+# is a measure in that kind's units ("475 - 500 degrees F", "12 MB", "85%", "a third", "200 g", "2 a.m."); "330g warm
+# water" is on the topic of the water's temperature but does not say it.
 _AMOUNT = rf"(?:\d+(?:[.,/]\d+)?|{_NUMBER_WORD}|a|an)(?:[\s-]+{_NUMBER_WORD})*[\s-]*"
 _MEASURES = (
     (re.compile(r"\b(?:what|which)\s+(?:[\w-]+\s+)?temperature\b|\bhow\s+(?:hot|cold|warm)\b", re.I),
@@ -428,12 +428,19 @@ _MEASURES = (
                 r"|their)\s+weight\b", re.I),
      re.compile(rf"\b{_AMOUNT}(?:g|kg|mg|lbs?|oz|grams?|kilo(?:gram)?s?|pounds?|ounces?|tons?|tonnes?|stones?)\b"
                 r"|\bweigh(?:s|ed|ing|t)\b", re.I)),
+    # "What time does the tracking start on Christmas Eve?": a time of day, which "December 24th" is not
+    (re.compile(r"^\W*(?:at\s+)?what\s+time\b(?:\s+(?!of\b)[^\s?]+){0,4}?\s+(?:does|do|did|will|is|are|was|were)\b"
+                r"(?:\s+[^\s?]+){1,10}?\s+(?:start|begin|open|close|end|finish|leave|arrive|depart|launch"
+                r"|go\s+live)s?\b", re.I),
+     re.compile(r"\b\d{1,2}(?::\d{2})?\s*(?:[ap]\.?\s?m\b\.?)|\b\d{1,2}:\d{2}\b"
+                r"|\b(?:noon|midday|midnight|o['’]clock|dawn|dusk|sunrise|sunset|morning|afternoon|evening|night)\b",
+                re.I)),
 )
 
 
 def measure_form(question: str) -> re.Pattern | None:
-    """The form of the measure a question asks for, if it asks for a temperature, a size in bytes, a share or a
-    weight."""
+    """The form of the measure a question asks for, if it asks for a temperature, a size in bytes, a share, a
+    weight or the time of day something starts or ends."""
     return next((form for asked, form in _MEASURES if asked.search(question)), None)
 
 

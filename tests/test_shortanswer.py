@@ -389,6 +389,9 @@ def test_only_a_line_of_publication_is_a_byline():
     ("How much memory did ripgrep use?", "ripgrep used 12.5 MB at most.", True),
     ("How many megabytes is the Android app?", "The apps have achieved 65,000 downloads.", False),
     ("How many MB is the Android app?", "The Android app is 18 MB.", True),
+    ("What time on Christmas Eve does the tracking start?", "Tracking of Santa is live on December 24th.", False),
+    ("What time does the tracking start?", "Tracking starts at 2:01 a.m. MST on December 24th.", True),
+    ("What time do they normally have tea?", "Tea is at 10 o'clock.", True),  # no start or end: no measure asked
     ("How heavy is a damphu?", "The damphu is made of 24 pieces of wood.", False),
     ("How much does the drum weigh?", "A small drum weighs about 2 kg.", True),
     ("What share of maintainers get paid?", "Today, many people get paid to work part- or full-time.", False),
