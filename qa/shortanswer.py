@@ -83,8 +83,9 @@ _PLACE_PHRASE = re.compile(
     r"(?:(?:the|a|an|his|her|its|their|our)\s+)?[\w’'-]+(?:\s+(?!(?:and|but|which|who|that|when|while|is|was|are|were)\b)[\w’'-]+){0,4}",
     re.I)
 _TIME_PHRASE = re.compile(
-    r"\b(?:after|before|until|till|since|during|throughout|following|upon|whenever|once|when|while|if|prior to|as soon as"
-    r"|as early as|toward(?:s)? the (?:end|beginning|start)|at the (?:end|beginning|start|time|height|close) of)\s+"
+    r"\b(?:after|before|until|till|since|during|throughout|following|upon|whenever|once|when|while|if|prior to"
+    r"|as soon as|as early as|toward(?:s)? the (?:end|beginning|start)"
+    r"|at the (?:end|beginning|start|time|height|close) of)\s+"
     r"(?:the\s+)?[\w’'-]+(?:\s+[\w’'-]+){0,4}|\b(?:in|under)\s+(?:[\w’'-]+\s+){0,3}(?:conditions|light|circumstances)\b",
     re.I)
 _AUXILIARIES = "did|does|do|was|were|is|are|will|would|could|can|should|had|has|have|may|might|must|shall"
