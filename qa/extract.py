@@ -31,7 +31,7 @@ from qa.shortanswer import (answers_kind, asks_reason, asks_yes_no, candidates, 
 from qa.text import STOP_WORDS, stem, terms, words
 from qa.tokens import TokenVectors
 from qa.read import Reading
-from qa.types import Article, Extraction, Hit, Ranking, ScoredSentence, ShortAnswer
+from qa.types import Article, Extraction, Hit, Ranking, ScoredSentence, ShortAnswer, Span
 
 FEATURES = ("bias", "similarity", "overlap", "bigram_overlap", "passage_score", "passage_dense",
             "passage_lexical", "reciprocal_rank", "type_match", "new_words", "similarity_gap", "overlap_gap",
@@ -821,24 +821,17 @@ def _with_lead_in(query: str, best: ScoredSentence) -> ScoredSentence | None:
     quote; else None. The prose says what can be done, the lead-in how."""
     if not _ASKS_HOW_TO.match(query) or has_layout(best.text):
         return None
-    passage = best.hit.passage
-    units = passage.sentences
-    place = next((i for i, unit in enumerate(units) if unit.start == best.start), None)
-    if place is None or place + 1 >= len(units):
-        return None
-    following = units[place + 1]
-    gap = passage.text[best.end - passage.start : following.start - passage.start]
-    text = passage.text[following.start - passage.start : following.end - passage.start]
-    if gap.strip() or not leads_in(text) or _CONTRAST.match(text):
+    following = _adjacent(best, 1)
+    if following is None or following[1].strip() or not leads_in(following[2]) or _CONTRAST.match(following[2]):
         return None  # "But when you want it required, …:" after "… make it optional, set …" is another case
-    return replace(best, text=passage.text[best.start - passage.start : following.end - passage.start],
-                   end=following.end)
+    return _joined(best, following[0])
 
 
 # "This is …", "These mean …", "Such a change would …": a sentence whose subject is what the one before said
 _POINTS_BACK = re.compile(r"(?:This|These|Such)(?:\s+an?\s+\w+)?\s+(?:is|are|was|were|means?|meant|makes?|made|allows?"
                           r"|lets|has|had|have|will|would|can|could|may|might|should|includes?|led|leads?|gives?"
                           r"|became|becomes|happens|explains?|helps?|keeps?|ensures?|avoids?|works?)\b")
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")
 
 
 def _with_antecedent(best: ScoredSentence) -> ScoredSentence | None:
@@ -847,36 +840,44 @@ def _with_antecedent(best: ScoredSentence) -> ScoredSentence | None:
     "You can also pass a list of tuples …"); else None."""
     if not _POINTS_BACK.match(best.text):
         return None
-    passage = best.hit.passage
-    units = passage.sentences
-    place = next((i for i, unit in enumerate(units) if unit.start == best.start), None)
-    if not place:
-        return None
-    previous = units[place - 1]
-    gap = passage.text[previous.end - passage.start : best.start - passage.start]
-    text = passage.text[previous.start - passage.start : previous.end - passage.start]
-    if re.search(r"\n[ \t]*\n", gap) or has_layout(text):
+    previous = _adjacent(best, -1)
+    if previous is None or _BLANK_LINE.search(previous[1]) or has_layout(previous[2]):
         return None  # another paragraph, a code block or list: not the sentence "this" points to
-    return replace(best, text=passage.text[previous.start - passage.start : best.end - passage.start],
-                   start=previous.start)
+    return _joined(best, previous[0])
 
 
 def _with_sequel(best: ScoredSentence) -> ScoredSentence | None:
     """``best`` with the sentence after it in its paragraph when that one opens by pointing back to it: asked why, "…
     an `exclude-newer` field …" gives its reason only with "This is useful for improving the reproducibility …";
     else None."""
+    if has_layout(best.text):
+        return None
+    following = _adjacent(best, 1)
+    if (following is None or _BLANK_LINE.search(following[1]) or has_layout(following[2])
+            or not _POINTS_BACK.match(following[2])):
+        return None
+    return _joined(best, following[0])
+
+
+def _adjacent(best: ScoredSentence, step: int) -> tuple[Span, str, str] | None:
+    """The unit ``step`` (1 or -1) away from ``best`` in its passage, with the text between them and its own text;
+    None at the passage's edge."""
     passage = best.hit.passage
     units = passage.sentences
     place = next((i for i, unit in enumerate(units) if unit.start == best.start), None)
-    if place is None or place + 1 >= len(units) or has_layout(best.text):
+    if place is None or not 0 <= place + step < len(units):
         return None
-    following = units[place + 1]
-    gap = passage.text[best.end - passage.start : following.start - passage.start]
-    text = passage.text[following.start - passage.start : following.end - passage.start]
-    if re.search(r"\n[ \t]*\n", gap) or has_layout(text) or not _POINTS_BACK.match(text):
-        return None
-    return replace(best, text=passage.text[best.start - passage.start : following.end - passage.start],
-                   end=following.end)
+    unit = units[place + step]
+    lo, hi = (best.end, unit.start) if step > 0 else (unit.end, best.start)
+    return (unit, passage.text[lo - passage.start : hi - passage.start],
+            passage.text[unit.start - passage.start : unit.end - passage.start])
+
+
+def _joined(best: ScoredSentence, unit: Span) -> ScoredSentence:
+    """``best`` widened to take in ``unit``, a unit next to it in its passage: still a verbatim slice."""
+    passage = best.hit.passage
+    start, end = min(best.start, unit.start), max(best.end, unit.end)
+    return replace(best, text=passage.text[start - passage.start : end - passage.start], start=start, end=end)
 
 
 _TABLE_QUOTE_CHARS = 2000  # a table is quoted to the last row that fits: its rows are units that answer too
