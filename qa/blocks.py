@@ -457,6 +457,20 @@ def _section_scope(text: str, starts: list[int], paths: list[tuple[str, ...]], s
     return "\n".join((*paths[section], text[:opening], text[starts[section] : end]))
 
 
+def section_scope(article: Article, offset: int) -> str | None:
+    """What the top section holding ``offset`` is about (``_section_scope`` of the outermost heading above it: the
+    document's opening and that section with all its subsections, so "### Impact" speaks of what its sibling
+    "### What" names under one "## ClimateCorps.gov launch"); None outside Markdown sections."""
+    if not is_markdown(article):
+        return None
+    starts, paths = _sections(article.text, article.title)
+    section = bisect_right(starts, offset) - 1
+    if section < 0 or not paths[section]:
+        return None
+    top = next(at for at in range(section, -1, -1) if paths[at] == paths[section][:1])
+    return _section_scope(article.text, starts, paths, top)
+
+
 def faq_match(article: Article, offset: int, question: str) -> float:
     """1 for the opening unit of a section whose heading is the question asked ("### Why shouldn't I use ripgrep?"
     for "Why shouldn't I use ripgrep?", or with one more word: "Why would I not want to use ripgrep?"; why, how or

@@ -17,21 +17,22 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 
 from qa.stores import IndexStore
 from qa.blocks import (asked_definition, asked_heading, asked_options, asked_place, asked_subject, asks_summary,
                        defines, faq_match, field_label, field_match, has_layout, is_labelled_field, lead_start,
-                       leads_in, names_another_field, option_match, place_match, section_match, title_keys,
-                       title_project, title_words, whole_list)
+                       leads_in, names_another_field, option_match, place_match, section_match, section_scope,
+                       title_keys, title_project, title_words, whole_list)
 from qa.names import unmentioned
 from qa.shortanswer import (answers_kind, asks_reason, asks_yes_no, candidates, contact_form, names_someone,
                             question_terms, question_type, short_answer)
 from qa.text import STOP_WORDS, stem, terms, words
 from qa.tokens import TokenVectors
 from qa.read import Reading
-from qa.types import Article, Extraction, Hit, Ranking, ScoredSentence, ShortAnswer, Span
+from qa.types import Article, Extraction, Hit, Passage, Ranking, ScoredSentence, ShortAnswer, Span
 
 FEATURES = ("bias", "similarity", "overlap", "bigram_overlap", "passage_score", "passage_dense",
             "passage_lexical", "reciprocal_rank", "type_match", "new_words", "similarity_gap", "overlap_gap",
@@ -584,7 +585,8 @@ class SentenceExtractor:
             else:
                 margin = w.keep_margin
                 best = (_definition(query, best, ranked, margin) or _with_form(query, best, ranked, margin)
-                        or self._mentioning(query, best, ranked, margin) or best)
+                        or _current(query, best, ranked, margin) or self._mentioning(query, best, ranked, margin)
+                        or best)
             reading = spans.get(best)
             whole = _whole_words(best, reading.start, reading.end) if reading else None
             span_text = _article_slice(best, *whole) if whole else best.text
@@ -603,16 +605,19 @@ class SentenceExtractor:
             confidence = min(confidence, w.unmentioned_cap)
         elif field is not None and names_another_field(query, field, best.text):
             confidence = min(confidence, w.untyped_cap)  # "national dish" of "National symbol(s): …"
+        elif self._named_elsewhere(query, best):
+            confidence = min(confidence, w.untyped_cap)
         listed = self._whole_list(query, best)
         if listed is not None:  # "What are the ingredients?": the list under that heading, whole
             best, short = listed, None
         else:
-            led = _with_lead_in(query, best)
+            passages = [self.store.passages[row] for row in self.store.passages_by_article.get(best.article_id, ())]
+            led = _with_lead_in(query, best, passages)
             if led is not None:  # "How do I update Rust?": "… is easy." and "run the following script:" + code
                 best, short = led, None
             else:  # "This is particularly useful when …" says what "this" is only with the sentence before it
                 article = self.store.articles.get(best.article_id)
-                best = (_with_antecedent(best) or (asks_reason(query) and _with_sequel(best))
+                best = (_with_antecedent(best, passages) or (asks_reason(query) and _with_sequel(best, passages))
                         or _with_table(best, article) or best)
         chosen = [best]
         chosen_terms = [_analyse(best.text).term_set]  # cached when the sentence was scored
@@ -656,6 +661,14 @@ class SentenceExtractor:
                             text[best.end : best.end + 1])
         scope = best.text if label is not None else text
         return unmentioned(query, article.title, scope, self.named_titles(query)), label
+
+    def _named_elsewhere(self, query: str, best: ScoredSentence) -> bool:
+        """Whether a name the question gives is only in other sections of the quoted document: "What satisfaction
+        rating did users give ClimateCorps.gov?" is not answered under "## Federal Audit Clearinghouse", whose
+        helpdesk is "trending over 95%"."""
+        article = self.store.articles.get(best.article_id)
+        scope = section_scope(article, best.start) if article is not None else None
+        return scope is not None and bool(unmentioned(query, article.title, scope))
 
     def _mentioning(self, query: str, best: ScoredSentence, ranked: Sequence[ScoredSentence],
                     margin: float) -> ScoredSentence | None:
@@ -730,6 +743,24 @@ def _with_form(query: str, best: ScoredSentence, ranked: Sequence[ScoredSentence
     if form is None or form.search(best.text):
         return None
     return _first_close(ranked, margin, form.search)
+
+
+# "Who is Bhutan's king right now?", "Who's the publisher these days?": the holder a list or record marks as current
+# ("Who designed the club's current building?" asks about the building, not who holds it now)
+_ASKS_CURRENT = re.compile(r"\b(?:right now|now|these days|nowadays|currently|today|at present|at the moment)\b"
+                           r"|(?:\bis|\bare|'s|’s)\s+(?:the|its|their)\s+current\b", re.I)
+_SAYS_CURRENT = re.compile(r"\(\s*since\b|\bsince\s+\d|[–-]\s*(?:present|now|today)\b|\bincumbent\b"
+                           r"|\bcurrent(?:ly)?\b|\bpresent\)", re.I)
+
+
+def _current(query: str, best: ScoredSentence, ranked: Sequence[ScoredSentence],
+             margin: float) -> ScoredSentence | None:
+    """For a question about who or what is current, the best ranked unit within ``margin`` that marks its holder as
+    current ("King Jigme Khesar Namgyel WANGCHUCK (since 14 December 2006)", "John Cruickshank (2009–present)") when
+    ``best`` marks none: "Ugyen WANGCHUCK … had served as the de facto ruler" was king once."""
+    if not _ASKS_CURRENT.search(query) or _SAYS_CURRENT.search(best.text):
+        return None
+    return _first_close(ranked, margin, _SAYS_CURRENT.search)
 
 
 def _first_close(ranked: Sequence[ScoredSentence], margin: float, holds) -> ScoredSentence | None:
@@ -815,16 +846,17 @@ _ASKS_HOW_TO = re.compile(r"\s*how\s+(?:(?:do|can|could|should|would|might|must)
 _CONTRAST = re.compile(r"\s*(?:but|however|alternatively|instead|otherwise|on the other hand|conversely)\b", re.I)
 
 
-def _with_lead_in(query: str, best: ScoredSentence) -> ScoredSentence | None:
+def _with_lead_in(query: str, best: ScoredSentence, passages: Sequence[Passage] = ()) -> ScoredSentence | None:
     """For a how-to question quoting prose that the next unit of its passage carries on by a colon into a code block
     or list ("Updating is easy." + "From your shell, run the following update script:" + the command), both as one
     quote; else None. The prose says what can be done, the lead-in how."""
     if not _ASKS_HOW_TO.match(query) or has_layout(best.text):
         return None
-    following = _adjacent(best, 1)
-    if following is None or following[1].strip() or not leads_in(following[2]) or _CONTRAST.match(following[2]):
+    following = _adjacent(best, 1, passages)
+    if (following is None or following.between.strip() or not leads_in(following.text)
+            or _CONTRAST.match(following.text)):
         return None  # "But when you want it required, …:" after "… make it optional, set …" is another case
-    return _joined(best, following[0])
+    return _joined(best, following)
 
 
 # "This is …", "These mean …", "Such a change would …": a sentence whose subject is what the one before said
@@ -834,48 +866,57 @@ _POINTS_BACK = re.compile(r"(?:This|These|Such)(?:\s+an?\s+\w+)?\s+(?:is|are|was
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
 
 
-def _with_antecedent(best: ScoredSentence) -> ScoredSentence | None:
+def _with_antecedent(best: ScoredSentence, passages: Sequence[Passage] = ()) -> ScoredSentence | None:
     """``best`` with the sentence before it in its paragraph when it opens by pointing back to it ("This is
     particularly useful when the form has multiple elements that use the same key:" says what is useful only with
     "You can also pass a list of tuples …"); else None."""
     if not _POINTS_BACK.match(best.text):
         return None
-    previous = _adjacent(best, -1)
-    if previous is None or _BLANK_LINE.search(previous[1]) or has_layout(previous[2]):
+    previous = _adjacent(best, -1, passages)
+    if previous is None or _BLANK_LINE.search(previous.between) or has_layout(previous.text):
         return None  # another paragraph, a code block or list: not the sentence "this" points to
-    return _joined(best, previous[0])
+    return _joined(best, previous)
 
 
-def _with_sequel(best: ScoredSentence) -> ScoredSentence | None:
+def _with_sequel(best: ScoredSentence, passages: Sequence[Passage] = ()) -> ScoredSentence | None:
     """``best`` with the sentence after it in its paragraph when that one opens by pointing back to it: asked why, "…
     an `exclude-newer` field …" gives its reason only with "This is useful for improving the reproducibility …";
     else None."""
     if has_layout(best.text):
         return None
-    following = _adjacent(best, 1)
-    if (following is None or _BLANK_LINE.search(following[1]) or has_layout(following[2])
-            or not _POINTS_BACK.match(following[2])):
+    following = _adjacent(best, 1, passages)
+    if (following is None or _BLANK_LINE.search(following.between) or has_layout(following.text)
+            or not _POINTS_BACK.match(following.text)):
         return None
-    return _joined(best, following[0])
+    return _joined(best, following)
 
 
-def _adjacent(best: ScoredSentence, step: int) -> tuple[Span, str, str] | None:
-    """The unit ``step`` (1 or -1) away from ``best`` in its passage, with the text between them and its own text;
-    None at the passage's edge."""
-    passage = best.hit.passage
-    units = passage.sentences
-    place = next((i for i, unit in enumerate(units) if unit.start == best.start), None)
-    if place is None or not 0 <= place + step < len(units):
-        return None
-    unit = units[place + step]
-    lo, hi = (best.end, unit.start) if step > 0 else (unit.end, best.start)
-    return (unit, passage.text[lo - passage.start : hi - passage.start],
-            passage.text[unit.start - passage.start : unit.end - passage.start])
+class _Adjacent(NamedTuple):
+    unit: Span
+    between: str  # the text between it and the quote
+    text: str
+    passage: Passage  # one that holds both
 
 
-def _joined(best: ScoredSentence, unit: Span) -> ScoredSentence:
-    """``best`` widened to take in ``unit``, a unit next to it in its passage: still a verbatim slice."""
-    passage = best.hit.passage
+def _adjacent(best: ScoredSentence, step: int, passages: Sequence[Passage] = ()) -> _Adjacent | None:
+    """The unit ``step`` (1 or -1) away from ``best`` in its passage or, at that passage's edge, in another of
+    ``passages`` (its article's, which overlap by a sentence: "*fd* can be called with no arguments." ends the
+    passage before the one that opens with "This is very useful …"); None at the article's edge."""
+    for passage in (best.hit.passage, *passages):
+        units = passage.sentences
+        place = next((i for i, unit in enumerate(units) if unit.start == best.start), None)
+        if place is None or not 0 <= place + step < len(units):
+            continue
+        unit = units[place + step]
+        lo, hi = (best.end, unit.start) if step > 0 else (unit.end, best.start)
+        return _Adjacent(unit, passage.text[lo - passage.start : hi - passage.start],
+                         passage.text[unit.start - passage.start : unit.end - passage.start], passage)
+    return None
+
+
+def _joined(best: ScoredSentence, adjacent: _Adjacent) -> ScoredSentence:
+    """``best`` widened to take in the unit next to it: still a verbatim slice."""
+    passage, unit = adjacent.passage, adjacent.unit
     start, end = min(best.start, unit.start), max(best.end, unit.end)
     return replace(best, text=passage.text[start - passage.start : end - passage.start], start=start, end=end)
 

@@ -30,6 +30,7 @@ _PART = re.compile(r"[^\W_]+")
 _AFTER_STOP = re.compile(r"[.?!:]\s*$")
 _TRIM = "'’.,-/"
 _FIRST_PERSON = re.compile(r"I['’](?:ve|m|d|ll)")
+_SET_ASIDE = re.compile(r"\b(?:rather than|instead of)\s+[^,;?!]*", re.I)
 _CONTEXT = re.compile(r"(?<=[?.!])\s*\([^()]*\)\s*$")  # "What is its land area? (Bhutan, Thimphu)": expand_query's
 _DECIMAL = re.compile(r"\d+(?:\.\d+)+")
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3})")
@@ -53,6 +54,7 @@ def named_terms(question: str) -> tuple[str, ...]:
     """The names, numbers and code the question gives, as written (possessive "'s" dropped; code keeps its
     backquotes)."""
     question = _CONTEXT.sub("", question)  # a follow-up's borrowed context need not all be in the quote's document
+    question = _SET_ASIDE.sub(" ", question)  # "on a private index rather than PyPI": PyPI is not what is asked of
     found: list[str] = []
     names: list[str] = []
     stop_words = capitalised_stop_words = 0

@@ -396,9 +396,9 @@ _CONTACTS = (
     (re.compile(_ASKING_FOR + r"e-?mail(?:\s+address(?:es)?)?\b", re.I), re.compile(_EMAIL, re.I)),
     (re.compile(_ASKING_FOR + r"(?:url|web\s*(?:site|page|address)|home\s*page)s?\b", re.I), re.compile(_WEB, re.I)),
     (re.compile(_ASKING_FOR + r"(?:tele)?phone\s+numbers?\b", re.I), re.compile(_PHONE)),
-    # "How do I contact the team?", "How can I get in touch with them?": any of these answers
-    (re.compile(r"^\s*(?:how|where)\s+(?:do|can|could|should|would)\s+(?:i|we|you|one|people|users?)\s+(?:contact|reach"
-                r"|e-?mail|get\s+in\s+touch\s+with|write\s+to)\b", re.I),
+    # "How do I contact the team?", "How can I get in touch with them?", "Who do I email …?": any of these answers
+    (re.compile(r"^\s*(?:how|where|who|whom)\s+(?:do|can|could|should|would)\s+(?:i|we|you|one|people|users?)\s+"
+                r"(?:contact|reach(?:\s+out\s+to)?|e-?mail|get\s+in\s+touch\s+with|write\s+to)\b", re.I),
      re.compile(rf"{_EMAIL}|{_WEB}|{_PHONE}", re.I)),
 )
 
@@ -479,6 +479,31 @@ def _other_years(sentence: str, question: str) -> bool:
     return True
 
 
+# operating systems by the names people write them, each with the family it belongs to
+_PLATFORMS = {"windows": None, "macos": None, "linux": None, "android": None, "ios": None, "bsd": None,
+              "debian": "linux", "ubuntu": "linux", "fedora": "linux", "arch": "linux", "void": "linux",
+              "freebsd": "bsd", "netbsd": "bsd", "openbsd": "bsd"}
+_PLATFORM = re.compile(r"\b(?:(?P<windows>windows)|(?P<macos>mac\s?os(?:\s?x)?|os\s?x|mac)|(?P<linux>linux)"
+                       r"|(?P<android>android)|(?P<ios>ios|iphone|ipad)|(?P<debian>debian)|(?P<ubuntu>ubuntu)"
+                       r"|(?P<fedora>fedora)|(?P<arch>arch)(?=\s+linux)|(?P<void>void)(?=\s+linux)"
+                       r"|(?P<freebsd>freebsd)|(?P<netbsd>netbsd)|(?P<openbsd>openbsd)|(?P<bsd>bsd))\b", re.I)
+
+
+def _platforms(text: str) -> set[str]:
+    return {match.lastgroup for match in _PLATFORM.finditer(text)}
+
+
+def _other_platforms(sentence: str, question: str) -> bool:
+    """Whether the question names an operating system and the sentence names only others, none of its family: "How do
+    I run a .pyw script on macOS?" is not answered by what happens "On Windows", "Which package should Fedora users
+    install?" not by Ubuntu's; a sentence about Linux does answer for Debian, and one about Debian for Linux."""
+    asked, said = _platforms(question), _platforms(sentence)
+    if not asked or not said:
+        return False
+    families = asked | {_PLATFORMS[p] for p in asked} | {p for p in _PLATFORMS if _PLATFORMS[p] in asked}
+    return not said & families
+
+
 # "Who is the current editor-in-chief?", "Who was the first public editor?", "Who wrote the playbook?": one person
 # (or body) by name; "(ombudsman)" or "government" cut from a sentence on the topic names no one. So "Which company
 # …?", "What organisation …?": "workshop" names none (the plural may ask for a kind: "regional tourism groups").
@@ -505,12 +530,12 @@ def answers_kind(sentence: str, question: str) -> bool:
     """False when the question asks for a date, number or place and the sentence offers none (for a price or
     a cost: no amount of money; for an age: no age, a bare year; for an email address, a website or a phone
     number: none of that form; for a temperature, a size in bytes, a share or a weight: no such measure), when
-    the question names a year and the sentence only others, and when the sentence is a byline and the question
-    asks neither when nor who wrote or published the document."""
+    the question names a year or an operating system and the sentence only others, and when the sentence is a byline
+    and the question asks neither when nor who wrote or published the document."""
     question = own_question(question)  # "How do I know when it is done? (How much water …?)" asks no amount
     if is_byline(sentence) and not _ABOUT_AUTHORSHIP.search(question) and question_type(question) != "when":
         return False  # a news post's "today" happened on its byline's date: "when" questions keep it
-    if _other_years(sentence, question):
+    if _other_years(sentence, question) or _other_platforms(sentence, question):
         return False
     if asks_for_money(question):
         return bool(_MONEY.search(sentence))
@@ -520,7 +545,12 @@ def answers_kind(sentence: str, question: str) -> bool:
     if form is not None:
         return bool(form.search(sentence))
     kind = question_type(question)
+    if kind == "where" and _WHERE_WITHIN.match(question):
+        return True  # "Where in a URL do the pairs go?" asks a position ("after the `?`"), which is no place name
     return kind not in TYPED or bool(candidates(sentence, kind, question))
+
+
+_WHERE_WITHIN = re.compile(r"^\s*where\s+(?:in|within|inside)\s+(?:a|an|the|this|that|its|their)\s+[a-z]", re.I)
 
 
 def short_answer(sentence: str, question: str) -> tuple[int, int] | None:

@@ -24,6 +24,12 @@ def test_a_follow_ups_borrowed_context_gives_no_names():
     assert named_terms("And in 2025? (How many states offer Direct File?)") == ("2025",)
 
 
+def test_what_a_question_sets_aside_is_no_name_the_answer_must_give():
+    assert named_terms("And if those packages live on a private index rather than PyPI?") == ()
+    assert named_terms("How do I use Fresno's index instead of PyPI, in 2017?") == ("2017", "Fresno")
+    assert named_terms("Is PyPI used rather than a private index?") == ("PyPI",)  # asked of PyPI itself
+
+
 def test_a_title_case_question_gives_no_names_from_its_capitals():
     assert named_terms("Who Was The Mayor Of Fresno In 2017?") == ("2017",)
     assert named_terms("WHAT IS THE AREA OF BHUTAN?") == ()

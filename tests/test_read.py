@@ -123,6 +123,44 @@ def test_a_question_asking_for_a_website_quotes_a_sentence_that_gives_one(tiny_a
     assert email.confidence <= extractor.weights.untyped_cap and not email.answerable
 
 
+def test_a_question_about_who_holds_a_post_now_quotes_the_holder_marked_current(tiny_assistant):
+    text = ("Ugyen Wangchuck served as the de facto ruler of Bhutan before 1907. "
+            "Chief of state: King Jigme Khesar Namgyel Wangchuck (since 14 December 2006). Hekla last erupted in 2000")
+    ranked = ranked_sentences([0, 1, 2], text=text)
+    close = (ranked[0], replace(ranked[1], score=ranked[0].score - 0.05), ranked[2])
+    ranking = Ranking(sentences=close, confidence=0.6, hits=(ranked[0].hit,))
+    reading = [Reading(0, "volcanoes", 0, len("Ugyen Wangchuck"), 12.0, -3.0)]  # the reader likes the older king
+    extractor = SentenceExtractor(tiny_assistant.store, min_confidence=0.3)
+    for question in ("Who is Bhutan's king right now?", "Who is the current king of Bhutan?"):
+        assert extractor.decide(question, ranking, reading).sentences[0].text.startswith("Chief of state")
+    # not asked about now: the reader's choice stands
+    assert extractor.decide("Who ruled Bhutan before 1907?", ranking, reading).sentences[0].text.startswith("Ugyen")
+    far = Ranking(sentences=(ranked[0], replace(ranked[1], score=0.2), ranked[2]), confidence=0.6,
+                  hits=(ranked[0].hit,))  # far below the first: no reason to move
+    assert extractor.decide("Who is Bhutan's king right now?", far, reading).sentences[0].text.startswith("Ugyen")
+
+
+def test_a_name_asked_of_one_section_is_not_answered_by_another_sections_quote(tiny_assistant):
+    text = ("# Launches\n\nWe launched two sites.\n\n## ClimateCorps.gov launch\n\n### What\n\nA site for the "
+            "American Climate Corps.\n\n### Impact\n\nIt lists nearly 2,000 positions.\n\n## Audit Clearinghouse "
+            "launch\n\n### Impact\n\nCustomer satisfaction with the helpdesk is trending over 95%.\n")
+    store = copy.copy(tiny_assistant.store)
+    store.articles = {**store.articles, "launches": Article(id="launches", title="Launches", text=text, source="l.md")}
+    units = ["Customer satisfaction with the helpdesk is trending over 95%.", "It lists nearly 2,000 positions."]
+    passage = Passage(id="l0", article_id="launches", start=0, end=len(text), text=text,
+                      sentences=tuple(Span(text.index(u), text.index(u) + len(u)) for u in units), hash="l")
+    hit = Hit(passage=passage, title="Launches", score=1.0, rank=0)
+    ranked = tuple(ScoredSentence(text=u, article_id="launches", start=text.index(u), end=text.index(u) + len(u),
+                                  score=0.9 - 0.1 * i, hit=hit) for i, u in enumerate(units))
+    extractor = SentenceExtractor(store, min_confidence=0.3)
+    elsewhere = extractor.decide("What satisfaction rating did ClimateCorps.gov get?", Ranking(ranked, 0.9, (hit,)))
+    assert elsewhere.confidence <= extractor.weights.untyped_cap and not elsewhere.answerable
+    # named in a sibling subsection of the same top section: that section speaks of it
+    own = extractor.decide("How many positions does the American Climate Corps site list?",
+                           Ranking(ranked[::-1], 0.9, (hit,)))
+    assert own.confidence > extractor.weights.untyped_cap and own.answerable
+
+
 def test_a_follow_up_is_not_answered_by_the_sentence_the_last_answer_quoted():
     from qa.extract import without_repeats
 
@@ -412,6 +450,31 @@ def test_a_quote_that_opens_by_pointing_back_is_quoted_with_the_sentence_it_poin
     ranked = ranked_sentences([2, 1, 3], text=text)  # "This year …" points to a time, not back
     dated = extractor.decide("Where did the office move?", Ranking(tuple(ranked), 0.6, (ranked[0].hit,)))
     assert dated.sentences[0].text == "This year the office moved to Reykjavik."
+
+
+def test_the_sentence_pointed_back_to_is_found_in_the_passage_before_when_the_quote_opens_its_own(tiny_assistant):
+    # passages overlap by one sentence, so the one a quote opens may begin with "This is …"
+    text = ("fd can be called with no arguments. This is very useful to get a quick overview of all entries. "
+            "Hekla last erupted in 2000")
+    units = [Span(s.start, s.end) for s in sentence_spans(text)]
+    before = Passage(id="f0", article_id="fd", start=0, end=units[1].end, text=text[: units[1].end],
+                     sentences=tuple(units[:2]), hash="f0")
+    after = Passage(id="f1", article_id="fd", start=units[1].start, end=len(text), text=text[units[1].start :],
+                    sentences=tuple(units[1:]), hash="f1")
+    store = copy.copy(tiny_assistant.store)
+    store.passages = [*store.passages, before, after]
+    store.passages_by_article = {**store.passages_by_article, "fd": [len(store.passages) - 2, len(store.passages) - 1]}
+    hit = Hit(passage=after, title="fd", score=1.0, rank=0)
+    ranked = [ScoredSentence(text=text[u.start : u.end], article_id="fd", start=u.start, end=u.end, score=0.9 - 0.2 * i,
+                             hit=hit) for i, u in enumerate(units[1:])]
+    question, ranking = "Is there a quick way to see every entry?", Ranking(tuple(ranked), 0.6, (hit,))
+    quote = SentenceExtractor(store, min_confidence=0.0).decide(question, ranking).sentences[0]
+    assert quote.text == text[: units[1].end] and (quote.start, quote.end) == (0, units[1].end)
+    # the passage alone, as before: no sentence before it to take
+    alone = copy.copy(store)
+    alone.passages_by_article = {**store.passages_by_article, "fd": [len(store.passages) - 1]}
+    lone = SentenceExtractor(alone, min_confidence=0.0).decide(question, ranking)
+    assert lone.sentences[0].text == text[units[1].start : units[1].end]
 
 
 def test_asked_why_a_quote_takes_the_sentence_after_it_that_gives_the_reason(tiny_assistant):

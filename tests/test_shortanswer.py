@@ -87,6 +87,8 @@ def test_an_email_address_a_website_or_a_phone_number_is_answered_only_by_one():
     assert answers_kind("Call +1 555 123 4567.", "How can I get in touch with the office?")
     assert not answers_kind(placeholder, "How can I reach the community leaders?")
     assert not answers_kind("In 2011 Visionbox approached NORAD.", "How do I contact the NORAD Tracks Santa team?")
+    who = "Who do I email if my agency wants help shipping a new product?"  # an address, not a person's name
+    assert answers_kind("Reach out at inquiries@example.gov.", who) and not answers_kind("Jane Doe leads it.", who)
     # questions about an email or a website, not asking for one
     for question in ("What did Haas say in his email?", "What did the website say?", "How do I send an email?"):
         assert contact_form(question) is None and answers_kind(placeholder, question)
@@ -426,6 +428,26 @@ def test_a_year_or_a_number_in_a_name_does_not_count(question, sentence, answers
 ])
 def test_a_question_naming_a_year_is_not_answered_by_a_sentence_of_other_years(question, sentence, answers):
     assert answers_kind(sentence, question) is answers
+
+
+@pytest.mark.parametrize("question, sentence, answers", [
+    ("How do I run a .pyw script on macOS?", "On Windows uv will run a script ending in .pyw using pythonw.", False),
+    ("Which package should Fedora users install?", "On Ubuntu, install the build-essential package.", False),
+    ("Could you play Thin Ice on an iPhone?", "The original apps included Thin Ice (Android.)", False),
+    ("How do I install ripgrep on Linux?", "If you run Debian stable, ripgrep is maintained by Debian.", True),
+    ("How do I install ripgrep on Debian?", "On Linux, download the static binary.", True),  # the family's
+    ("How do I install Rust on a Mac?", "If you are using Linux or macOS, open a terminal.", True),
+    ("How do I install Rust on a Mac?", "Run the installer and follow the prompts.", True),  # no system named
+])
+def test_a_question_naming_an_operating_system_is_not_answered_by_a_sentence_about_others(question, sentence,
+                                                                                            answers):
+    assert answers_kind(sentence, question) is answers
+
+
+def test_where_within_a_thing_asks_a_position_not_a_place_name():
+    position = "The query is the set of key-value pairs that go after the `?`."
+    assert answers_kind(position, "Where in a URL do the query pairs go?")
+    assert not answers_kind(position, "Where do the query pairs go?")  # asked where, the sentence names no place
 
 
 def test_a_follow_up_asking_on_its_own_is_typed_by_itself_not_by_the_context_it_borrowed():
