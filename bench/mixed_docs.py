@@ -11,7 +11,8 @@ them, m434–m450 on command-line options, how-to lead-ins, a project named in a
 follow-up fragments and what a document says about a topic, most seen answered before they were fixed;
 m451–m630 and m631–m810 each written by three separate passes over the documents that did not see the assistant's
 replies, then used to look for failures, m811–m1050 by four more, the last two favouring yes/no, "what happens if"
-and casual wording, m1051–m1146 by two more, as users type into a chat box) are
+and casual wording, m1051–m1146 by two more, as users type into a chat box, m1147–m1338 by four more, half
+reworded and a quarter unanswerable near misses) are
 asked with the default settings. A reply is right when its first quoted sentence holds
 one of the question's answer strings; an unanswerable question is right when the assistant abstains. It
 prints the figures by kind and appends them to RESULTS.md. These questions tune the reader (issue 17);
