@@ -464,9 +464,18 @@ def is_byline(sentence: str) -> bool:
 _YEARS = re.compile(r"(?<![\d.,$£€])\b(1[6-9]\d\d|20\d\d)(s?)\b(?![.,]\d)")
 
 
+_RECKONED_FROM = re.compile(r"\b(?:after|before|since|following|until|till|prior\s+to)\s+(?:(?:the|its|their|his|her|a|an)"
+                            r"\s+)?(?:[\w'’-]+\s+){0,2}?(?:1[6-9]\d\d|20\d\d)\b", re.I)
+
+
 def _other_years(sentence: str, question: str) -> bool:
     """Whether the question names a year and the sentence names only other years, none before and after it: "Which
-    company will build the 2013 version?" is not answered by what a firm offered in 2011."""
+    company will build the 2013 version?" is not answered by what a firm offered in 2011 (a year a "when" question
+    reckons from does not count: "after the 2007 makeover" may well be 2009)."""
+    if question_type(question) == "when":
+        # "When … after the 2007 makeover?": the year it reckons from is not the one it asks for ("How much had
+        # the price risen after 1971?" asks of 1971 itself)
+        question = _RECKONED_FROM.sub(" ", question)
     asked = {int(y) for y, decade in _YEARS.findall(question) if not decade}
     said = [(int(y), bool(decade)) for y, decade in _YEARS.findall(sentence)]
     if not asked or not said:

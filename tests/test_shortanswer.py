@@ -425,6 +425,10 @@ def test_a_year_or_a_number_in_a_name_does_not_count(question, sentence, answers
     ("Who was mayor in 1990?", "Jane Doe was mayor from 1985 until 1992.", True),  # 1990 lies between
     ("Who was mayor in 1995?", "Jane Doe was mayor in the 1990s.", True),
     ("Who was mayor in 1990?", "Jane Doe was the first mayor of the city.", True),  # no year: nothing to contradict
+    # a year a "when" question reckons from is not the one it asks for; other questions ask of that year
+    ("When did the Star go back to its old layout after the 2007 makeover?",
+     "However, on January 1, 2009, The Star reverted to its previous format.", True),
+    ("How much had the price risen after 1971?", "From 1947 to 1967, the price had risen by two percent.", False),
 ])
 def test_a_question_naming_a_year_is_not_answered_by_a_sentence_of_other_years(question, sentence, answers):
     assert answers_kind(sentence, question) is answers
