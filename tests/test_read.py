@@ -107,12 +107,17 @@ def test_a_question_asking_what_something_is_quotes_the_sentence_that_says_it(ti
                             reading).sentences[0].text.startswith("Iceland has about 130")
 
 
+def second_close_behind_first(text: str) -> tuple[list[ScoredSentence], Ranking]:
+    """``text``'s first three sentences ranked in order, the second just behind the first."""
+    ranked = ranked_sentences([0, 1, 2], text=text)
+    close = (ranked[0], replace(ranked[1], score=ranked[0].score - 0.05), ranked[2])
+    return ranked, Ranking(sentences=close, confidence=0.6, hits=(ranked[0].hit,))
+
+
 def test_a_question_asking_for_a_website_quotes_a_sentence_that_gives_one(tiny_assistant):
     text = ("Iceland's volcano office monitors Hekla daily. Its reports are at https://vedur.is/hekla for everyone. "
             "Hekla last erupted in 2000")
-    ranked = ranked_sentences([0, 1, 2], text=text)
-    close = (ranked[0], replace(ranked[1], score=ranked[0].score - 0.05), ranked[2])
-    ranking = Ranking(sentences=close, confidence=0.6, hits=(ranked[0].hit,))
+    ranked, ranking = second_close_behind_first(text)
     at = text.index("Hekla daily")
     reading = [Reading(0, "volcanoes", at, at + 5, 12.0, -3.0)]
     extractor = SentenceExtractor(tiny_assistant.store, min_confidence=0.3)
@@ -126,9 +131,7 @@ def test_a_question_asking_for_a_website_quotes_a_sentence_that_gives_one(tiny_a
 def test_a_question_about_who_holds_a_post_now_quotes_the_holder_marked_current(tiny_assistant):
     text = ("Ugyen Wangchuck served as the de facto ruler of Bhutan before 1907. "
             "Chief of state: King Jigme Khesar Namgyel Wangchuck (since 14 December 2006). Hekla last erupted in 2000")
-    ranked = ranked_sentences([0, 1, 2], text=text)
-    close = (ranked[0], replace(ranked[1], score=ranked[0].score - 0.05), ranked[2])
-    ranking = Ranking(sentences=close, confidence=0.6, hits=(ranked[0].hit,))
+    ranked, ranking = second_close_behind_first(text)
     reading = [Reading(0, "volcanoes", 0, len("Ugyen Wangchuck"), 12.0, -3.0)]  # the reader likes the older king
     extractor = SentenceExtractor(tiny_assistant.store, min_confidence=0.3)
     for question in ("Who is Bhutan's king right now?", "Who is the current king of Bhutan?"):
