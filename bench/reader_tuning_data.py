@@ -73,7 +73,8 @@ def main() -> int:
                 prefix = window.context + "\n" if window.context else ""
                 context = prefix + window.text
                 gold = next((g for g in q["answer"] or [] if g in window.text), None)
-                answers = [] if gold is None else [{"text": gold, "answer_start": len(prefix) + window.text.index(gold)}]
+                answers = ([] if gold is None else
+                           [{"text": gold, "answer_start": len(prefix) + window.text.index(gold)}])
                 if args.spans_only and q["answer"] and not answers:
                     continue
                 counts["span" if answers else "no answer"] += 1

@@ -464,8 +464,8 @@ def is_byline(sentence: str) -> bool:
 _YEARS = re.compile(r"(?<![\d.,$£€])\b(1[6-9]\d\d|20\d\d)(s?)\b(?![.,]\d)")
 
 
-_RECKONED_FROM = re.compile(r"\b(?:after|before|since|following|until|till|prior\s+to)\s+(?:(?:the|its|their|his|her|a|an)"
-                            r"\s+)?(?:[\w'’-]+\s+){0,2}?(?:1[6-9]\d\d|20\d\d)\b", re.I)
+_RECKONED_FROM = re.compile(r"\b(?:after|before|since|following|until|till|prior\s+to)\s+"
+                            r"(?:(?:the|its|their|his|her|a|an)\s+)?(?:[\w'’-]+\s+){0,2}?(?:1[6-9]\d\d|20\d\d)\b", re.I)
 
 
 def _other_years(sentence: str, question: str) -> bool:
