@@ -17,6 +17,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from itertools import chain
 from typing import NamedTuple
 
 import numpy as np
@@ -611,13 +612,12 @@ class SentenceExtractor:
         if listed is not None:  # "What are the ingredients?": the list under that heading, whole
             best, short = listed, None
         else:
-            passages = [self.store.passages[row] for row in self.store.passages_by_article.get(best.article_id, ())]
-            led = _with_lead_in(query, best, passages)
+            led = _with_lead_in(query, best, self.store)
             if led is not None:  # "How do I update Rust?": "… is easy." and "run the following script:" + code
                 best, short = led, None
             else:  # "This is particularly useful when …" says what "this" is only with the sentence before it
                 article = self.store.articles.get(best.article_id)
-                best = (_with_antecedent(best, passages) or (asks_reason(query) and _with_sequel(best, passages))
+                best = (_with_antecedent(best, self.store) or (asks_reason(query) and _with_sequel(best, self.store))
                         or _with_table(best, article) or best)
         chosen = [best]
         chosen_terms = [_analyse(best.text).term_set]  # cached when the sentence was scored
@@ -846,13 +846,13 @@ _ASKS_HOW_TO = re.compile(r"\s*how\s+(?:(?:do|can|could|should|would|might|must)
 _CONTRAST = re.compile(r"\s*(?:but|however|alternatively|instead|otherwise|on the other hand|conversely)\b", re.I)
 
 
-def _with_lead_in(query: str, best: ScoredSentence, passages: Sequence[Passage] = ()) -> ScoredSentence | None:
+def _with_lead_in(query: str, best: ScoredSentence, store: IndexStore | None = None) -> ScoredSentence | None:
     """For a how-to question quoting prose that the next unit of its passage carries on by a colon into a code block
     or list ("Updating is easy." + "From your shell, run the following update script:" + the command), both as one
     quote; else None. The prose says what can be done, the lead-in how."""
     if not _ASKS_HOW_TO.match(query) or has_layout(best.text):
         return None
-    following = _adjacent(best, 1, passages)
+    following = _adjacent(best, 1, store)
     if (following is None or following.between.strip() or not leads_in(following.text)
             or _CONTRAST.match(following.text)):
         return None  # "But when you want it required, …:" after "… make it optional, set …" is another case
@@ -866,25 +866,25 @@ _POINTS_BACK = re.compile(r"(?:This|These|Such)(?:\s+an?\s+\w+)?\s+(?:is|are|was
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
 
 
-def _with_antecedent(best: ScoredSentence, passages: Sequence[Passage] = ()) -> ScoredSentence | None:
+def _with_antecedent(best: ScoredSentence, store: IndexStore | None = None) -> ScoredSentence | None:
     """``best`` with the sentence before it in its paragraph when it opens by pointing back to it ("This is
     particularly useful when the form has multiple elements that use the same key:" says what is useful only with
     "You can also pass a list of tuples …"); else None."""
     if not _POINTS_BACK.match(best.text):
         return None
-    previous = _adjacent(best, -1, passages)
+    previous = _adjacent(best, -1, store)
     if previous is None or _BLANK_LINE.search(previous.between) or has_layout(previous.text):
         return None  # another paragraph, a code block or list: not the sentence "this" points to
     return _joined(best, previous)
 
 
-def _with_sequel(best: ScoredSentence, passages: Sequence[Passage] = ()) -> ScoredSentence | None:
+def _with_sequel(best: ScoredSentence, store: IndexStore | None = None) -> ScoredSentence | None:
     """``best`` with the sentence after it in its paragraph when that one opens by pointing back to it: asked why, "…
     an `exclude-newer` field …" gives its reason only with "This is useful for improving the reproducibility …";
     else None."""
     if has_layout(best.text):
         return None
-    following = _adjacent(best, 1, passages)
+    following = _adjacent(best, 1, store)
     if (following is None or _BLANK_LINE.search(following.between) or has_layout(following.text)
             or not _POINTS_BACK.match(following.text)):
         return None
@@ -898,11 +898,13 @@ class _Adjacent(NamedTuple):
     passage: Passage  # one that holds both
 
 
-def _adjacent(best: ScoredSentence, step: int, passages: Sequence[Passage] = ()) -> _Adjacent | None:
-    """The unit ``step`` (1 or -1) away from ``best`` in its passage or, at that passage's edge, in another of
-    ``passages`` (its article's, which overlap by a sentence: "*fd* can be called with no arguments." ends the
+def _adjacent(best: ScoredSentence, step: int, store: IndexStore | None = None) -> _Adjacent | None:
+    """The unit ``step`` (1 or -1) away from ``best`` in its passage or, at that passage's edge, in another passage
+    of its article in ``store`` (passages overlap by a sentence: "*fd* can be called with no arguments." ends the
     passage before the one that opens with "This is very useful …"); None at the article's edge."""
-    for passage in (best.hit.passage, *passages):
+    rows = () if store is None else store.passages_by_article.get(best.article_id, ())
+    # the article's other passages are only looked at when the quote's own lacks the unit
+    for passage in chain((best.hit.passage,), (store.passages[row] for row in rows)):
         units = passage.sentences
         place = next((i for i, unit in enumerate(units) if unit.start == best.start), None)
         if place is None or not 0 <= place + step < len(units):

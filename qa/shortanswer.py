@@ -468,11 +468,11 @@ _RECKONED_FROM = re.compile(r"\b(?:after|before|since|following|until|till|prior
                             r"(?:(?:the|its|their|his|her|a|an)\s+)?(?:[\w'’-]+\s+){0,2}?(?:1[6-9]\d\d|20\d\d)\b", re.I)
 
 
-def _other_years(sentence: str, question: str) -> bool:
+def _other_years(sentence: str, question: str, kind: str | None) -> bool:
     """Whether the question names a year and the sentence names only other years, none before and after it: "Which
     company will build the 2013 version?" is not answered by what a firm offered in 2011 (a year a "when" question
-    reckons from does not count: "after the 2007 makeover" may well be 2009)."""
-    if question_type(question) == "when":
+    reckons from does not count: "after the 2007 makeover" may well be 2009); ``kind``: the question's type."""
+    if kind == "when":
         # "When … after the 2007 makeover?": the year it reckons from is not the one it asks for ("How much had
         # the price risen after 1971?" asks of 1971 itself)
         question = _RECKONED_FROM.sub(" ", question)
@@ -542,9 +542,10 @@ def answers_kind(sentence: str, question: str) -> bool:
     the question names a year or an operating system and the sentence only others, and when the sentence is a byline
     and the question asks neither when nor who wrote or published the document."""
     question = own_question(question)  # "How do I know when it is done? (How much water …?)" asks no amount
-    if is_byline(sentence) and not _ABOUT_AUTHORSHIP.search(question) and question_type(question) != "when":
+    kind = question_type(question)
+    if is_byline(sentence) and not _ABOUT_AUTHORSHIP.search(question) and kind != "when":
         return False  # a news post's "today" happened on its byline's date: "when" questions keep it
-    if _other_years(sentence, question) or _other_platforms(sentence, question):
+    if _other_years(sentence, question, kind) or _other_platforms(sentence, question):
         return False
     if asks_for_money(question):
         return bool(_MONEY.search(sentence))
@@ -553,7 +554,6 @@ def answers_kind(sentence: str, question: str) -> bool:
     form = contact_form(question) or measure_form(question)
     if form is not None:
         return bool(form.search(sentence))
-    kind = question_type(question)
     if kind == "where" and _WHERE_WITHIN.match(question):
         return True  # "Where in a URL do the pairs go?" asks a position ("after the `?`"), which is no place name
     return kind not in TYPED or bool(candidates(sentence, kind, question))
