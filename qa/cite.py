@@ -6,6 +6,7 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import replace
 
+from qa.polarity import OPPOSITES
 from qa.types import Citation, Extraction, Hit, QuotedSentence, Reply, RetrievedPassage
 
 NO_ANSWER = "I could not find an answer to that in the articles."
@@ -13,15 +14,27 @@ NO_ANSWER = "I could not find an answer to that in the articles."
 
 def no_answer(extraction: Extraction) -> str:
     """Why there is no answer, where the reason is plain: the closest article never mentions a name the question
-    gives."""
-    if not extraction.unmentioned or not extraction.sentences:
+    gives, or its closest sentence says the opposite of what is asked."""
+    if not extraction.sentences:
         return NO_ANSWER
+    if not extraction.unmentioned:
+        return _contrary(extraction) or NO_ANSWER
     named = ", ".join(f"“{name}”" for name in extraction.unmentioned)
     title = extraction.sentences[0].hit.title
     field = extraction.unmentioned_field
     if field:
         return f"{NO_ANSWER} The closest one, “{title}”, gives its own “{field}”, not that of {named}."
     return f"{NO_ANSWER} The closest one, “{title}”, never mentions {named}."
+
+
+def _contrary(extraction: Extraction) -> str | None:
+    word = extraction.contradicted
+    if word is None:
+        return None
+    title = extraction.sentences[0].hit.title
+    if word == "not":
+        return f"{NO_ANSWER} The closest one, “{title}”, says it without the question’s “not”."
+    return f"{NO_ANSWER} The closest one, “{title}”, says “{OPPOSITES[word]}”, not “{word}”."
 
 
 class Citer:

@@ -28,6 +28,7 @@ from qa.blocks import (asked_definition, asked_heading, asked_options, asked_pla
                        leads_in, names_another_field, option_match, place_match, section_match, section_scope,
                        title_keys, title_project, title_words, whole_list)
 from qa.names import unmentioned
+from qa.polarity import contradicted
 from qa.shortanswer import (answers_kind, asks_reason, asks_yes_no, candidates, contact_form, names_someone,
                             question_terms, question_type, short_answer)
 from qa.text import STOP_WORDS, stem, terms, words
@@ -597,9 +598,12 @@ class SentenceExtractor:
             if not has_layout(best.text) and tidy is not None:
                 short = ShortAnswer(text=_article_slice(best, *tidy), article_id=best.article_id,
                                     start=tidy[0], end=tidy[1])
-        if not answers_kind(best.text, query) or (short is not None and not names_someone(short.text, query)):
+        contrary = contradicted(query, best.text)
+        if (not answers_kind(best.text, query) or (short is not None and not names_someone(short.text, query))
+                or contrary is not None):
             # "When ...?" answered by a sentence with no date (or "how many" with no number, "where"
-            # with no place, "Who was the first public editor?" by "ombudsman") is a near miss on the topic
+            # with no place, "Who was the first public editor?" by "ombudsman") is a near miss on the topic, as is
+            # "What is the least used type of reduction?" by "The most commonly used reduction is …"
             confidence = min(confidence, w.untyped_cap)
         missing, field = self._unmentioned(query, best)
         if missing:  # "Who was Bill Aiken's mother?" of an article that never names an Aiken
@@ -641,7 +645,7 @@ class SentenceExtractor:
             short = None
         return Extraction(sentences=tuple(chosen), confidence=round(confidence, 4),
                           answerable=confidence >= self.min_confidence, short_answer=short, hits=ranking.hits,
-                          unmentioned=missing, unmentioned_field=field if missing else None)
+                          unmentioned=missing, unmentioned_field=field if missing else None, contradicted=contrary)
 
     def _asks_overview(self, query: str) -> bool:
         """Whether the question asks what a named section (by its place) or a document (by its title) is."""

@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+from qa.polarity import OPPOSITES as _OPPOSITES
 from qa.text import STOP_WORDS
 
 SHARED_SQUAD = Path(__file__).resolve().parent.parent.parent / "shared" / "bench" / "data" / "squad"
@@ -73,20 +74,8 @@ def swap_entity(question: str, context: str, elsewhere: list[str], rng: random.R
     return question[: target.start()] + rng.choice(candidates) + question[target.end():]
 
 
-# Opposites that turn a question about what a paragraph says into one it does not answer ("the first
-# emperor" -> "the last emperor"); SQuAD 2.0's writers used antonyms for a fifth of its unanswerable questions.
-_OPPOSITES = dict(pair for a, b in (
-    ("first", "last"), ("largest", "smallest"), ("biggest", "smallest"), ("most", "least"), ("highest", "lowest"),
-    ("before", "after"), ("earliest", "latest"), ("oldest", "newest"), ("longest", "shortest"),
-    ("maximum", "minimum"), ("increase", "decrease"), ("increased", "decreased"), ("rise", "fall"),
-    ("north", "south"), ("east", "west"), ("northern", "southern"), ("eastern", "western"), ("won", "lost"),
-    ("win", "lose"), ("began", "ended"), ("start", "end"), ("started", "ended"), ("above", "below"),
-    ("inside", "outside"), ("early", "late"), ("public", "private"), ("positive", "negative"),
-    ("import", "export"), ("imports", "exports"), ("major", "minor"), ("more", "less"), ("higher", "lower"),
-    ("larger", "smaller"), ("older", "younger"), ("upper", "lower"), ("success", "failure"), ("allowed", "banned"),
-    ("accepted", "rejected"), ("supported", "opposed"), ("strong", "weak"), ("common", "rare"), ("rich", "poor"),
-    ("cheapest", "most expensive"), ("best", "worst"), ("primary", "secondary"), ("internal", "external"),
-) for pair in ((a, b), (b, a)))
+# Swapping one of these for its opposite turns a question the paragraph answers into one it does not ("the first
+# emperor" -> "the last emperor"), as SQuAD 2.0's writers did for a fifth of its unanswerable questions.
 _OPPOSITE = re.compile(r"\b(" + "|".join(sorted(map(re.escape, _OPPOSITES), key=len, reverse=True)) + r")\b",
                        re.IGNORECASE)
 # The question's first auxiliary (in its opening 40 characters) negated: "not" after a copula, else a contraction.

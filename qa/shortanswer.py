@@ -363,8 +363,9 @@ def asks_reason(question: str) -> bool:
     return bool(_REASON_QUESTION.search(own_question(question)))
 
 
-_YES_NO = re.compile(r"^\W*(?:(?:and|but|so|then)\s+)?(?:is|are|was|were|am|do|does|did|can|could|should|would|will"
-                     r"|shall|has|have|had|may|might|must)\b", re.I)
+# also asked in the negative: "Doesn't fd respect .gitignore?", "Can't I freeze it?", "Won't it break?"
+_YES_NO = re.compile(r"^\W*(?:(?:and|but|so|then)\s+)?(?:(?:is|are|was|were|am|do|does|did|can|could|should|would"
+                     r"|will|shall|has|have|had|may|might|must)(?:n?['’]t)?|won['’]t)\b", re.I)
 
 
 def asks_yes_no(question: str) -> bool:

@@ -337,6 +337,21 @@ def test_a_question_naming_what_the_document_never_mentions_abstains_and_says_so
         assert reply.unmentioned == (name,) and reply.to_dict()["unmentioned"] == (name,)
 
 
+def test_a_question_its_best_sentence_says_the_opposite_of_abstains_and_says_so(tmp_path, fake_embedder):
+    assistant = markdown_assistant(tmp_path, fake_embedder, {"reductions.md": (
+        "# Reductions\n\nThe most commonly used reduction is a polynomial-time reduction.\n\n"
+        "The ability to make probabilistic decisions often helps algorithms solve problems more efficiently.\n")})
+    for question, sentence in (("What is the most commonly used reduction?", "The most commonly used"),
+                               ("What often helps algorithms solve problems more efficiently?", "The ability")):
+        answered = assistant.ask(question)
+        assert answered.answerable and answered.sentences[0].text.startswith(sentence)
+    reply = assistant.ask("What is the least commonly used reduction?")
+    assert not reply.answerable and reply.confidence <= 0.2
+    assert reply.answer.endswith("The closest one, “Reductions”, says “most”, not “least”.")
+    reply = assistant.ask("What does not often help algorithms solve problems more efficiently?")
+    assert not reply.answerable and reply.answer.endswith("says it without the question’s “not”.")
+
+
 def test_a_question_naming_another_document_by_its_title_abstains_on_a_quote_that_never_mentions_it(
         tmp_path, fake_embedder):
     assistant = markdown_assistant(tmp_path, fake_embedder, {

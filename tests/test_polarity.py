@@ -1,0 +1,43 @@
+import pytest
+
+from qa.polarity import contradicted
+
+
+@pytest.mark.parametrize("question, sentence, word", [
+    ("What is the least used type of reduction?", "The most commonly used reduction is a polynomial-time reduction.",
+     "least"),
+    ("Which party won Bhutan's 2018 parliamentary election?",
+     "In 2018, the incumbent party again lost the parliamentary election.", "won"),
+    ("What is the lowest court in the European Union?",
+     "The European Court of Justice is the highest court able to interpret European Union law.", "lowest"),
+    ("What does not often help algorithms solve problems more efficiently?",
+     "The ability to make probabilistic decisions often helps algorithms solve problems more efficiently.", "not"),
+    ("What can't be made for space requirements?", "Analogous definitions can be made for space requirements.", "not"),
+])
+def test_a_quote_that_says_the_opposite_of_the_question_contradicts_it(question, sentence, word):
+    assert contradicted(question, sentence) == word
+
+
+@pytest.mark.parametrize("question, sentence", [
+    # the question's own word, or a form of it, is in the sentence
+    ("What is the most common reduction?", "The most commonly used reduction is a polynomial-time reduction."),
+    ("Where did water to the east of the basin flow?", "Water on the eastern side flowed toward the Atlantic, while "
+     "to the west water flowed toward the Pacific."),
+    ("Which areas were least vulnerable to disease?", "The most isolated areas were less vulnerable to contagion."),
+    # names and set phrases hold the word without meaning it
+    ("How long would the invasion of the Middle East last?", "The occupation of the West would need to last 10 years."),
+    ("Which cydippid do most textbooks describe?", "At least two textbooks base their descriptions on Pleurobrachia."),
+    # "before" and "after" place the question against another event
+    ("How long did Star P.M. run before they killed it?", "Star P.M. was discontinued in October 2010 after a year."),
+    # a negation in a condition, a contrast, a why or a yes/no question is not what is asked
+    ("Which Python does uv pick if I don't pass --python?", "uv picks the newest Python it finds."),
+    ("How do I match the directory path and not just the filename?", "Use --full-path to match the full path."),
+    ("Why can't I build ripgrep with simd-accel anymore?", "In the past, ripgrep supported a simd-accel feature."),
+    ("Doesn't fd respect .gitignore files?", "fd respects .gitignore files by default."),
+    # the sentence answers the negated question in its own negative words
+    ("Which city is not close to the coast?", "Most cities lie on the coast, with the exception of San Bernardino."),
+    ("What did the committee not approve?", "The committee rejected the second budget."),
+    ("Who did not sign the treaty?", "Only Norway refused to sign."),
+])
+def test_a_quote_is_not_contradicted_by_words_it_shares_names_or_conditions(question, sentence):
+    assert contradicted(question, sentence) is None
