@@ -6,7 +6,6 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import replace
 
-from qa.polarity import OPPOSITES
 from qa.types import Citation, Extraction, Hit, QuotedSentence, Reply, RetrievedPassage
 
 NO_ANSWER = "I could not find an answer to that in the articles."
@@ -28,13 +27,13 @@ def no_answer(extraction: Extraction) -> str:
 
 
 def _contrary(extraction: Extraction) -> str | None:
-    word = extraction.contradicted
-    if word is None:
+    if extraction.contradicted is None:
         return None
+    asked, said = extraction.contradicted
     title = extraction.sentences[0].hit.title
-    if word == "not":
-        return f"{NO_ANSWER} The closest one, “{title}”, says it without the question’s “not”."
-    return f"{NO_ANSWER} The closest one, “{title}”, says “{OPPOSITES[word]}”, not “{word}”."
+    if said is None:
+        return f"{NO_ANSWER} The closest one, “{title}”, says it without the question’s “{asked}”."
+    return f"{NO_ANSWER} The closest one, “{title}”, says “{said}”, not “{asked}”."
 
 
 class Citer:

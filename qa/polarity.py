@@ -13,8 +13,7 @@ import re
 
 from qa.shortanswer import asks_yes_no
 
-# Used by the reader's training too, to make near-miss "no answer" questions (``qa.reader_training.near_miss``).
-OPPOSITES = dict(pair for a, b in (
+_OPPOSITE_PAIRS = (
     ("first", "last"), ("largest", "smallest"), ("biggest", "smallest"), ("most", "least"), ("highest", "lowest"),
     ("before", "after"), ("earliest", "latest"), ("oldest", "newest"), ("longest", "shortest"),
     ("maximum", "minimum"), ("increase", "decrease"), ("increased", "decreased"), ("rise", "fall"),
@@ -25,16 +24,50 @@ OPPOSITES = dict(pair for a, b in (
     ("larger", "smaller"), ("older", "younger"), ("upper", "lower"), ("success", "failure"), ("allowed", "banned"),
     ("accepted", "rejected"), ("supported", "opposed"), ("strong", "weak"), ("common", "rare"), ("rich", "poor"),
     ("cheapest", "most expensive"), ("best", "worst"), ("primary", "secondary"), ("internal", "external"),
-) for pair in ((a, b), (b, a)))
+)
+# One opposite a word, for the reader's training to make near-miss "no answer" questions
+# (``qa.reader_training.near_miss``).
+OPPOSITES = dict(pair for a, b in _OPPOSITE_PAIRS for pair in ((a, b), (b, a)))
 
-# "before" and "after" mostly place the question against another event than the sentence's ("How long did it run
-# before they killed it?" of "… was discontinued in October 2010 after …"), so they contradict nothing.
-_RELATIVE = frozenset({"before", "after"})
+# More opposites for reading only (the reader's training keeps its own list, so its recipe stays as recorded). Not
+# converses ("Who was Emma's brother?" is answered by "Emma, sister of Duke Richard II"; "Who bought the factory?" by
+# "the factory was sold to AvtoZAZ").
+_MORE_OPPOSITES = (
+    ("good", "bad"), ("better", "worse"), ("high", "low"), ("large", "small"), ("big", "small"), ("hot", "cold"),
+    ("heavy", "light"), ("fast", "slow"), ("open", "closed"), ("true", "false"), ("top", "bottom"),
+    ("inner", "outer"), ("modern", "ancient"), ("fewer", "more"), ("fewest", "most"), ("easiest", "hardest"),
+    ("easy", "difficult"), ("simple", "complex"), ("natural", "artificial"), ("earlier", "later"), ("birth", "death"),
+    ("born", "died"), ("victory", "defeat"), ("rural", "urban"), ("domestic", "foreign"), ("minority", "majority"),
+    ("gain", "loss"), ("gained", "lost"), ("rose", "fell"), ("increased", "reduced"), ("winner", "loser"),
+    ("include", "exclude"), ("included", "excluded"), ("agree", "disagree"), ("supporters", "opponents"),
+    ("permitted", "prohibited"), ("youngest", "oldest"),
+)
+# Opposites by a negative prefix; a sentence that also negates ("it is not known") agrees with the question.
+_PREFIXED = (
+    ("successful", "unsuccessful"), ("possible", "impossible"), ("likely", "unlikely"), ("known", "unknown"),
+    ("legal", "illegal"), ("formal", "informal"), ("official", "unofficial"), ("officially", "unofficially"),
+    ("direct", "indirect"), ("directly", "indirectly"), ("correct", "incorrect"), ("complete", "incomplete"),
+    ("stable", "unstable"), ("available", "unavailable"), ("necessary", "unnecessary"), ("equal", "unequal"),
+    ("dependent", "independent"), ("significant", "insignificant"), ("appropriate", "inappropriate"),
+    ("common", "uncommon"), ("connected", "unconnected"), ("encrypted", "unencrypted"),
+)
+_NEGATED_BY_PREFIX = frozenset(word for pair in _PREFIXED for word in pair)
+_CONTRARIES: dict[str, frozenset[str]] = {}
+for _pair in (*_OPPOSITE_PAIRS, *_MORE_OPPOSITES, *_PREFIXED):
+    for _a, _b in (_pair, _pair[::-1]):
+        if " " not in _b:
+            _CONTRARIES[_a] = _CONTRARIES.get(_a, frozenset()) | {_b}
+
+# Asked words that contradict nothing: "before" and "after" mostly place the question against another event than
+# the sentence's ("How long did it run before they killed it?" of "… was discontinued in October 2010 after …"), and
+# "end" is mostly a phrase's ("ended up forming", "in the end").
+_UNCLAIMED = frozenset({"before", "after", "end", "ended"})
 # Words whose own comparative or superlative the sentence may use instead: "least vulnerable" of "less vulnerable".
 _KIN = {"least": ("less",), "less": ("least",), "most": ("more",), "more": ("most",)}
 _WORD = re.compile(r"[A-Za-z]+")
 # Set phrases that hold an opposite word without meaning it: "at least two textbooks", "at first".
 _SET_PHRASE = re.compile(r"\bat\s+$", re.I)
+_HOW = re.compile(r"\bhow\s+$", re.I)
 
 _NEGATION = re.compile(r"\b(?:not|never)\b|n't\b", re.I)
 # A negation after one of these is a condition or a contrast, not what is asked: "if I don't pass --threads",
@@ -48,38 +81,45 @@ _NEGATIVE = re.compile(
     r"|reject\w*|avoid\w*|prevent\w*|ban\w*)\b|n't\b", re.I)
 
 
-def contradicted(question: str, sentence: str) -> str | None:
-    """The word of ``question`` that ``sentence`` contradicts ("least" when the sentence says "most" and never
-    "least"; "not" when the question negates what it asks and the sentence holds no negation), else None.
+def contradicted(question: str, sentence: str) -> tuple[str, str | None] | None:
+    """The word of ``question`` that ``sentence`` contradicts, with the sentence's word that does: ("least", "most")
+    when the sentence says "most" and never "least"; ("not", None) when the question negates what it asks and the
+    sentence holds no negation. None when nothing is contradicted.
 
-    Words that are part of a name ("Middle East", "South Coast Metro") and the question's negations inside a
-    condition ("if I don't pass …") count for nothing. Why-questions and yes/no questions are left alone: the
-    sentence that explains a negative or settles a "Doesn't it …?" need not repeat the "not".
+    Words that are part of a name ("Middle East", "South Coast Metro"), what "how" asks ("How long …?"), and the
+    question's negations inside a condition ("if I don't pass …") count for nothing. Why-questions and yes/no
+    questions are left alone: the sentence that explains a negative or settles a "Doesn't it …?" need not repeat
+    the "not".
     """
-    asked = _plain_words(question)
+    if asks_yes_no(question):  # "Was the use of the name correct?" is settled by "this use of the name was incorrect"
+        return None
+    asked = _plain_words(question, asking=True)
     asked_all = {w.lower() for w in _WORD.findall(question)}
     said = _plain_words(sentence)
     said_all = {w.lower() for w in _WORD.findall(sentence)}
     for word in asked:
-        opposite = OPPOSITES.get(word)
-        if (opposite is None or word in _RELATIVE or " " in opposite or opposite not in said or opposite in asked_all
-                or any(w.startswith(word) for w in said_all) or any(k in said_all for k in _KIN.get(word, ()))):
+        opposites = _CONTRARIES.get(word, frozenset()) & said.keys()
+        if (not opposites or word in _UNCLAIMED or opposites & asked_all or any(w.startswith(word) for w in said_all)
+                or any(k in said_all for k in _KIN.get(word, ()))
+                or (word in _NEGATED_BY_PREFIX and _NEGATIVE.search(sentence))):
             continue
-        return word
+        return word, min(opposites, key=said.__getitem__)
     if _asks_negated(question) and not _NEGATIVE.search(sentence):
-        return "not"
+        return "not", None
     return None
 
 
-def _plain_words(text: str) -> list[str]:
-    """The text's words in lower case, without those of names (capitalised inside a sentence) or set phrases."""
-    plain = []
+def _plain_words(text: str, asking: bool = False) -> dict[str, int]:
+    """The text's words in lower case, each with where it first occurs, without those of names (capitalised inside a
+    sentence) or set phrases ("at least"); ``asking``: nor what "how" asks ("how long", "how large")."""
+    plain: dict[str, int] = {}
     for match in _WORD.finditer(text):
         before = text[: match.start()]
         opens_sentence = not before.strip() or re.search(r"[.!?:;\"“(]\s*$", before) is not None
-        if (match.group()[0].isupper() and not opens_sentence) or _SET_PHRASE.search(before):
+        if ((match.group()[0].isupper() and not opens_sentence) or _SET_PHRASE.search(before)
+                or (asking and _HOW.search(before))):
             continue
-        plain.append(match.group().lower())
+        plain.setdefault(match.group().lower(), match.start())
     return plain
 
 
@@ -88,4 +128,4 @@ def _asks_negated(question: str) -> bool:
     match = _NEGATION.search(question)
     if match is None or _CONDITION.search(question[: match.start()]) or _CONTRAST.search(question):
         return False
-    return not question.lstrip().lower().startswith(("why", "how come")) and not asks_yes_no(question)
+    return not question.lstrip().lower().startswith(("why", "how come"))

@@ -95,7 +95,8 @@ class Extraction:
     hits: tuple[Hit, ...] = ()  # the passages kept, best sentence first
     unmentioned: tuple[str, ...] = ()  # the question's names the best sentence's document never mentions
     unmentioned_field: str | None = None  # or, where the best sentence is a fact sheet's field, its label
-    contradicted: str | None = None  # the question's word the best sentence says the opposite of ("least", "not")
+    # the question's word the best sentence says the opposite of, with the sentence's: ("least", "most"), ("not", None)
+    contradicted: tuple[str, str | None] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,19 +3,26 @@ import pytest
 from qa.polarity import contradicted
 
 
-@pytest.mark.parametrize("question, sentence, word", [
+@pytest.mark.parametrize("question, sentence, words", [
     ("What is the least used type of reduction?", "The most commonly used reduction is a polynomial-time reduction.",
-     "least"),
+     ("least", "most")),
     ("Which party won Bhutan's 2018 parliamentary election?",
-     "In 2018, the incumbent party again lost the parliamentary election.", "won"),
+     "In 2018, the incumbent party again lost the parliamentary election.", ("won", "lost")),
     ("What is the lowest court in the European Union?",
-     "The European Court of Justice is the highest court able to interpret European Union law.", "lowest"),
+     "The European Court of Justice is the highest court able to interpret European Union law.", ("lowest", "highest")),
+    # a word with more than one opposite: "smallest" of "largest" as of "biggest"
+    ("What is the smallest city in the state?", "Fresno is the largest inland city in the state.",
+     ("smallest", "largest")),
+    ("Which results were impossible to reproduce?", "Both results were possible to reproduce.",
+     ("impossible", "possible")),
     ("What does not often help algorithms solve problems more efficiently?",
-     "The ability to make probabilistic decisions often helps algorithms solve problems more efficiently.", "not"),
-    ("What can't be made for space requirements?", "Analogous definitions can be made for space requirements.", "not"),
+     "The ability to make probabilistic decisions often helps algorithms solve problems more efficiently.",
+     ("not", None)),
+    ("What can't be made for space requirements?", "Analogous definitions can be made for space requirements.",
+     ("not", None)),
 ])
-def test_a_quote_that_says_the_opposite_of_the_question_contradicts_it(question, sentence, word):
-    assert contradicted(question, sentence) == word
+def test_a_quote_that_says_the_opposite_of_the_question_contradicts_it(question, sentence, words):
+    assert contradicted(question, sentence) == words
 
 
 @pytest.mark.parametrize("question, sentence", [
@@ -27,6 +34,8 @@ def test_a_quote_that_says_the_opposite_of_the_question_contradicts_it(question,
     # names and set phrases hold the word without meaning it
     ("How long would the invasion of the Middle East last?", "The occupation of the West would need to last 10 years."),
     ("Which cydippid do most textbooks describe?", "At least two textbooks base their descriptions on Pleurobrachia."),
+    # what "how" asks is no claim: "How long" of "a short time"
+    ("How long did the siege last?", "The siege was short: the city fell within a week."),
     # "before" and "after" place the question against another event
     ("How long did Star P.M. run before they killed it?", "Star P.M. was discontinued in October 2010 after a year."),
     # a negation in a condition, a contrast, a why or a yes/no question is not what is asked
