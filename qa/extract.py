@@ -610,7 +610,7 @@ class SentenceExtractor:
             confidence = min(confidence, w.unmentioned_cap)
         elif field is not None and names_another_field(query, field, best.text):
             confidence = min(confidence, w.untyped_cap)  # "national dish" of "National symbol(s): …"
-        elif self._named_elsewhere(query, best):
+        elif self._named_elsewhere(query, best) or _number_elsewhere(query, best):
             confidence = min(confidence, w.untyped_cap)
         listed = self._whole_list(query, best)
         if listed is not None:  # "What are the ingredients?": the list under that heading, whole
@@ -765,6 +765,36 @@ def _current(query: str, best: ScoredSentence, ranked: Sequence[ScoredSentence],
     if not _ASKS_CURRENT.search(query) or _SAYS_CURRENT.search(best.text):
         return None
     return _first_close(ranked, margin, _SAYS_CURRENT.search)
+
+
+# A number as a question gives it: "1705", "3", "1990s", "16th", "5%" (not "O2", a formula, nor "Windows 95", a name)
+_BARE_NUMBER = re.compile(r"\d[\d,.]*(?:s|st|nd|rd|th|%)?")
+
+
+def _number_elsewhere(query: str, best: ScoredSentence) -> bool:
+    """Whether a number the question gives is not in the quote's passage, though its document has it: "How many
+    Huguenots lived in West Frisia in 1705?" is not answered by a passage on Virginia's Huguenots that gives no 1705.
+    A century or a decade is there as a year within it ("the 16th century" as "In 1564", "the 1700s" as "1708")."""
+    if asks_yes_no(query):  # "Is it ok to leave the dough in the fridge for 30 hours?" proposes its own number
+        return False
+    text = best.hit.passage.text
+    return any(_BARE_NUMBER.fullmatch(term) and not _year_within(term, text)
+               for term in unmentioned(query, best.hit.title, text))
+
+
+def _year_within(term: str, text: str) -> bool:
+    """Whether ``text`` gives a year of the century ("16th") or decade ("1700s", "1990s") ``term`` names (or, for
+    "1700s", the century by its number)."""
+    century = re.fullmatch(r"(\d{1,2})(?:st|nd|rd|th)", term)
+    if century:
+        prefix = str(int(century.group(1)) - 1)
+    elif re.fullmatch(r"\d{3}0s", term):
+        prefix = term[:3] if term[2] != "0" else term[:2]
+        if term.endswith("00s") and re.search(rf"\b{int(prefix) + 1}(?:st|nd|rd|th)[\s-]+century", text, re.I):
+            return True  # "the 1700s" as "the early 18th century"
+    else:
+        return False
+    return re.search(rf"(?<![\d.,]){prefix}\d{{{4 - len(prefix)}}}(?![\d.,]\d)", text) is not None
 
 
 def _first_close(ranked: Sequence[ScoredSentence], margin: float, holds) -> ScoredSentence | None:

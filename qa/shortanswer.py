@@ -437,12 +437,18 @@ _MEASURES = (
      re.compile(r"\b\d{1,2}(?::\d{2})?\s*(?:[ap]\.?\s?m\b\.?)|\b\d{1,2}:\d{2}\b"
                 r"|\b(?:noon|midday|midnight|o['’]clock|dawn|dusk|sunrise|sunset|morning|afternoon|evening|night)\b",
                 re.I)),
+    # "Which version of Bash does the workshop use?": a version ("1.0", "3.12", "v2", "Python 3", "version 4") or a
+    # release by its name ("the latest stable"); "we will be using Bash" names none
+    (re.compile(r"^\W*(?:(?:in|from|since|with|for|on)\s+)?(?:what|which)(?:['’]s|\s+is|\s+was)?\s+"
+                r"(?:(?!if\b)[\w.+-]+\s+){0,4}?versions?\b(?!\s+(?:numbers?|info))", re.I),
+     re.compile(r"\b\d+(?:\.\d+)+\b|\b[vV]\d+\b|\b(?:[Vv]ersions?|[Rr]eleases?|[A-Z][\w.+-]*)\s+\d+\b"
+                r"|\b(?:latest|newest|current|stable|nightly|beta|oldest|earliest|minimum|previous)\b")),
 )
 
 
 def measure_form(question: str) -> re.Pattern | None:
     """The form of the measure a question asks for, if it asks for a temperature, a size in bytes, a share, a
-    weight or the time of day something starts or ends."""
+    weight, the time of day something starts or ends, or a version."""
     return next((form for asked, form in _MEASURES if asked.search(question)), None)
 
 

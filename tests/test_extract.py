@@ -352,6 +352,20 @@ def test_a_question_its_best_sentence_says_the_opposite_of_abstains_and_says_so(
     assert not reply.answerable and reply.answer.endswith("says it without the question’s “not”.")
 
 
+def test_a_number_the_question_gives_must_be_in_the_quotes_passage(tmp_path, fake_embedder):
+    filler = " ".join(f"Its hall seats {n} guests in each row of the old wing." for n in "some many all".split() * 3)
+    assistant = markdown_assistant(tmp_path, fake_embedder, {"council.md": (
+        f"# Council\n\nThe council meets every 6 months in Brussels to set the budget. {filler}\n\n"
+        f"A smaller committee gathers every 3 weeks to check the accounts. {filler.replace('old', 'new')}\n")},
+        min_confidence=0.0)
+    passages = assistant.store.passages_by_article
+    assert len(next(iter(passages.values()))) >= 2  # the 6 and the 3 in passages of their own
+    answered = assistant.ask("Where does the council meet every 6 months?")
+    assert answered.sentences[0].text.startswith("The council meets") and answered.confidence > 0.2
+    elsewhere = assistant.ask("Where does the council meet every 3 months?")
+    assert elsewhere.sentences[0].text.startswith("The council meets") and elsewhere.confidence <= 0.2
+
+
 def test_a_question_naming_another_document_by_its_title_abstains_on_a_quote_that_never_mentions_it(
         tmp_path, fake_embedder):
     assistant = markdown_assistant(tmp_path, fake_embedder, {

@@ -399,6 +399,11 @@ def test_only_a_line_of_publication_is_a_byline():
     ("What share of maintainers get paid?", "Today, many people get paid to work part- or full-time.", False),
     ("What share of staff went to another government job?", "85% of people leaving moved on to another job.", True),
     ("What fraction of employees knew about it?", "Two-thirds of employees knew about the program.", True),
+    ("Which version of Bash does the workshop use?", "In this workshop, we will be using Bash.", False),
+    ("What's the oldest macOS version that Rust supports?", "The script installs the rustup tool.", False),
+    ("What is the minimum supported Rust version?", "ripgrep requires Rust 1.72.0 or newer.", True),
+    ("What version of Rust does rustup install?", "rustup installs the latest stable version of Rust.", True),
+    ("What version of trpl does the book add?", "cargo add rand@0.10.1 trpl@0.2.0", True),
 ])
 def test_a_measure_is_answered_only_in_its_units(question, sentence, answers):
     assert answers_kind(sentence, question) is answers
