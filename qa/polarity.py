@@ -40,7 +40,10 @@ _MORE_OPPOSITES = (
     ("born", "died"), ("victory", "defeat"), ("rural", "urban"), ("domestic", "foreign"), ("minority", "majority"),
     ("gain", "loss"), ("gained", "lost"), ("rose", "fell"), ("increased", "reduced"), ("winner", "loser"),
     ("include", "exclude"), ("included", "excluded"), ("agree", "disagree"), ("supporters", "opponents"),
-    ("permitted", "prohibited"), ("youngest", "oldest"),
+    ("permitted", "prohibited"), ("youngest", "oldest"), ("lot", "little"), ("many", "few"), ("often", "rarely"),
+    ("often", "seldom"), ("always", "never"), ("usually", "rarely"), ("frequently", "rarely"), ("allow", "forbid"),
+    ("allowed", "forbidden"), ("allow", "prohibit"), ("accept", "reject"), ("approved", "rejected"),
+    ("support", "oppose"), ("everything", "nothing"), ("everyone", "nobody"),
 )
 # Opposites by a negative prefix; a sentence that also negates ("it is not known") agrees with the question.
 _PREFIXED = (
