@@ -68,9 +68,8 @@ _UNCLAIMED = frozenset({"before", "after", "end", "ended"})
 # Words whose own comparative or superlative the sentence may use instead: "least vulnerable" of "less vulnerable".
 _KIN = {"least": ("less",), "less": ("least",), "most": ("more",), "more": ("most",)}
 _WORD = re.compile(r"[A-Za-z]+")
-# Set phrases that hold an opposite word without meaning it: "at least two textbooks", "at first".
-_SET_PHRASE = re.compile(r"\bat\s+$", re.I)
-_HOW = re.compile(r"\bhow\s+$", re.I)
+# What ends a sentence before a word that may open the next one with a capital
+_SENTENCE_GAP = re.compile(r"[.!?:;\"“(]\s*$")
 
 _NEGATION = re.compile(r"\b(?:not|never)\b|n't\b", re.I)
 # A negation after one of these is a condition or a contrast, not what is asked: "if I don't pass --threads",
@@ -116,13 +115,15 @@ def _plain_words(text: str, asking: bool = False) -> dict[str, int]:
     """The text's words in lower case, each with where it first occurs, without those of names (capitalised inside a
     sentence) or set phrases ("at least"); ``asking``: nor what "how" asks ("how long", "how large")."""
     plain: dict[str, int] = {}
+    previous, previous_end = "", 0
     for match in _WORD.finditer(text):
-        before = text[: match.start()]
-        opens_sentence = not before.strip() or re.search(r"[.!?:;\"“(]\s*$", before) is not None
-        if ((match.group()[0].isupper() and not opens_sentence) or _SET_PHRASE.search(before)
-                or (asking and _HOW.search(before))):
-            continue
-        plain.setdefault(match.group().lower(), match.start())
+        gap = text[previous_end : match.start()]
+        opens_sentence = (not previous and not gap.strip()) or _SENTENCE_GAP.search(gap) is not None
+        joined = not gap.strip()  # "at least", "how long": the word right after the one before
+        if not ((match.group()[0].isupper() and not opens_sentence) or (joined and previous == "at")
+                or (asking and joined and previous == "how")):
+            plain.setdefault(match.group().lower(), match.start())
+        previous, previous_end = match.group().lower(), match.end()
     return plain
 
 
