@@ -34,8 +34,15 @@ def test_a_quote_that_says_the_opposite_of_the_question_contradicts_it(question,
     # names and set phrases hold the word without meaning it
     ("How long would the invasion of the Middle East last?", "The occupation of the West would need to last 10 years."),
     ("Which cydippid do most textbooks describe?", "At least two textbooks base their descriptions on Pleurobrachia."),
-    # what "how" asks is no claim: "How long" of "a short time"
-    ("How long did the siege last?", "The siege was short: the city fell within a week."),
+    # what "how" asks is no claim: "How large" of "small", "How many" of "a few"
+    ("How large is the lake?", "The lake is small and shallow."),
+    ("How many people came to the opening?", "Only a few people came to the opening."),
+    # a sentence that negates too agrees with a negative prefix; a yes/no question is settled either way
+    ("What is unknown about the origin of the drum?", "It is not known where the drum was first made."),
+    ("Was the use of the name correct?", "This use of the name was incorrect."),
+    # converses are not opposites, and "end" is mostly a phrase's
+    ("Who was Emma's brother?", "Emma, sister of Duke Richard II, married King Ethelred."),
+    ("What caused the treaties that ended up forming the union?", "The treaties began with rules for coal and steel."),
     # "before" and "after" place the question against another event
     ("How long did Star P.M. run before they killed it?", "Star P.M. was discontinued in October 2010 after a year."),
     # a negation in a condition, a contrast, a why or a yes/no question is not what is asked
