@@ -27,7 +27,7 @@ from qa.blocks import (asked_definition, asked_heading, asked_options, asked_pla
                        defines, faq_match, field_label, field_match, has_layout, is_labelled_field, lead_start,
                        leads_in, names_another_field, option_match, place_match, section_match, section_scope,
                        title_keys, title_project, title_words, whole_list)
-from qa.names import unmentioned
+from qa.names import named_terms, unmentioned
 from qa.polarity import contradicted
 from qa.shortanswer import (answers_kind, asks_reason, asks_yes_no, candidates, contact_form, names_someone,
                             question_terms, question_type, short_answer)
@@ -777,6 +777,8 @@ def _number_elsewhere(query: str, best: ScoredSentence) -> bool:
     A century or a decade is there as a year within it ("the 16th century" as "In 1564", "the 1700s" as "1708")."""
     if asks_yes_no(query):  # "Is it ok to leave the dough in the fridge for 30 hours?" proposes its own number
         return False
+    if not any(_BARE_NUMBER.fullmatch(term) for term in named_terms(query)):
+        return False  # most questions give none: no vocabulary of the passage is built (or crowds the documents' out)
     text = best.hit.passage.text
     return any(_BARE_NUMBER.fullmatch(term) and not _year_within(term, text)
                for term in unmentioned(query, best.hit.title, text))

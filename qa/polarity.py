@@ -55,11 +55,19 @@ _PREFIXED = (
     ("common", "uncommon"), ("connected", "unconnected"), ("encrypted", "unencrypted"),
 )
 _NEGATED_BY_PREFIX = frozenset(word for pair in _PREFIXED for word in pair)
-_CONTRARIES: dict[str, frozenset[str]] = {}
-for _pair in (*_OPPOSITE_PAIRS, *_MORE_OPPOSITES, *_PREFIXED):
-    for _a, _b in (_pair, _pair[::-1]):
-        if " " not in _b:
-            _CONTRARIES[_a] = _CONTRARIES.get(_a, frozenset()) | {_b}
+
+
+def _contraries(*pairs: tuple[str, str]) -> dict[str, frozenset[str]]:
+    """Each word with all its one-word opposites, both ways ("smallest": "largest" and "biggest")."""
+    found: dict[str, set[str]] = {}
+    for a, b in pairs:
+        for word, opposite in ((a, b), (b, a)):
+            if " " not in opposite:
+                found.setdefault(word, set()).add(opposite)
+    return {word: frozenset(opposites) for word, opposites in found.items()}
+
+
+_CONTRARIES = _contraries(*_OPPOSITE_PAIRS, *_MORE_OPPOSITES, *_PREFIXED)
 
 # Asked words that contradict nothing: "before" and "after" mostly place the question against another event than
 # the sentence's ("How long did it run before they killed it?" of "… was discontinued in October 2010 after …"), and
