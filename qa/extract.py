@@ -25,12 +25,12 @@ import numpy as np
 from qa.stores import IndexStore
 from qa.blocks import (asked_definition, asked_heading, asked_options, asked_place, asked_subject, asks_summary,
                        defines, faq_match, field_label, field_match, has_layout, is_labelled_field, lead_start,
-                       leads_in, names_another_field, option_match, place_match, section_match, section_scope,
-                       title_keys, title_project, title_words, whole_list)
+                       leads_in, names_another_field, option_match, place_match, reading_context, section_match,
+                       section_scope, section_title, title_keys, title_project, title_words, whole_list)
 from qa.names import named_terms, unmentioned
 from qa.polarity import contradicted
-from qa.shortanswer import (answers_kind, asks_reason, asks_yes_no, candidates, contact_form, names_someone,
-                            question_terms, question_type, short_answer)
+from qa.shortanswer import (answers_kind, asks_reason, asks_yes_no, candidates, contact_form, counted_noun,
+                            names_someone, question_terms, question_type, short_answer)
 from qa.text import STOP_WORDS, stem, terms, words
 from qa.tokens import TokenVectors
 from qa.read import Reading
@@ -72,6 +72,12 @@ class ExtractWeights:
     # The same when the question names what the best sentence's document never mentions (``qa.names``): of the
     # SQuAD v2.0 dev 1–24 questions so answered, 15 of 160 were right (140 unanswerable, 5 wrong).
     unmentioned_cap: float = 0.2
+    # Below this confidence, weaker evidence that the quote misses the point also caps it at ``untyped_cap``: a name
+    # the question gives that the quote's passage never mentions, or a "how many" question's noun the quote lacks.
+    # Not above: an article often names its subject in one passage and speaks of it in the next, and the surer
+    # replies are the right ones (SQuAD v2.0 dev 1–24, replies that quote a passage without the name: below 0.7, 5
+    # answered right and 64 unanswerable; from 0.7, 27 right and 21 unanswerable).
+    unsure_outside_passage: float = 0.7
     # Added to the calibrated log-odds of the units a question names by their place ("the fifth step", "Play 4"):
     # set by hand, not fitted (SQuAD has no numbered lists); large, since naming the place is the whole question.
     place_bonus: float = 6.0
@@ -610,7 +616,9 @@ class SentenceExtractor:
             confidence = min(confidence, w.unmentioned_cap)
         elif field is not None and names_another_field(query, field, best.text):
             confidence = min(confidence, w.untyped_cap)  # "national dish" of "National symbol(s): …"
-        elif self._named_elsewhere(query, best) or _number_elsewhere(query, best):
+        elif (self._named_elsewhere(query, best) or _number_elsewhere(query, best)
+              or (confidence < w.unsure_outside_passage
+                  and (self._named_outside_passage(query, best) or self._uncounted(query, best)))):
             confidence = min(confidence, w.untyped_cap)
         listed = self._whole_list(query, best)
         if listed is not None:  # "What are the ingredients?": the list under that heading, whole
@@ -673,6 +681,26 @@ class SentenceExtractor:
         article = self.store.articles.get(best.article_id)
         scope = section_scope(article, best.start) if article is not None else None
         return scope is not None and bool(unmentioned(query, article.title, scope))
+
+    def _named_outside_passage(self, query: str, best: ScoredSentence) -> bool:
+        """Whether a name or number the question gives is neither in the quote's passage nor in the headings above it
+        (though its document has it): "Where was the first settlement in Canberra?" is not answered by a passage on
+        Victoria's first settlement. Not for yes/no questions, which may propose what the text does not say."""
+        if asks_yes_no(query):
+            return False
+        article = self.store.articles.get(best.article_id)
+        about = section_title(article, best.start) if article is not None else best.hit.title
+        return bool(unmentioned(query, about, best.hit.passage.text, cache=False))
+
+    def _uncounted(self, query: str, best: ScoredSentence) -> bool:
+        """Whether a "how many" question counts what the quote (with its table's header row) never names: "How many
+        members does the Arts Club of Chicago have?" is not answered by "… which had 30 commercial art galleries"."""
+        noun = counted_noun(query)
+        if noun is None:
+            return False
+        article = self.store.articles.get(best.article_id)
+        header = reading_context(article, best.start) if article is not None else ""
+        return stem(noun) not in {stem(word) for word in words(f"{header}\n{best.text}")}
 
     def _mentioning(self, query: str, best: ScoredSentence, ranked: Sequence[ScoredSentence],
                     margin: float) -> ScoredSentence | None:
@@ -778,10 +806,10 @@ def _number_elsewhere(query: str, best: ScoredSentence) -> bool:
     if asks_yes_no(query):  # "Is it ok to leave the dough in the fridge for 30 hours?" proposes its own number
         return False
     if not any(_BARE_NUMBER.fullmatch(term) for term in named_terms(query)):
-        return False  # most questions give none: no vocabulary of the passage is built (or crowds the documents' out)
+        return False  # most questions give none: no vocabulary of the passage is built
     text = best.hit.passage.text
     return any(_BARE_NUMBER.fullmatch(term) and not _year_within(term, text)
-               for term in unmentioned(query, best.hit.title, text))
+               for term in unmentioned(query, best.hit.title, text, cache=False))
 
 
 def _year_within(term: str, text: str) -> bool:

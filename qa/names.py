@@ -119,7 +119,6 @@ def _describes(token: str, following: str) -> bool:
     return bool(described) and described[0].islower() and described.lower() not in STOP_WORDS
 
 
-@lru_cache(maxsize=64)
 def _vocabulary(title: str, text: str) -> tuple[dict[str, frozenset[str]], str]:
     """The document's folded words by first letter (with the initials of its capitalised names, "WWII" for World
     War II, and its dotted abbreviations undotted), and its folded text without thousands separators."""
@@ -140,7 +139,6 @@ def _vocabulary(title: str, text: str) -> tuple[dict[str, frozenset[str]], str]:
     return {letter: frozenset(group) for letter, group in by_letter.items()}, _THOUSANDS.sub("", folded)
 
 
-@lru_cache(maxsize=64)
 def _spelled_out(title: str, text: str) -> frozenset[str]:
     """The initials of the document's runs of two to four lower-case words, none a stop word: "QA" for "quality
     assurance", "CLI" for "command-line interface" (an acronym asked is mentioned by the words it abbreviates).
@@ -156,18 +154,25 @@ def _spelled_out(title: str, text: str) -> frozenset[str]:
     return frozenset(found)
 
 
-def unmentioned(question: str, title: str, text: str, also: Sequence[str] = ()) -> tuple[str, ...]:
+# Documents are asked about again and again, and their vocabularies are costly to build; a passage's is cheap, and
+# is built uncached (``cache=False``) so that passages do not crowd the documents' out.
+_cached_vocabulary = lru_cache(maxsize=64)(_vocabulary)
+_cached_spelled_out = lru_cache(maxsize=64)(_spelled_out)
+
+
+def unmentioned(question: str, title: str, text: str, also: Sequence[str] = (), cache: bool = True) -> tuple[str, ...]:
     """The question's names, numbers and code (``named_terms``), and ``also`` (further names it gives, such as
-    another document's title), that the document never mentions."""
+    another document's title), that the document (or passage: ``cache=False``) never mentions."""
     terms = list(named_terms(question))
     for name in also:
         if not any(name.lower() in term.lower() for term in terms):  # "18F" does not say "18F at ten"
             terms.append(name)
     if not terms:
         return ()
-    vocabulary, folded = _vocabulary(title, text)
+    vocabulary, folded = (_cached_vocabulary if cache else _vocabulary)(title, text)
+    spelled_out = _cached_spelled_out if cache else _spelled_out
     return tuple(term for term in terms if not _mentioned(term, vocabulary, folded)
-                 and not (_ACRONYM.fullmatch(term) and term.rstrip("s").lower() in _spelled_out(title, text)))
+                 and not (_ACRONYM.fullmatch(term) and term.rstrip("s").lower() in spelled_out(title, text)))
 
 
 def _mentioned(term: str, vocabulary: dict[str, frozenset[str]], folded: str) -> bool:

@@ -89,12 +89,19 @@ _NEGATIVE = re.compile(
     r"\b(?:not|no|never|none|nor|neither|without|cannot|unable|impossible|unknown|unlike\w*|fail\w*|refus\w*"
     r"|lack\w*|absent|except\w*|exclud\w*|other\s+than|apart\s+from|instead|rather\s+than|den(?:y|ied|ies)"
     r"|reject\w*|avoid\w*|prevent\w*|ban\w*)\b|n't\b", re.I)
+# "What is the only way to forward packets?" is SQuAD 2.0's other swap: an "only" the source sentence never claims.
+_ONLY = re.compile(r"(?<!\bnot\s)(?<!-)\bonly\b(?!-)", re.I)  # not "dev-only", "only-child"
+_FIRST_PERSON = re.compile(r"\b(?:I|[Mm]e|[Mm]y|[Ww]e|us|[Oo]ur)\b")
+# How a sentence says there is one and no other
+_UNIQUE = re.compile(r"\b(?:only|sole(?:ly)?|single|alone|lone|just|merely|one|unique(?:ly)?|exclusive(?:ly)?"
+                     r"|no\s+other|none\s+other|nothing\s+but)\b", re.I)
 
 
 def contradicted(question: str, sentence: str) -> tuple[str, str | None] | None:
     """The word of ``question`` that ``sentence`` contradicts, with the sentence's word that does: ("least", "most")
     when the sentence says "most" and never "least"; ("not", None) when the question negates what it asks and the
-    sentence holds no negation. None when nothing is contradicted.
+    sentence holds no negation; ("only", None) when it asks for the only one and the sentence claims no such thing.
+    None when nothing is contradicted.
 
     Words that are part of a name ("Middle East", "South Coast Metro"), what "how" asks ("How long …?"), and the
     question's negations inside a condition ("if I don't pass …") count for nothing. Why-questions and yes/no
@@ -116,6 +123,8 @@ def contradicted(question: str, sentence: str) -> tuple[str, str | None] | None:
         return word, min(opposites, key=said.__getitem__)
     if _asks_negated(question) and not _NEGATIVE.search(sentence):
         return "not", None
+    if _asks_only(question) and not _UNIQUE.search(sentence):
+        return "only", None
     return None
 
 
@@ -133,6 +142,17 @@ def _plain_words(text: str, asking: bool = False) -> dict[str, int]:
             plain.setdefault(match.group().lower(), match.start())
         previous, previous_end = match.group().lower(), match.end()
     return plain
+
+
+def _asks_only(question: str) -> bool:
+    """Whether the question asks for the one thing that is so ("the only way", "could only have"); not why it is,
+    nor how to do something only for some things ("How do I search only Markdown files?", "I only have whole seeds",
+    "if I use only whole wheat flour"), which restricts what the asker does."""
+    match = _ONLY.search(question)
+    if match is None or question.lstrip().lower().startswith(("why", "how")) or _FIRST_PERSON.search(question):
+        return False
+    asked_when = re.sub(r"^\s*when\b", "", question[: match.start()], flags=re.I)  # "When did …" sets no condition
+    return not _CONDITION.search(asked_when)
 
 
 def _asks_negated(question: str) -> bool:

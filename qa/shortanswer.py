@@ -217,6 +217,24 @@ def _counts_time(question: str) -> bool:
     return counted is None or any(re.fullmatch(_TIME_UNIT, word, re.I) for word in counted.group(1).split())
 
 
+# What a "how many" question may count in words a text says otherwise: people ("taxpayers", "a population of"), and
+# units of measure ("lb", "km"), which ``measure_form`` and the reader judge.
+_COUNTED_ELSEWISE = frozenset(
+    "people persons pounds lbs miles kilometres kilometers km feet foot metres meters acres hectares dollars euros "
+    "percent degrees litres liters gallons tons tonnes kilograms kg grams square cubic times".split())
+
+
+def counted_noun(question: str) -> str | None:
+    """The word a "how many" question counts ("soldiers" of "How many soldiers died?"), unless it counts units of
+    time or measure, or people."""
+    counted = re.search(r"\bhow\s+many\s+(?:more\s+|fewer\s+|different\s+|other\s+|total\s+)?([a-z][a-z-]+)\b",
+                        question, re.I)
+    if counted is None or _counts_time(question):
+        return None
+    word = counted.group(1).lower()
+    return None if word in STOP_WORDS or word in _COUNTED_ELSEWISE else word
+
+
 @lru_cache(maxsize=32_768)
 def _shaped_spans(sentence: str, kind: str) -> tuple[tuple[tuple[int, int], ...], tuple[tuple[int, int], ...]]:
     """The spans of the form a kind of question asks for, whatever the question's words: (strict, loose).

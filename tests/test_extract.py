@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -364,6 +366,69 @@ def test_a_number_the_question_gives_must_be_in_the_quotes_passage(tmp_path, fak
     assert answered.sentences[0].text.startswith("The council meets") and answered.confidence > 0.2
     elsewhere = assistant.ask("Where does the council meet every 3 months?")
     assert elsewhere.sentences[0].text.startswith("The council meets") and elsewhere.confidence <= 0.2
+
+
+def test_an_unsure_reply_whose_passage_never_mentions_a_name_the_question_gives_abstains(tmp_path, fake_embedder):
+    filler = " ".join(f"Its old hall seats {n} guests in each row of the west wing."
+                      for n in "some many all".split() * 3)
+    assistant = markdown_assistant(tmp_path, fake_embedder, {"victoria.md": (
+        f"# Victoria\n\nThe first settlement in the area occurred in 1803 at Sullivan Bay. {filler}\n\n"
+        "Canberra later became the capital of the whole country, with its parliament on the lake. "
+        f"{filler.replace('west', 'east')}\n")}, min_confidence=0.0)
+    assert len(next(iter(assistant.store.passages_by_article.values()))) == 2
+    answered = assistant.ask("Where was the first settlement in the area?")
+    assert answered.sentences[0].text.startswith("The first settlement") and answered.confidence > 0.7
+    extractor = assistant._engine.extractor
+
+    def canberra(unsure_below: float) -> float:
+        extractor.weights = replace(extractor.weights, unsure_outside_passage=unsure_below)
+        extractor.lexical_weights = replace(extractor.lexical_weights, unsure_outside_passage=unsure_below)
+        reply = assistant.ask("Where was the first settlement in Canberra?")
+        assert reply.sentences[0].text.startswith("The first settlement")
+        return reply.confidence
+
+    unchecked = canberra(0.0)
+    assert unchecked > 0.2 and canberra(unchecked + 0.01) <= 0.2
+    assert canberra(unchecked - 0.01) == unchecked  # a reply surer than the threshold keeps its confidence
+
+
+def test_the_passage_check_counts_the_headings_above_it_and_leaves_yes_no_questions_alone(tmp_path, fake_embedder):
+    filler = " ".join(f"Its old hall seats {n} guests in each row of the west wing."
+                      for n in "some many all".split() * 3)
+    assistant = markdown_assistant(tmp_path, fake_embedder, {"victoria.md": (
+        f"# Victoria\n\n## Sullivan Bay\n\nThe first settlement in the area occurred in 1803 at the bay. {filler}\n\n"
+        f"## Canberra\n\nCanberra later became the capital, with its parliament on the lake. {filler}\n")},
+        min_confidence=0.0)
+    extractor = assistant._engine.extractor  # checked whatever the confidence
+    extractor.weights = replace(extractor.weights, unsure_outside_passage=1.0)
+    extractor.lexical_weights = replace(extractor.lexical_weights, unsure_outside_passage=1.0)
+    assert assistant.ask("Where was the first settlement in Sullivan Bay?").confidence > 0.2
+    assert assistant.ask("Where was the first settlement in Canberra?").confidence <= 0.2
+    (tmp_path / "corpus" / "victoria.md").write_text(
+        f"# Victoria\n\nThe first settlement in the area occurred in 1803 at Sullivan Bay. {filler}\n\n"
+        f"Canberra later became the capital, with its parliament on the lake. {filler}\n", encoding="utf-8")
+    from qa.pipeline import Assistant, build_index
+    build_index(assistant.settings, fake_embedder)
+    assistant = Assistant.load(assistant.settings, fake_embedder)
+    extractor = assistant._engine.extractor
+    extractor.weights = replace(extractor.weights, unsure_outside_passage=1.0)
+    extractor.lexical_weights = replace(extractor.lexical_weights, unsure_outside_passage=1.0)
+    assert assistant.ask("Where was the first settlement in Canberra?").confidence <= 0.2
+    assert assistant.ask("Was the first settlement in the area at Canberra?").confidence > 0.2
+
+
+def test_an_unsure_reply_that_never_names_what_a_how_many_question_counts_abstains(tmp_path, fake_embedder):
+    assistant = markdown_assistant(tmp_path, fake_embedder, {"club.md": (
+        "# Arts Club\n\nThe Chicago art scene had 30 commercial art galleries in 1916.\n\n"
+        "The club was founded by collectors.\n")}, min_confidence=0.0)
+    counted = assistant.ask("How many galleries did the Chicago art scene have?")
+    assert counted.sentences[0].text.startswith("The Chicago art scene") and counted.confidence > 0.7
+    other = assistant.ask("How many members did the Chicago art scene have?")
+    assert other.sentences[0].text.startswith("The Chicago art scene") and other.confidence <= 0.2
+    extractor = assistant._engine.extractor
+    extractor.weights = replace(extractor.weights, unsure_outside_passage=0.0)
+    extractor.lexical_weights = replace(extractor.lexical_weights, unsure_outside_passage=0.0)
+    assert 0.2 < assistant.ask("How many members did the Chicago art scene have?").confidence < 0.7
 
 
 def test_a_question_naming_another_document_by_its_title_abstains_on_a_quote_that_never_mentions_it(

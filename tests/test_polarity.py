@@ -20,6 +20,11 @@ from qa.polarity import contradicted
      ("not", None)),
     ("What can't be made for space requirements?", "Analogous definitions can be made for space requirements.",
      ("not", None)),
+    # "the only" one of a sentence that claims no such thing
+    ("What is the only way to forward packets?", "Packets are normally forwarded by intermediate network nodes.",
+     ("only", None)),
+    ("When did the FCC decide Fresno could only have UHF stations?", "KMJ-TV debuted on June 1, 1953.",
+     ("only", None)),
 ])
 def test_a_quote_that_says_the_opposite_of_the_question_contradicts_it(question, sentence, words):
     assert contradicted(question, sentence) == words
@@ -54,6 +59,16 @@ def test_a_quote_that_says_the_opposite_of_the_question_contradicts_it(question,
     ("Which city is not close to the coast?", "Most cities lie on the coast, with the exception of San Bernardino."),
     ("What did the committee not approve?", "The committee rejected the second budget."),
     ("Who did not sign the treaty?", "Only Norway refused to sign."),
+    # "only" said otherwise, in a contrast, or in a why-question
+    ("What chemist showed that fire needed only a part of air?", "Mayow showed that fire requires only part of air."),
+    ("Which team was the only winner of the cup?", "Leeds was the sole winner of the cup that year."),
+    ("Which city only had a mayor for a year?", "Fresno had a single mayor in those years."),
+    ("What does treatment not only do?", "Treatment raises oxygen levels in the blood."),
+    ("Why does Fresno only have UHF television stations?", "To avoid interference, the FCC chose UHF."),
+    # an "only" that restricts what the asker does
+    ("How do I search only for Markdown files with fd?", "Here, we search for all Markdown files: fd -e md"),
+    ("I only have whole cumin seeds. What should I do with them?", "If you have whole cumin, toast it first."),
+    ("Which loaf rises best if the dough uses only rye flour?", "Rye dough rises less than wheat dough."),
 ])
 def test_a_quote_is_not_contradicted_by_words_it_shares_names_or_conditions(question, sentence):
     assert contradicted(question, sentence) is None

@@ -1,6 +1,6 @@
 import pytest
 
-from qa.shortanswer import answers_kind, asks_reason, names_someone, question_type, short_answer
+from qa.shortanswer import answers_kind, asks_reason, counted_noun, names_someone, question_type, short_answer
 
 
 @pytest.mark.parametrize(
@@ -488,3 +488,18 @@ def test_a_question_for_a_company_or_a_university_by_name_wants_a_name(span, nam
     assert names_someone(span, "Which organization does Qituwra Anderson work for?") is names
     assert names_someone(span, "Which company built the app?") is names
     assert names_someone(span, "Which organizations promote the state?")  # in the plural, a kind may answer
+
+
+@pytest.mark.parametrize("question, noun", [
+    ("How many soldiers died at the Battle of Waterloo?", "soldiers"),
+    ("How many more ships came the next year?", "ships"),
+    ("how many copies were printed in the first run?", "copies"),
+    # people go by many words, units by their abbreviations; time is counted in its own units
+    ("How many people live in Thimphu?", None),
+    ("How many pounds of steam does it use?", None),
+    ("How many years did the war last?", None),
+    ("How many of them survived?", None),
+    ("What is the number of members?", None),
+])
+def test_the_noun_a_how_many_question_counts(question, noun):
+    assert counted_noun(question) == noun
