@@ -67,8 +67,10 @@ def test_a_quote_that_says_the_opposite_of_the_question_contradicts_it(question,
     ("Why does Fresno only have UHF television stations?", "To avoid interference, the FCC chose UHF."),
     # an "only" that restricts what the asker does
     ("How do I search only for Markdown files with fd?", "Here, we search for all Markdown files: fd -e md"),
+    ("How does fd search only Markdown files?", "fd -e md lists the Markdown files."),
     ("I only have whole cumin seeds. What should I do with them?", "If you have whole cumin, toast it first."),
     ("Which loaf rises best if the dough uses only rye flour?", "Rye dough rises less than wheat dough."),
+    ("Which dev-only dependency does the script declare?", "The script declares pytest as a dev dependency."),
 ])
 def test_a_quote_is_not_contradicted_by_words_it_shares_names_or_conditions(question, sentence):
     assert contradicted(question, sentence) is None
