@@ -421,14 +421,18 @@ def test_an_unsure_reply_that_never_names_what_a_how_many_question_counts_abstai
     assistant = markdown_assistant(tmp_path, fake_embedder, {"club.md": (
         "# Arts Club\n\nThe Chicago art scene had 30 commercial art galleries in 1916.\n\n"
         "The club was founded by collectors.\n")}, min_confidence=0.0)
-    counted = assistant.ask("How many galleries did the Chicago art scene have?")
-    assert counted.sentences[0].text.startswith("The Chicago art scene") and counted.confidence > 0.7
-    other = assistant.ask("How many members did the Chicago art scene have?")
-    assert other.sentences[0].text.startswith("The Chicago art scene") and other.confidence <= 0.2
     extractor = assistant._engine.extractor
-    extractor.weights = replace(extractor.weights, unsure_outside_passage=0.0)
-    extractor.lexical_weights = replace(extractor.lexical_weights, unsure_outside_passage=0.0)
-    assert 0.2 < assistant.ask("How many members did the Chicago art scene have?").confidence < 0.7
+
+    def confidence(question: str, unsure_below: float) -> float:
+        extractor.weights = replace(extractor.weights, unsure_outside_passage=unsure_below)
+        extractor.lexical_weights = replace(extractor.lexical_weights, unsure_outside_passage=unsure_below)
+        reply = assistant.ask(question)
+        assert reply.sentences[0].text.startswith("The Chicago art scene")
+        return reply.confidence
+
+    assert confidence("How many galleries did the Chicago art scene have?", 1.0) > 0.7
+    unchecked = confidence("How many members did the Chicago art scene have?", 0.0)
+    assert unchecked > 0.2 and confidence("How many members did the Chicago art scene have?", unchecked + 0.01) <= 0.2
 
 
 def test_a_question_naming_another_document_by_its_title_abstains_on_a_quote_that_never_mentions_it(
