@@ -175,6 +175,18 @@ def unmentioned(question: str, title: str, text: str, also: Sequence[str] = (), 
                  and not (_ACRONYM.fullmatch(term) and term.rstrip("s").lower() in spelled_out(title, text)))
 
 
+def times_named(term: str, text: str) -> int:
+    """How often ``text`` names ``term`` as written (case aside, and whatever spacing or punctuation between its
+    words)."""
+    parts = _NAME_PART.findall(term)
+    if not parts:
+        return 0
+    return len(re.findall(r"\b" + r"\W+".join(map(re.escape, parts)) + r"\b", text, re.I))
+
+
+_NAME_PART = re.compile(r"[A-Za-z0-9][\w'’-]*")
+
+
 def _mentioned(term: str, vocabulary: dict[str, frozenset[str]], folded: str) -> bool:
     """Code as written; otherwise the whole term as written, its words run together, or each of its parts (words
     forgiving typos and inflections, numbers as written or spelled out: "8" is there as "eight", "15th" as

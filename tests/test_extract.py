@@ -392,6 +392,20 @@ def test_an_unsure_reply_whose_passage_never_mentions_a_name_the_question_gives_
     assert canberra(unchecked - 0.01) == unchecked  # a reply surer than the threshold keeps its confidence
 
 
+def test_the_passage_check_leaves_out_a_name_its_document_gives_often(tmp_path, fake_embedder):
+    filler = " ".join(f"Its old hall seats {n} guests in each row of the west wing."
+                      for n in "some many all".split() * 3)
+    assistant = markdown_assistant(tmp_path, fake_embedder, {"victoria.md": (
+        f"# Victoria\n\nThe first settlement in the area occurred in 1803 at Sullivan Bay. {filler}\n\n"
+        "Canberra later became the capital; Canberra grew fast, and Canberra now holds the parliament. "
+        f"{filler.replace('west', 'east')}\n")}, min_confidence=0.0)
+    extractor = assistant._engine.extractor  # checked whatever the confidence
+    extractor.weights = replace(extractor.weights, unsure_outside_passage=1.0)
+    extractor.lexical_weights = replace(extractor.lexical_weights, unsure_outside_passage=1.0)
+    reply = assistant.ask("Where was the first settlement in Canberra?")
+    assert reply.sentences[0].text.startswith("The first settlement") and reply.confidence > 0.2
+
+
 def test_the_passage_check_counts_the_headings_above_it_and_leaves_yes_no_questions_alone(tmp_path, fake_embedder):
     filler = " ".join(f"Its old hall seats {n} guests in each row of the west wing."
                       for n in "some many all".split() * 3)

@@ -1,4 +1,4 @@
-from qa.names import named_terms, unmentioned
+from qa.names import named_terms, times_named, unmentioned
 
 TEXT = """Fresno is the fifth-largest city in California. Its mayor from 2009 to 2017 was Ashley Swearengin.
 Juan Hartmanis wrote of World War II and of what The American Automobile Association said; the U.S. census counted
@@ -144,3 +144,10 @@ def test_a_title_named_in_the_question_counts_whole_though_a_name_in_it_is_menti
 def test_the_askers_own_contractions_are_no_names():
     assert named_terms("How do I know when I've blended it long enough?") == ()
     assert named_terms("What should I do if I’m offline and I'd like to install Rust?") == ("Rust",)
+
+
+def test_times_named_counts_a_name_as_written_whatever_its_case_and_spacing():
+    text = "The Carolina Panthers won. The panthers lost once; CAROLINA-PANTHERS fans cheered. Panthersville is far."
+    assert times_named("Carolina Panthers", text) == 2
+    assert times_named("Panthers", text) == 3
+    assert times_named("Denver", text) == 0
