@@ -357,7 +357,7 @@ def test_a_question_its_best_sentence_says_the_opposite_of_abstains_and_says_so(
 def test_a_number_the_question_gives_must_be_in_the_quotes_passage(tmp_path, fake_embedder):
     filler = " ".join(f"Its hall seats {n} guests in each row of the old wing." for n in "some many all".split() * 3)
     assistant = markdown_assistant(tmp_path, fake_embedder, {"council.md": (
-        f"# Council\n\nThe council meets every 6 months in Brussels to set the budget. {filler}\n\n"
+        f"# Council\n\nThe council meets every 6 months in Brussels to set the budget. {HALL_FILLER}\n\n"
         f"A smaller committee gathers every 3 weeks to check the accounts. {filler.replace('old', 'new')}\n")},
         min_confidence=0.0)
     passages = assistant.store.passages_by_article
@@ -368,21 +368,29 @@ def test_a_number_the_question_gives_must_be_in_the_quotes_passage(tmp_path, fak
     assert elsewhere.sentences[0].text.startswith("The council meets") and elsewhere.confidence <= 0.2
 
 
+# Two passages' worth of text around the sentences a test asks about
+HALL_FILLER = " ".join(f"Its old hall seats {n} guests in each row of the west wing."
+                       for n in "some many all".split() * 3)
+
+
+def check_unsure_below(assistant, confidence: float) -> None:
+    """Set the confidence below which the extractor checks a reply's passage and "how many" noun."""
+    extractor = assistant._engine.extractor
+    extractor.weights = replace(extractor.weights, unsure_outside_passage=confidence)
+    extractor.lexical_weights = replace(extractor.lexical_weights, unsure_outside_passage=confidence)
+
+
 def test_an_unsure_reply_whose_passage_never_mentions_a_name_the_question_gives_abstains(tmp_path, fake_embedder):
-    filler = " ".join(f"Its old hall seats {n} guests in each row of the west wing."
-                      for n in "some many all".split() * 3)
     assistant = markdown_assistant(tmp_path, fake_embedder, {"victoria.md": (
-        f"# Victoria\n\nThe first settlement in the area occurred in 1803 at Sullivan Bay. {filler}\n\n"
+        f"# Victoria\n\nThe first settlement in the area occurred in 1803 at Sullivan Bay. {HALL_FILLER}\n\n"
         "Canberra later became the capital of the whole country, with its parliament on the lake. "
-        f"{filler.replace('west', 'east')}\n")}, min_confidence=0.0)
+        f"{HALL_FILLER.replace('west', 'east')}\n")}, min_confidence=0.0)
     assert len(next(iter(assistant.store.passages_by_article.values()))) == 2
     answered = assistant.ask("Where was the first settlement in the area?")
     assert answered.sentences[0].text.startswith("The first settlement") and answered.confidence > 0.7
-    extractor = assistant._engine.extractor
 
     def canberra(unsure_below: float) -> float:
-        extractor.weights = replace(extractor.weights, unsure_outside_passage=unsure_below)
-        extractor.lexical_weights = replace(extractor.lexical_weights, unsure_outside_passage=unsure_below)
+        check_unsure_below(assistant, unsure_below)
         reply = assistant.ask("Where was the first settlement in Canberra?")
         assert reply.sentences[0].text.startswith("The first settlement")
         return reply.confidence
@@ -393,40 +401,31 @@ def test_an_unsure_reply_whose_passage_never_mentions_a_name_the_question_gives_
 
 
 def test_the_passage_check_leaves_out_a_name_its_document_gives_often(tmp_path, fake_embedder):
-    filler = " ".join(f"Its old hall seats {n} guests in each row of the west wing."
-                      for n in "some many all".split() * 3)
     assistant = markdown_assistant(tmp_path, fake_embedder, {"victoria.md": (
-        f"# Victoria\n\nThe first settlement in the area occurred in 1803 at Sullivan Bay. {filler}\n\n"
+        f"# Victoria\n\nThe first settlement in the area occurred in 1803 at Sullivan Bay. {HALL_FILLER}\n\n"
         "Canberra later became the capital; Canberra grew fast, and Canberra now holds the parliament. "
-        f"{filler.replace('west', 'east')}\n")}, min_confidence=0.0)
-    extractor = assistant._engine.extractor  # checked whatever the confidence
-    extractor.weights = replace(extractor.weights, unsure_outside_passage=1.0)
-    extractor.lexical_weights = replace(extractor.lexical_weights, unsure_outside_passage=1.0)
+        f"{HALL_FILLER.replace('west', 'east')}\n")}, min_confidence=0.0)
+    check_unsure_below(assistant, 1.0)  # checked whatever the confidence
     reply = assistant.ask("Where was the first settlement in Canberra?")
     assert reply.sentences[0].text.startswith("The first settlement") and reply.confidence > 0.2
 
 
 def test_the_passage_check_counts_the_headings_above_it_and_leaves_yes_no_questions_alone(tmp_path, fake_embedder):
-    filler = " ".join(f"Its old hall seats {n} guests in each row of the west wing."
-                      for n in "some many all".split() * 3)
     assistant = markdown_assistant(tmp_path, fake_embedder, {"victoria.md": (
-        f"# Victoria\n\n## Sullivan Bay\n\nThe first settlement in the area occurred in 1803 at the bay. {filler}\n\n"
-        f"## Canberra\n\nCanberra later became the capital, with its parliament on the lake. {filler}\n")},
+        "# Victoria\n\n## Sullivan Bay\n\n"
+        f"The first settlement in the area occurred in 1803 at the bay. {HALL_FILLER}\n\n"
+        f"## Canberra\n\nCanberra later became the capital, with its parliament on the lake. {HALL_FILLER}\n")},
         min_confidence=0.0)
-    extractor = assistant._engine.extractor  # checked whatever the confidence
-    extractor.weights = replace(extractor.weights, unsure_outside_passage=1.0)
-    extractor.lexical_weights = replace(extractor.lexical_weights, unsure_outside_passage=1.0)
+    check_unsure_below(assistant, 1.0)  # checked whatever the confidence
     assert assistant.ask("Where was the first settlement in Sullivan Bay?").confidence > 0.2
     assert assistant.ask("Where was the first settlement in Canberra?").confidence <= 0.2
     (tmp_path / "corpus" / "victoria.md").write_text(
-        f"# Victoria\n\nThe first settlement in the area occurred in 1803 at Sullivan Bay. {filler}\n\n"
-        f"Canberra later became the capital, with its parliament on the lake. {filler}\n", encoding="utf-8")
+        f"# Victoria\n\nThe first settlement in the area occurred in 1803 at Sullivan Bay. {HALL_FILLER}\n\n"
+        f"Canberra later became the capital, with its parliament on the lake. {HALL_FILLER}\n", encoding="utf-8")
     from qa.pipeline import Assistant, build_index
     build_index(assistant.settings, fake_embedder)
     assistant = Assistant.load(assistant.settings, fake_embedder)
-    extractor = assistant._engine.extractor
-    extractor.weights = replace(extractor.weights, unsure_outside_passage=1.0)
-    extractor.lexical_weights = replace(extractor.lexical_weights, unsure_outside_passage=1.0)
+    check_unsure_below(assistant, 1.0)
     assert assistant.ask("Where was the first settlement in Canberra?").confidence <= 0.2
     assert assistant.ask("Was the first settlement in the area at Canberra?").confidence > 0.2
 
@@ -435,11 +434,9 @@ def test_an_unsure_reply_that_never_names_what_a_how_many_question_counts_abstai
     assistant = markdown_assistant(tmp_path, fake_embedder, {"club.md": (
         "# Arts Club\n\nThe Chicago art scene had 30 commercial art galleries in 1916.\n\n"
         "The club was founded by collectors.\n")}, min_confidence=0.0)
-    extractor = assistant._engine.extractor
 
     def confidence(question: str, unsure_below: float) -> float:
-        extractor.weights = replace(extractor.weights, unsure_outside_passage=unsure_below)
-        extractor.lexical_weights = replace(extractor.lexical_weights, unsure_outside_passage=unsure_below)
+        check_unsure_below(assistant, unsure_below)
         reply = assistant.ask(question)
         assert reply.sentences[0].text.startswith("The Chicago art scene")
         return reply.confidence
