@@ -102,8 +102,8 @@ def windows_around(sentences: Sequence[ScoredSentence], count: int = 3, neighbou
     Sentences read as units of ``already_read`` windows are not read again: neither as a candidate (its
     span is known) nor as a neighbour (the window stops short of it)."""
     done = {(w.article_id, unit) for w in already_read for unit in w.unit_spans}
-    spans: dict[str, list[tuple[int, int, ScoredSentence]]] = {}
-    for sentence in sentences[:count]:
+    spans: dict[str, list[tuple[int, int, ScoredSentence, int]]] = {}
+    for rank, sentence in enumerate(sentences[:count]):
         if (sentence.article_id, (sentence.start, sentence.end)) in done:
             continue
         passage = sentence.hit.passage
@@ -118,22 +118,26 @@ def windows_around(sentences: Sequence[ScoredSentence], count: int = 3, neighbou
                    and not _was_read(done, sentence, passage.sentences[last + 1])):
                 last += 1
             lo, hi = passage.sentences[first].start, passage.sentences[last].end
-        spans.setdefault(passage.id, []).append((lo, hi, sentence))
-    windows = []
+        spans.setdefault(passage.id, []).append((lo, hi, sentence, rank))
+    ranked_windows = []
     for parts in spans.values():
         parts.sort(key=lambda part: part[0])
         merged: list[list] = []
-        for lo, hi, sentence in parts:
+        for lo, hi, sentence, rank in parts:
             if merged and lo <= merged[-1][1]:
                 merged[-1][1] = max(merged[-1][1], hi)
+                merged[-1][3] = min(merged[-1][3], rank)
             else:
-                merged.append([lo, hi, sentence])
-        for lo, hi, sentence in merged:
+                merged.append([lo, hi, sentence, rank])
+        for lo, hi, sentence, rank in merged:
             passage = sentence.hit.passage
             units = tuple((s.start, s.end) for s in passage.sentences if lo <= s.start and s.end <= hi) or ((lo, hi),)
-            windows.append(Window(sentence.article_id, lo, passage.text[lo - passage.start : hi - passage.start], units,
-                                  context(sentence.article_id, lo) if context else ""))
-    return windows
+            text = passage.text[lo - passage.start : hi - passage.start]
+            ranked_windows.append((rank, Window(sentence.article_id, lo, text, units,
+                                                context(sentence.article_id, lo) if context else "")))
+    # best first, as the reader may stop after a window: one that only opens the passage before the best
+    # sentence's must not stop it before the best sentence is read
+    return [window for _, window in sorted(ranked_windows, key=lambda pair: pair[0])]
 
 
 def _was_read(done: set, sentence: ScoredSentence, neighbour: Span) -> bool:

@@ -64,6 +64,13 @@ def test_windows_take_each_candidate_with_its_neighbours_and_merge_overlaps():
     assert [w.text for w in apart] == [ARTICLE[spans[0].start : spans[0].end], ARTICLE[spans[3].start : spans[3].end]]
 
 
+def test_windows_come_in_the_order_of_their_best_sentence_not_of_the_text():
+    spans = sentence_spans(ARTICLE)
+    windows = windows_around(ranked_sentences([3, 0]), count=2, neighbours=0)
+    # the reader may stop after a sure window: the best sentence's must come first, though the text has it last
+    assert [w.start for w in windows] == [spans[3].start, spans[0].start]
+
+
 def test_windows_read_further_skip_the_sentences_read_already():
     spans = sentence_spans(ARTICLE)
     ranked = ranked_sentences([1, 2, 3])
@@ -179,6 +186,19 @@ def test_a_follow_up_is_not_answered_by_the_sentence_the_last_answer_quoted():
     again = without_repeats(ranking, "When did it erupt?", "Which volcano erupted in 2010?", shown)
     assert again.sentences[0] == ranked[1]
     assert without_repeats(ranking, "Why did it matter?", "Which volcano?", None) == ranking  # nothing shown
+
+
+def test_a_follow_up_looks_first_just_after_the_last_answer():
+    from qa.extract import near_last_answer
+
+    ranked = ranked_sentences([1, 0, 2, 3])  # Hekla, then the sentence before it, then the two after it
+    ranking = Ranking(sentences=tuple(ranked), confidence=0.9, hits=(ranked[0].hit,))
+    near = near_last_answer(ranking, f"{ranked[0].text} [1]")
+    assert [s.text for s in near.sentences][:2] == [ranked[0].text, ranked[2].text]  # raised past the one before
+    assert near.sentences[1].score > ranked[2].score and near.sentences[1].start == ranked[2].start
+    assert near_last_answer(ranking, f"{ranked[0].text} [1]", reach=1) == ranking  # the next one starts beyond
+    assert near_last_answer(ranking, "Something the ranking never held.") == ranking
+    assert near_last_answer(ranking, None) == ranking
 
 
 def test_no_answer_margin_lowers_the_confidence(tiny_assistant):
@@ -495,6 +515,26 @@ def test_asked_why_a_quote_takes_the_sentence_after_it_that_gives_the_reason(tin
     ranked = ranked_sentences([2, 0, 1], text=text)  # "Hekla …" does not point back
     alone = extractor.decide("Why is the date a timestamp?", Ranking(tuple(ranked), 0.6, (ranked[0].hit,)))
     assert alone.sentences[0].text == "The date is a timestamp."
+
+
+def test_asked_what_happens_if_not_a_quote_takes_the_otherwise_after_it(tiny_assistant):
+    text = ("If your pattern starts with a dash, you have to add two dashes first. Otherwise, the pattern will be "
+            "read as an option. The date is a timestamp. Hekla last erupted in 2000")
+    extractor = SentenceExtractor(tiny_assistant.store, min_confidence=0.0)
+    ranked = ranked_sentences([0, 2, 1], text=text)
+    ranking = Ranking(tuple(ranked), 0.6, (ranked[0].hit,))
+    both = ("If your pattern starts with a dash, you have to add two dashes first. Otherwise, the pattern will be read "
+            "as an option.")
+    assert extractor.decide("What happens if my pattern starts with a dash and I don't add them?",
+                            ranking).sentences[0].text == both
+    assert extractor.decide("Why add two dashes when a pattern starts with a dash?", ranking).sentences[0].text == both
+    reason = text.replace("Otherwise, the pattern will be read as", "This way, the pattern is not")
+    ranked = ranked_sentences([0, 2, 1], text=reason)
+    quote = extractor.decide("Why add two dashes when a pattern starts with a dash?",
+                             Ranking(tuple(ranked), 0.6, (ranked[0].hit,))).sentences[0]
+    assert quote.text == reason[: reason.index(" The date")]
+    what = extractor.decide("What do I add when my pattern starts with a dash?", ranking).sentences[0]
+    assert what.text == "If your pattern starts with a dash, you have to add two dashes first."  # not asked
 
 
 def test_a_lead_in_to_a_table_or_its_header_is_quoted_with_its_rows(tiny_assistant):
