@@ -236,6 +236,8 @@ def _number_written(number: str, folded: str) -> bool:
     if _written(number, folded) or _written(number + "s", folded):  # "the 1950's" of a text on the 1950s
         return True
     decade = re.fullmatch(r"(\d+)s", number)  # "the 1600s"
+    if decade and len(decade.group(1)) == 2 and number[1] == "0":  # "the 80s" of a text on the 1980s or on 1985
+        return re.search(rf"(?<![\w.])[12]\d{number[0]}\d(?:'?s)?(?!\w|\.\d)", folded) is not None
     if decade:
         return _written(decade.group(1), folded)
     ordinal = re.fullmatch(r"(\d+)(?:st|nd|rd|th)", number)

@@ -104,6 +104,9 @@ def test_numbers_must_be_there_as_written_or_spelled_out():
     assert missing("What were the 8 in the 1600s wing?") == ()  # "eight", the decade
     assert missing("Who visited in the 15th century?") == ()  # "fifteenth"
     assert missing("What was in the 1600's wing?") == ()
+    assert missing("Who was mayor in the 10s?") == missing("Who was mayor in the '00s?") == ()  # 2017, 2009
+    assert missing("Who was mayor in the 90s?") == ("90s",)
+    assert missing("Who wrote in the 60s?") == ("60s",)  # not in "the 1600s"
     assert missing("How many lived there in 201?") == ("201",)  # not inside "2017"
     assert missing("How many lived there in 9?") == ("9",)
 
