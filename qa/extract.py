@@ -29,8 +29,8 @@ from qa.blocks import (asked_definition, asked_heading, asked_options, asked_pla
                        section_scope, section_title, title_keys, title_project, title_words, whole_list)
 from qa.names import named_terms, times_named, unmentioned
 from qa.polarity import contradicted
-from qa.shortanswer import (answers_kind, asks_reason, asks_yes_no, candidates, contact_form, counted_noun,
-                            names_someone, question_terms, question_type, short_answer)
+from qa.shortanswer import (answers_kind, asks_consequence, asks_reason, asks_yes_no, candidates, contact_form,
+                            counted_noun, names_someone, question_terms, question_type, short_answer)
 from qa.text import STOP_WORDS, stem, terms, words
 from qa.tokens import TokenVectors
 from qa.read import Reading
@@ -631,7 +631,8 @@ class SentenceExtractor:
                 best, short = led, None
             else:  # "This is particularly useful when …" says what "this" is only with the sentence before it
                 article = self.store.articles.get(best.article_id)
-                best = (_with_antecedent(best, self.store) or (asks_reason(query) and _with_sequel(best, self.store))
+                asks_why = asks_reason(query) or asks_consequence(query)
+                best = (_with_antecedent(best, self.store) or (asks_why and _with_sequel(best, self.store))
                         or _with_table(best, article) or best)
         chosen = [best]
         chosen_terms = [_analyse(best.text).term_set]  # cached when the sentence was scored
@@ -751,6 +752,24 @@ def _definition(query: str, best: ScoredSentence, ranked: Sequence[ScoredSentenc
     return _first_close(ranked, margin, lambda text: defines(text, term))
 
 
+def near_last_answer(ranking: Ranking, earlier_answer: str | None, bonus: float | None = None,
+                     reach: int | None = None) -> Ranking:
+    """The ranking with the sentences just after the last answer's raised by ``bonus`` (as a logit), for a follow-up:
+    one is most often about what the text says next ("Who built it?" after "When did the new site launch?" is
+    answered two sentences on). Found by the ranked sentence the last answer quoted; unchanged without it."""
+    bonus = FOLLOW_UP_NEARBY if bonus is None else bonus
+    reach = FOLLOW_UP_REACH if reach is None else reach
+    if not earlier_answer or not bonus:
+        return ranking
+    anchor = next((s for s in ranking.sentences if s.text in earlier_answer), None)
+    if anchor is None:
+        return ranking
+    raised = [replace(s, score=float(_sigmoid(_logit(s.score) + bonus)))
+              if s.article_id == anchor.article_id and anchor.end <= s.start < anchor.end + reach else s
+              for s in ranking.sentences]
+    return replace(ranking, sentences=tuple(sorted(raised, key=lambda s: -s.score)))
+
+
 def without_repeats(ranking: Ranking, question: str, earlier_question: str, earlier_answer: str | None) -> Ranking:
     """The ranking less the sentences the last answer quoted, for a follow-up: "Why is that such a problem?" after
     "What does the playbook say about data centers …?" asks for more than the sentence already shown. A repeated
@@ -853,6 +872,11 @@ def _best_margin(readings: Sequence[Reading]) -> float:
     return max((r.margin for r in readings if math.isfinite(r.span_score)), default=_NO_SPAN_MARGIN)
 
 
+# How much nearer the last answer's next sentences a follow-up's quote is sought, and how far on (characters).
+FOLLOW_UP_NEARBY = 1.5
+FOLLOW_UP_REACH = 600
+
+
 def _logit(probability: float) -> float:
     p = min(max(probability, 1e-6), 1 - 1e-6)
     return math.log(p / (1 - p))
@@ -951,14 +975,22 @@ def _with_antecedent(best: ScoredSentence, store: IndexStore | None = None) -> S
 def _with_sequel(best: ScoredSentence, store: IndexStore | None = None) -> ScoredSentence | None:
     """``best`` with the sentence after it in its paragraph when that one opens by pointing back to it: asked why, "…
     an `exclude-newer` field …" gives its reason only with "This is useful for improving the reproducibility …";
-    else None."""
+    asked what happens if one does not, "… you have to add `--`" gives it only with "Otherwise, the pattern will be
+    interpreted as a command-line option."; asked why, "… place the closing quotes on a line by themselves" with "This
+    way, Emacs' `fill-paragraph` command can be used on it."; else None."""
     if has_layout(best.text):
         return None
     following = _adjacent(best, 1, store)
     if (following is None or _BLANK_LINE.search(following.between) or has_layout(following.text)
-            or not _POINTS_BACK.match(following.text)):
+            or not (_POINTS_BACK.match(following.text) or _CONSEQUENCE.match(following.text))):
         return None
     return _joined(best, following)
+
+
+# a sentence saying what follows when the one before is done ("This way, …") or not ("Otherwise, …"): its
+# consequence, and so its reason
+_CONSEQUENCE = re.compile(r"(?:Otherwise|If\s+not|Failing\s+that|Failure\s+to\s+do\s+so"
+                          r"|(?:This|That|In\s+this)\s+way)\b")
 
 
 class _Adjacent(NamedTuple):

@@ -319,6 +319,28 @@ def test_a_follow_up_is_answered_from_the_document_of_the_last_answer_first(tmp_
     assert reply.sentences[0].article_id == "bhutan"
 
 
+def test_a_follow_up_ranks_what_follows_the_last_answer_higher(tmp_path, fake_embedder, monkeypatch):
+    import qa.pipeline.assistant as assistant_module
+
+    assistant = recipes_assistant(tmp_path, fake_embedder)
+    original, seen = assistant_module.near_last_answer, []
+
+    def spy(ranking, earlier_answer, *args, **kwargs):
+        raised = original(ranking, earlier_answer, *args, **kwargs)
+        seen.append((earlier_answer, ranking, raised))
+        return raised
+
+    monkeypatch.setattr(assistant_module, "near_last_answer", spy)
+    assistant.ask("What do I do then?", history=[("How do I start the bread?", "Mix the flour with water.")])
+    answer, before, after = seen[0]
+    assert answer == "Mix the flour with water."
+    following = next(s for s in after.sentences if s.text.endswith("Knead the dough for ten minutes."))
+    assert following.score > next(s for s in before.sentences if s.start == following.start).score
+    asked = len(seen)
+    assistant.ask("What do I do then?")  # no history: not asked
+    assert len(seen) == asked
+
+
 def test_which_follow_ups_stay_with_the_document_of_the_last_answer(tmp_path, fake_embedder):
     from qa.pipeline.assistant import _conversation_article
     from qa.retrieve import Turn

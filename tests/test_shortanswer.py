@@ -1,6 +1,7 @@
 import pytest
 
-from qa.shortanswer import answers_kind, asks_reason, counted_noun, names_someone, question_type, short_answer
+from qa.shortanswer import (answers_kind, asks_consequence, asks_reason, counted_noun, names_someone, question_type,
+                            short_answer)
 
 
 @pytest.mark.parametrize(
@@ -457,6 +458,22 @@ def test_where_within_a_thing_asks_a_position_not_a_place_name():
     position = "The query is the set of key-value pairs that go after the `?`."
     assert answers_kind(position, "Where in a URL do the query pairs go?")
     assert not answers_kind(position, "Where do the query pairs go?")  # asked where, the sentence names no place
+
+
+def test_a_question_asking_what_follows_from_something():
+    assert asks_consequence("What happens if I forget the dashes?")
+    assert asks_consequence("And what if the person ignores it?")
+    assert asks_consequence("what would happen to the dough?")
+    assert not asks_consequence("What happened in 1815?")  # a past event, asked as any fact
+    assert not asks_consequence("What does the flag do?")
+
+
+def test_a_fact_sheets_field_names_a_place_without_a_preposition():
+    imports = "Imports - partners: India 82%, Singapore 8%, China 5% (2023)"
+    assert answers_kind(imports, "Where does Bhutan get most of its imports from?")
+    assert answers_kind("Capital - name: Thimphu", "Where is the capital?")
+    assert short_answer(imports, "Where do its imports come from?") == (imports.index("India"), imports.index(" 82%"))
+    assert not answers_kind("Partners: the usual ones", "Where do its imports come from?")
 
 
 def test_a_follow_up_asking_on_its_own_is_typed_by_itself_not_by_the_context_it_borrowed():

@@ -16,7 +16,7 @@ from qa.blocks import asked_next, ordinal, place_at, reading_context
 from qa.cite import Citer
 from qa.config import Settings
 from qa.embed import Embedder, has_tokens
-from qa.extract import SentenceExtractor, rerank, without_repeats
+from qa.extract import SentenceExtractor, near_last_answer, rerank, without_repeats
 from qa.pipeline import components
 from qa.pipeline.build import BuildReport
 from qa.read import SpanReader, windows_around
@@ -154,7 +154,8 @@ class Assistant:
         retrieved = time.perf_counter()
         ranking = engine.extractor.rank(query, query_vector, hits, top_k, query_tokens)
         if turns:  # a follow-up asks for more than the last answer showed
-            ranking = without_repeats(ranking, question, turns[-1].question, turns[-1].answer)
+            ranking = without_repeats(near_last_answer(ranking, turns[-1].answer), question, turns[-1].question,
+                                      turns[-1].answer)
         ranked = time.perf_counter()
         readings, further = self._read(engine, query, ranking)
         read = time.perf_counter()
