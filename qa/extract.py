@@ -596,7 +596,7 @@ class SentenceExtractor:
                 margin = w.keep_margin
                 best = (_definition(query, best, ranked, margin) or _with_form(query, best, ranked, margin)
                         or _current(query, best, ranked, margin) or self._mentioning(query, best, ranked, margin)
-                        or best)
+                        or _with_number(query, best, ranked, margin) or best)
             reading = spans.get(best)
             whole = _whole_words(best, reading.start, reading.end) if reading else None
             span_text = _article_slice(best, *whole) if whole else best.text
@@ -850,6 +850,24 @@ def _year_within(term: str, text: str) -> bool:
     else:
         return False
     return re.search(rf"(?<![\d.,]){prefix}\d{{{4 - len(prefix)}}}(?![\d.,]\d)", text) is not None
+
+
+def _with_number(query: str, best: ScoredSentence, ranked: Sequence[ScoredSentence],
+                 margin: float) -> ScoredSentence | None:
+    """When ``best`` lacks a number the question gives, the best ranked sentence within ``margin`` of the first that
+    has every one: "My oven only goes up to 475F, is that hot enough?" is about "Preheat oven to 475 - 500 degrees F",
+    not "… reduce oven temperature to 425 F"."""
+    numbers = [term for term in named_terms(query) if _BARE_NUMBER.fullmatch(term) or _NUMBER_WITH_UNIT.fullmatch(term)]
+    if not numbers:
+        return None
+
+    def lacks(text: str) -> bool:
+        return any(term in numbers for term in unmentioned(query, "", text, cache=False))
+
+    return _first_close(ranked, margin, lambda text: not lacks(text)) if lacks(best.text) else None
+
+
+_NUMBER_WITH_UNIT = re.compile(r"\d[\d,.]*[a-zA-Z]{1,3}")
 
 
 def _first_close(ranked: Sequence[ScoredSentence], margin: float, holds) -> ScoredSentence | None:

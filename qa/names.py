@@ -235,6 +235,9 @@ def _identifier_prefix(part: str, folded: str) -> bool:
 def _number_written(number: str, folded: str) -> bool:
     if _written(number, folded) or _written(number + "s", folded):  # "the 1950's" of a text on the 1950s
         return True
+    measure = _WITH_UNIT.fullmatch(number)  # "475f" of "Preheat oven to 475 - 500 degrees F", "250g" of "250 g"
+    if measure:
+        return _written(measure.group(1) or measure.group(2), folded)
     decade = re.fullmatch(r"(\d+)s", number)  # "the 1600s"
     if decade and len(decade.group(1)) == 2 and number[1] == "0":  # "the 80s" of a text on the 1980s or on 1985
         return re.search(rf"(?<![\w.])[12]\d{number[0]}\d(?:'?s)?(?!\w|\.\d)", folded) is not None
@@ -247,6 +250,11 @@ def _number_written(number: str, folded: str) -> bool:
     if value and int(number) < len(_SPELLED):
         return _written(_SPELLED[int(number)], folded)
     return False
+
+
+# a number with its unit run on, as asked ("475F", "250g", "20min"); not a name like "18F", "5G" or "10x" (degrees
+# only of three digits: an oven's)
+_WITH_UNIT = re.compile(r"(\d[\d.]*)(?:g|kg|mg|lbs?|oz|ml|l|km|cm|mm|mi|ft|kb|mb|gb|tb|ms|hrs?|mins?)|(\d{3})[fc]")
 
 
 def _near(word: str, words: frozenset[str]) -> bool:

@@ -107,6 +107,10 @@ def test_numbers_must_be_there_as_written_or_spelled_out():
     assert missing("Who was mayor in the 10s?") == missing("Who was mayor in the '00s?") == ()  # 2017, 2009
     assert missing("Who was mayor in the 90s?") == ("90s",)
     assert missing("Who wrote in the 60s?") == ("60s",)  # not in "the 1600s"
+    oven = "Preheat the oven to 475 - 500 degrees F and weigh 250 g of flour."
+    assert unmentioned("My oven only goes to 475F, and I have 250g of flour. Is that enough?", "Bread", oven) == ()
+    assert unmentioned("Is 425F hot enough?", "Bread", oven) == ("425F",)
+    assert unmentioned("What did 18F launch?", "Bread", "It was 18 years ago.") == ("18F",)  # a name, no degrees
     assert missing("How many lived there in 201?") == ("201",)  # not inside "2017"
     assert missing("How many lived there in 9?") == ("9",)
 

@@ -537,6 +537,20 @@ def test_asked_what_happens_if_not_a_quote_takes_the_otherwise_after_it(tiny_ass
     assert what.text == "If your pattern starts with a dash, you have to add two dashes first."  # not asked
 
 
+def test_a_question_giving_a_number_is_answered_by_a_close_sentence_that_has_it(tiny_assistant):
+    text = "Bake covered, then reduce the oven to 425 F. Preheat the oven to 475 - 500 degrees F. Hekla erupted in 2000"
+    ranked, ranking = second_close_behind_first(text)
+    reading = [Reading(0, "volcanoes", text.index("425 F"), text.index("425 F") + 5, 12.0, -3.0)]  # the reader's pick
+    extractor = SentenceExtractor(tiny_assistant.store, min_confidence=0.0)
+    reply = extractor.decide("My oven only goes up to 475F, is that hot enough?", ranking, reading)
+    assert reply.sentences[0].text == "Preheat the oven to 475 - 500 degrees F."
+    plain = extractor.decide("How hot should the oven be at the end?", ranking, reading)
+    assert plain.sentences[0].text == "Bake covered, then reduce the oven to 425 F."  # no number asked
+    far = Ranking(sentences=(ranked[0], replace(ranked[1], score=0.2), ranked[2]), confidence=0.6,
+                  hits=(ranked[0].hit,))  # far below the first: no reason to move
+    assert extractor.decide("Is 475F hot enough?", far, reading).sentences[0].text == ranked[0].text
+
+
 def test_a_lead_in_to_a_table_or_its_header_is_quoted_with_its_rows(tiny_assistant):
     text = ("Here is a comparison on a large file:\n\n| Tool | Time |\n| ---- | :--: |\n| rg | 1.042s |\n"
             "| grep | 6.5s |\n\nThat is fast. Hekla last erupted in 2000")
