@@ -596,7 +596,7 @@ class SentenceExtractor:
                 margin = w.keep_margin
                 best = (_definition(query, best, ranked, margin) or _with_form(query, best, ranked, margin)
                         or _current(query, best, ranked, margin) or self._mentioning(query, best, ranked, margin)
-                        or _with_number(query, best, ranked, margin) or best)
+                        or best)
             reading = spans.get(best)
             whole = _whole_words(best, reading.start, reading.end) if reading else None
             span_text = _article_slice(best, *whole) if whole else best.text
@@ -752,11 +752,12 @@ def _definition(query: str, best: ScoredSentence, ranked: Sequence[ScoredSentenc
     return _first_close(ranked, margin, lambda text: defines(text, term))
 
 
-def near_last_answer(ranking: Ranking, earlier_answer: str | None, bonus: float | None = None,
+def near_last_answer(ranking: Ranking, question: str, earlier_answer: str | None, bonus: float | None = None,
                      reach: int | None = None) -> Ranking:
     """The ranking with the sentences just after the last answer's raised by ``bonus`` (as a logit), for a follow-up:
     one is most often about what the text says next ("Who built it?" after "When did the new site launch?" is
-    answered two sentences on). Found by the ranked sentence the last answer quoted; unchanged without it."""
+    answered two sentences on), unless it lacks a name the question gives ("And if I'm on NetBSD?" is not about the
+    Ubuntu line after the last answer). Found by the ranked sentence the last answer quoted; unchanged without it."""
     bonus = FOLLOW_UP_NEARBY if bonus is None else bonus
     reach = FOLLOW_UP_REACH if reach is None else reach
     if not earlier_answer or not bonus:
@@ -764,8 +765,10 @@ def near_last_answer(ranking: Ranking, earlier_answer: str | None, bonus: float 
     anchor = next((s for s in ranking.sentences if s.text in earlier_answer), None)
     if anchor is None:
         return ranking
+    named = bool(named_terms(question))
     raised = [replace(s, score=float(_sigmoid(_logit(s.score) + bonus)))
-              if s.article_id == anchor.article_id and anchor.end <= s.start < anchor.end + reach else s
+              if (s.article_id == anchor.article_id and anchor.end <= s.start < anchor.end + reach
+                  and not (named and unmentioned(question, "", s.text, cache=False))) else s
               for s in ranking.sentences]
     return replace(ranking, sentences=tuple(sorted(raised, key=lambda s: -s.score)))
 
@@ -850,24 +853,6 @@ def _year_within(term: str, text: str) -> bool:
     else:
         return False
     return re.search(rf"(?<![\d.,]){prefix}\d{{{4 - len(prefix)}}}(?![\d.,]\d)", text) is not None
-
-
-def _with_number(query: str, best: ScoredSentence, ranked: Sequence[ScoredSentence],
-                 margin: float) -> ScoredSentence | None:
-    """When ``best`` lacks a number the question gives, the best ranked sentence within ``margin`` of the first that
-    has every one: "My oven only goes up to 475F, is that hot enough?" is about "Preheat oven to 475 - 500 degrees F",
-    not "… reduce oven temperature to 425 F"."""
-    numbers = [term for term in named_terms(query) if _BARE_NUMBER.fullmatch(term) or _NUMBER_WITH_UNIT.fullmatch(term)]
-    if not numbers:
-        return None
-
-    def lacks(text: str) -> bool:
-        return any(term in numbers for term in unmentioned(query, "", text, cache=False))
-
-    return _first_close(ranked, margin, lambda text: not lacks(text)) if lacks(best.text) else None
-
-
-_NUMBER_WITH_UNIT = re.compile(r"\d[\d,.]*[a-zA-Z]{1,3}")
 
 
 def _first_close(ranked: Sequence[ScoredSentence], margin: float, holds) -> ScoredSentence | None:

@@ -325,8 +325,8 @@ def test_a_follow_up_ranks_what_follows_the_last_answer_higher(tmp_path, fake_em
     assistant = recipes_assistant(tmp_path, fake_embedder)
     original, seen = assistant_module.near_last_answer, []
 
-    def spy(ranking, earlier_answer, *args, **kwargs):
-        raised = original(ranking, earlier_answer, *args, **kwargs)
+    def spy(ranking, question, earlier_answer, *args, **kwargs):
+        raised = original(ranking, question, earlier_answer, *args, **kwargs)
         seen.append((earlier_answer, ranking, raised))
         return raised
 

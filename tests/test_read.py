@@ -193,12 +193,15 @@ def test_a_follow_up_looks_first_just_after_the_last_answer():
 
     ranked = ranked_sentences([1, 0, 2, 3])  # Hekla, then the sentence before it, then the two after it
     ranking = Ranking(sentences=tuple(ranked), confidence=0.9, hits=(ranked[0].hit,))
-    near = near_last_answer(ranking, f"{ranked[0].text} [1]")
+    near = near_last_answer(ranking, "What came next?", f"{ranked[0].text} [1]")
     assert [s.text for s in near.sentences][:2] == [ranked[0].text, ranked[2].text]  # raised past the one before
     assert near.sentences[1].score > ranked[2].score and near.sentences[1].start == ranked[2].start
-    assert near_last_answer(ranking, f"{ranked[0].text} [1]", reach=1) == ranking  # the next one starts beyond
-    assert near_last_answer(ranking, "Something the ranking never held.") == ranking
-    assert near_last_answer(ranking, None) == ranking
+    shown = f"{ranked[0].text} [1]"
+    assert near_last_answer(ranking, "What came next?", shown, reach=1) == ranking  # the next one starts beyond
+    assert near_last_answer(ranking, "And in Chile?", shown) == ranking  # a name the next sentences lack
+    assert near_last_answer(ranking, "And in Europe?", shown).sentences[1].text == ranked[2].text  # one it has
+    assert near_last_answer(ranking, "What came next?", "Something the ranking never held.") == ranking
+    assert near_last_answer(ranking, "What came next?", None) == ranking
 
 
 def test_no_answer_margin_lowers_the_confidence(tiny_assistant):
@@ -535,20 +538,6 @@ def test_asked_what_happens_if_not_a_quote_takes_the_otherwise_after_it(tiny_ass
     assert quote.text == reason[: reason.index(" The date")]
     what = extractor.decide("What do I add when my pattern starts with a dash?", ranking).sentences[0]
     assert what.text == "If your pattern starts with a dash, you have to add two dashes first."  # not asked
-
-
-def test_a_question_giving_a_number_is_answered_by_a_close_sentence_that_has_it(tiny_assistant):
-    text = "Bake covered, then reduce the oven to 425 F. Preheat the oven to 475 - 500 degrees F. Hekla erupted in 2000"
-    ranked, ranking = second_close_behind_first(text)
-    reading = [Reading(0, "volcanoes", text.index("425 F"), text.index("425 F") + 5, 12.0, -3.0)]  # the reader's pick
-    extractor = SentenceExtractor(tiny_assistant.store, min_confidence=0.0)
-    reply = extractor.decide("My oven only goes up to 475F, is that hot enough?", ranking, reading)
-    assert reply.sentences[0].text == "Preheat the oven to 475 - 500 degrees F."
-    plain = extractor.decide("How hot should the oven be at the end?", ranking, reading)
-    assert plain.sentences[0].text == "Bake covered, then reduce the oven to 425 F."  # no number asked
-    far = Ranking(sentences=(ranked[0], replace(ranked[1], score=0.2), ranked[2]), confidence=0.6,
-                  hits=(ranked[0].hit,))  # far below the first: no reason to move
-    assert extractor.decide("Is 475F hot enough?", far, reading).sentences[0].text == ranked[0].text
 
 
 def test_a_lead_in_to_a_table_or_its_header_is_quoted_with_its_rows(tiny_assistant):

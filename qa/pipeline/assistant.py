@@ -154,8 +154,8 @@ class Assistant:
         retrieved = time.perf_counter()
         ranking = engine.extractor.rank(query, query_vector, hits, top_k, query_tokens)
         if turns:  # a follow-up asks for more than the last answer showed
-            ranking = without_repeats(near_last_answer(ranking, turns[-1].answer), question, turns[-1].question,
-                                      turns[-1].answer)
+            ranking = without_repeats(near_last_answer(ranking, question, turns[-1].answer), question,
+                                      turns[-1].question, turns[-1].answer)
         ranked = time.perf_counter()
         readings, further = self._read(engine, query, ranking)
         read = time.perf_counter()
