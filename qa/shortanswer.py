@@ -574,8 +574,51 @@ def names_someone(span: str, question: str) -> bool:
 _BRAND = re.compile(r"\b(?:[a-z]+|\d+)[A-Z][\w’'.-]*")  # a name not capitalised first: "iLink", "eBay", "18F", "3M"
 
 
+# "What does SME stand for?", "What does the acronym FIS stand for?", "DECnet stands for what?"
+_ASKS_EXPANSION = re.compile(
+    r"(?:\bwhat\s+(?:does|do|did)\s+(?:the\s+)?(?:(?:name|word|acronym|abbreviation|initials|letters?)\s+)?"
+    r"[\"“'‘]?(?P<term>[A-Za-z][\w&.-]*?)[\"”'’]?(?:\s+in\s+[^?]*?)?\s+stands?\s+for\b"
+    r"|^\W*(?P<first>[A-Za-z][\w&.-]*?)\s+stands?\s+for\s+what\b)", re.I)
+# Words an expansion may leave out of its initials: "System of Records Notice (SORN)", "… Risk and Authorization …"
+_EXPANSION_GAPS = frozenset("of and the for in on to at a an &".split())
+
+
+def asked_expansion(question: str) -> str | None:
+    """The letters of the abbreviation whose expansion a question asks for ("What does FedRAMP stand for?" ->
+    "FRAMP", "what does gui stand for" -> "GUI"); None for other questions, or a name that is no abbreviation
+    ("What does Bash stand for?")."""
+    match = _ASKS_EXPANSION.search(question)
+    if match is None:
+        return None
+    term = match.group("term") or match.group("first")
+    capitals = "".join(c for c in term if c.isupper())
+    if len(capitals) >= 2:
+        return capitals
+    if term.isalpha() and (term.islower() or term.isupper()) and 2 <= len(term) <= 6:
+        return term.upper()
+    return None
+
+
+def expands(sentence: str, letters: str) -> bool:
+    """Whether the sentence holds a run of words whose initials spell ``letters`` ("subject matter experts" for SME,
+    "Federal Risk and Authorization Management Program" for FRAMP), small words in it counted or not."""
+    found = re.findall(r"[A-Za-z][\w'’-]*", sentence)
+
+    def spells(at: int, done: int) -> bool:
+        if done == len(letters):
+            return True
+        if at >= len(found):
+            return False
+        word = found[at]
+        return ((word[0].upper() == letters[done] and spells(at + 1, done + 1))
+                or (done > 0 and word.lower() in _EXPANSION_GAPS and spells(at + 1, done)))
+
+    return any(spells(at, 0) for at in range(len(found)) if found[at] != letters)
+
+
 def answers_kind(sentence: str, question: str) -> bool:
-    """False when the question asks for a date, number or place and the sentence offers none (for a price or
+    """False when the question asks for a date, number or place and the sentence offers none (for an abbreviation's
+    expansion: none that spells it; for a price or
     a cost: no amount of money; for an age: no age, a bare year; for an email address, a website or a phone
     number: none of that form; for a temperature, a size in bytes, a share or a weight: no such measure), when
     the question names a year or an operating system and the sentence only others, and when the sentence is a byline
@@ -593,6 +636,9 @@ def answers_kind(sentence: str, question: str) -> bool:
     form = contact_form(question) or measure_form(question)
     if form is not None:
         return bool(form.search(sentence))
+    letters = asked_expansion(question)
+    if letters is not None:
+        return expands(sentence, letters)
     if kind == "where" and _WHERE_WITHIN.match(question):
         return True  # "Where in a URL do the pairs go?" asks a position ("after the `?`"), which is no place name
     return kind not in TYPED or bool(candidates(sentence, kind, question))

@@ -460,6 +460,19 @@ def test_where_within_a_thing_asks_a_position_not_a_place_name():
     assert not answers_kind(position, "Where do the query pairs go?")  # asked where, the sentence names no place
 
 
+def test_asked_what_an_abbreviation_stands_for_a_sentence_must_spell_it_out():
+    sorn = "Determine whether a System of Records Notice (SORN) is needed."
+    assert answers_kind(sorn, "What does SORN stand for?")
+    assert not answers_kind("A SORN is filed with the privacy officer.", "What does SORN stand for?")
+    cbd = "Central business districts (CBD) are taller."
+    assert answers_kind(cbd, "What does CBD stand for?") and not answers_kind(cbd, "What does CDB stand for?")
+    assert answers_kind("the Federal Risk and Authorization Management Program", "What does FedRAMP stand for?")
+    assert answers_kind("It is called a graphical user interface.", "what does gui stand for")
+    # no abbreviation to spell: any sentence may answer
+    assert answers_kind("Bash is the Bourne Again SHell.", "What does the name Bash stand for?")
+    assert answers_kind("The sticks symbolize the 32 signs.", "What do the bamboo sticks stand for?")
+
+
 def test_a_question_asking_what_follows_from_something():
     assert asks_consequence("What happens if I forget the dashes?")
     assert asks_consequence("And what if the person ignores it?")
