@@ -31,7 +31,7 @@ from qa.names import named_terms, times_named, unmentioned
 from qa.polarity import contradicted
 from qa.shortanswer import (answers_kind, asks_consequence, asks_reason, asks_yes_no, candidates, contact_form,
                             counted_noun, names_someone, question_terms, question_type, short_answer)
-from qa.text import STOP_WORDS, own_question, stem, terms, words
+from qa.text import STOP_WORDS, stem, terms, words
 from qa.tokens import TokenVectors
 from qa.read import Reading
 from qa.types import Article, Extraction, Hit, Passage, Ranking, ScoredSentence, ShortAnswer, Span
@@ -619,7 +619,6 @@ class SentenceExtractor:
         elif field is not None and names_another_field(query, field, best.text):
             confidence = min(confidence, w.untyped_cap)  # "national dish" of "National symbol(s): …"
         elif (self._named_elsewhere(query, best) or _number_elsewhere(query, best)
-              or _quantity_of_nothing_asked(query, best)
               or (confidence < w.unsure_outside_passage
                   and (self._named_outside_passage(query, best) or self._uncounted(query, best)))):
             confidence = min(confidence, w.untyped_cap)
@@ -839,32 +838,6 @@ def _number_elsewhere(query: str, best: ScoredSentence) -> bool:
     text = best.hit.passage.text
     return any(_BARE_NUMBER.fullmatch(term) and not _year_within(term, text)
                for term in unmentioned(query, best.hit.title, text, cache=False))
-
-
-def _quantity_of_nothing_asked(query: str, best: ScoredSentence) -> bool:
-    """Whether a "how many / much / long" question is answered by a quote that, with the sentence before it, shares
-    none of the question's words but its units: "How many minutes should the loaf cool before I slice it?" is not
-    answered by "Bake for another 25 - 30 minutes …", a quantity of something else."""
-    question = own_question(query)
-    if not _ASKS_QUANTITY.match(question):
-        return False
-    asked = {term for term in terms(question) if term not in _QUANTITY_WORDS}
-    if not asked:
-        return False
-    before = _adjacent(best, -1)
-    said = set(terms(best.text if before is None else f"{before.text} {best.text}"))
-    return not any(term in said or any(len(term) >= 5 and word[:5] == term[:5] for word in said) for term in asked)
-
-
-_ASKS_QUANTITY = re.compile(r"^\W*(?:(?:and|but|so)\s+)?how\s+(?:many|much|long)\b", re.I)
-# what a quantity question says of any quantity: its units, and the verbs that ask for one ("How long does it take?")
-_QUANTITY_WORDS = frozenset(stem(word) for word in (
-    "many much long time times number amount total usually typically normally roughly approximately about exactly "
-    "take takes took last lasts need needs use uses get gets make makes go goes put puts should would "
-    "second seconds minute minutes hour hours day days week weeks month months year years decade decades "
-    "people persons percent gram grams kilogram kilograms pound pounds ounce ounces cup cups teaspoon teaspoons "
-    "tablespoon tablespoons mile miles kilometre kilometres kilometer kilometers metre metres meter meters foot feet "
-    "inch inches dollar dollars cost costs").split())
 
 
 def _year_within(term: str, text: str) -> bool:

@@ -540,19 +540,6 @@ def test_asked_what_happens_if_not_a_quote_takes_the_otherwise_after_it(tiny_ass
     assert what.text == "If your pattern starts with a dash, you have to add two dashes first."  # not asked
 
 
-def test_a_quantity_of_something_the_question_never_names_is_a_near_miss(tiny_assistant):
-    text = "Shape the loaf on the counter. Bake for another 25 - 30 minutes until the crust is brown. Hekla erupted in 2000"
-    extractor = SentenceExtractor(tiny_assistant.store, min_confidence=0.0)
-    ranked = ranked_sentences([1, 0, 2], text=text)
-    ranking = Ranking(tuple(ranked), 0.9, (ranked[0].hit,))
-    cap = extractor.weights.untyped_cap
-    assert extractor.decide("How many minutes should it cool before I slice it?", ranking).confidence <= cap
-    assert extractor.decide("How long does the crust take to brown?", ranking).confidence > cap
-    assert extractor.decide("How long does the loaf bake?", ranking).confidence > cap  # "loaf", the sentence before
-    assert extractor.decide("How long does baking take?", ranking).confidence > cap  # "bake" as "baking"
-    assert extractor.decide("How long does it take?", ranking).confidence > cap  # nothing asked but a quantity
-
-
 def test_a_lead_in_to_a_table_or_its_header_is_quoted_with_its_rows(tiny_assistant):
     text = ("Here is a comparison on a large file:\n\n| Tool | Time |\n| ---- | :--: |\n| rg | 1.042s |\n"
             "| grep | 6.5s |\n\nThat is fast. Hekla last erupted in 2000")
