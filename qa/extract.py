@@ -639,6 +639,8 @@ class SentenceExtractor:
         for candidate in ranked:
             if len(chosen) >= w.max_sentences or candidate.score < ranked[0].score - w.keep_margin or listed:
                 break
+            if (candidate.article_id, candidate.start) in ranking.nearby:
+                continue  # close to the first only for following the last answer
             if candidate.article_id == best.article_id and best.start <= candidate.start < best.end:
                 continue  # best itself, or a unit its widened quote holds
             candidate_terms = _analyse(candidate.text).term_set
@@ -766,11 +768,12 @@ def near_last_answer(ranking: Ranking, question: str, earlier_answer: str | None
     if anchor is None:
         return ranking
     named = bool(named_terms(question))
-    raised = [replace(s, score=float(_sigmoid(_logit(s.score) + bonus)))
-              if (s.article_id == anchor.article_id and anchor.end <= s.start < anchor.end + reach
-                  and not (named and unmentioned(question, "", s.text, cache=False))) else s
+    nearby = frozenset((s.article_id, s.start) for s in ranking.sentences
+                       if s.article_id == anchor.article_id and anchor.end <= s.start < anchor.end + reach
+                       and not (named and unmentioned(question, "", s.text, cache=False)))
+    raised = [replace(s, score=float(_sigmoid(_logit(s.score) + bonus))) if (s.article_id, s.start) in nearby else s
               for s in ranking.sentences]
-    return replace(ranking, sentences=tuple(sorted(raised, key=lambda s: -s.score)))
+    return replace(ranking, sentences=tuple(sorted(raised, key=lambda s: -s.score)), nearby=nearby)
 
 
 def without_repeats(ranking: Ranking, question: str, earlier_question: str, earlier_answer: str | None) -> Ranking:

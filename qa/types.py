@@ -82,6 +82,9 @@ class Ranking:
     confidence: float
     hits: tuple[Hit, ...]  # the passages kept, best sentence first
     lexical: bool = False  # scored without token vectors
+    # (article_id, start) of the sentences a follow-up raised for coming just after the last answer: a reason to
+    # read and quote them first, none to quote them beside another answer
+    nearby: frozenset[tuple[str, int]] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)

@@ -188,7 +188,7 @@ def test_a_follow_up_is_not_answered_by_the_sentence_the_last_answer_quoted():
     assert without_repeats(ranking, "Why did it matter?", "Which volcano?", None) == ranking  # nothing shown
 
 
-def test_a_follow_up_looks_first_just_after_the_last_answer():
+def test_a_follow_up_looks_first_just_after_the_last_answer(tiny_assistant):
     from qa.extract import near_last_answer
 
     ranked = ranked_sentences([1, 0, 2, 3])  # Hekla, then the sentence before it, then the two after it
@@ -196,6 +196,10 @@ def test_a_follow_up_looks_first_just_after_the_last_answer():
     near = near_last_answer(ranking, "What came next?", f"{ranked[0].text} [1]")
     assert [s.text for s in near.sentences][:2] == [ranked[0].text, ranked[2].text]  # raised past the one before
     assert near.sentences[1].score > ranked[2].score and near.sentences[1].start == ranked[2].start
+    # raised to be read and quoted first, not to be quoted beside another answer
+    assert ("volcanoes", ranked[2].start) in near.nearby
+    extractor = SentenceExtractor(tiny_assistant.store, min_confidence=0.0)
+    assert [s.text for s in extractor.decide("What came next?", near).sentences] == [ranked[0].text]
     shown = f"{ranked[0].text} [1]"
     assert near_last_answer(ranking, "What came next?", shown, reach=1) == ranking  # the next one starts beyond
     assert near_last_answer(ranking, "And in Chile?", shown) == ranking  # a name the next sentences lack
