@@ -507,12 +507,17 @@ def test_the_sentence_pointed_back_to_is_found_in_the_passage_before_when_the_qu
     assert lone.sentences[0].text == text[units[1].start : units[1].end]
 
 
+def first_then_third(text: str) -> Ranking:
+    """``text``'s first sentence ranked first, its third second, its second (what may follow the first) third."""
+    ranked = ranked_sentences([0, 2, 1], text=text)
+    return Ranking(tuple(ranked), 0.6, (ranked[0].hit,))
+
+
 def test_asked_why_a_quote_takes_the_sentence_after_it_that_gives_the_reason(tiny_assistant):
     text = ("uv supports an exclude-newer field in the script metadata. This is useful for improving reproducibility. "
             "The date is a timestamp. Hekla last erupted in 2000")
     extractor = SentenceExtractor(tiny_assistant.store, min_confidence=0.0)
-    ranked = ranked_sentences([0, 2, 1], text=text)
-    ranking = Ranking(tuple(ranked), 0.6, (ranked[0].hit,))
+    ranking = first_then_third(text)
     quote = extractor.decide("Why would I set exclude-newer?", ranking).sentences[0]
     assert quote.text == ("uv supports an exclude-newer field in the script metadata. This is useful for improving "
                           "reproducibility.")
@@ -528,17 +533,15 @@ def test_asked_what_happens_if_not_a_quote_takes_the_otherwise_after_it(tiny_ass
     text = ("If your pattern starts with a dash, you have to add two dashes first. Otherwise, the pattern will be "
             "read as an option. The date is a timestamp. Hekla last erupted in 2000")
     extractor = SentenceExtractor(tiny_assistant.store, min_confidence=0.0)
-    ranked = ranked_sentences([0, 2, 1], text=text)
-    ranking = Ranking(tuple(ranked), 0.6, (ranked[0].hit,))
+    ranking = first_then_third(text)
     both = ("If your pattern starts with a dash, you have to add two dashes first. Otherwise, the pattern will be read "
             "as an option.")
     assert extractor.decide("What happens if my pattern starts with a dash and I don't add them?",
                             ranking).sentences[0].text == both
     assert extractor.decide("Why add two dashes when a pattern starts with a dash?", ranking).sentences[0].text == both
     reason = text.replace("Otherwise, the pattern will be read as", "This way, the pattern is not")
-    ranked = ranked_sentences([0, 2, 1], text=reason)
     quote = extractor.decide("Why add two dashes when a pattern starts with a dash?",
-                             Ranking(tuple(ranked), 0.6, (ranked[0].hit,))).sentences[0]
+                             first_then_third(reason)).sentences[0]
     assert quote.text == reason[: reason.index(" The date")]
     what = extractor.decide("What do I add when my pattern starts with a dash?", ranking).sentences[0]
     assert what.text == "If your pattern starts with a dash, you have to add two dashes first."  # not asked
