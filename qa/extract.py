@@ -759,7 +759,8 @@ def near_last_answer(ranking: Ranking, question: str, earlier_answer: str | None
     """The ranking with the sentences just after the last answer's raised by ``bonus`` (as a logit), for a follow-up:
     one is most often about what the text says next ("Who built it?" after "When did the new site launch?" is
     answered two sentences on), unless it lacks a name the question gives ("And if I'm on NetBSD?" is not about the
-    Ubuntu line after the last answer). Found by the ranked sentence the last answer quoted; unchanged without it."""
+    Ubuntu line after the last answer). Found by the ranked sentence the last answer quoted; unchanged without it.
+    The raised sentences are marked ``nearby``: no reason to quote one beside another answer."""
     bonus = FOLLOW_UP_NEARBY if bonus is None else bonus
     reach = FOLLOW_UP_REACH if reach is None else reach
     if not earlier_answer or not bonus:
@@ -878,7 +879,7 @@ def _best_margin(readings: Sequence[Reading]) -> float:
     return max((r.margin for r in readings if math.isfinite(r.span_score)), default=_NO_SPAN_MARGIN)
 
 
-# How much nearer the last answer's next sentences a follow-up's quote is sought, and how far on (characters).
+# What a follow-up adds (as a logit) to the sentences just after the last answer's, and how far on (characters).
 FOLLOW_UP_NEARBY = 1.5
 FOLLOW_UP_REACH = 600
 
