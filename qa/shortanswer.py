@@ -14,6 +14,7 @@ import re
 from bisect import bisect_right
 from functools import lru_cache
 
+from qa.blocks import field_label
 from qa.text import STOP_WORDS, normalise, own_question, stem, words
 
 _MONTH = r"(?:January|February|March|April|May|June|July|August|September|October|November|December|Jan\.|Feb\.|Mar\.|Apr\.|Jun\.|Jul\.|Aug\.|Sep\.|Sept\.|Oct\.|Nov\.|Dec\.)"
@@ -69,8 +70,6 @@ _NUMBER = re.compile(
 _NAME = re.compile(r"\b[A-Z][\w’'.-]*(?:\s+(?:of|the|de|von|van|al|du|la|y|and)?\s*[A-Z][\w’'.-]*)*")
 _PLACE = re.compile(r"\b(?:in|at|from|near|to|into|across|along|between|through|throughout|outside|inside|within|on|beyond|towards?)\s+"
                     r"((?:the\s+)?[A-Z][\w’'.-]*(?:\s+(?:of|the|de|du|la|and)?\s*[A-Z][\w’'.-]*)*)")
-# A labelled field's value when it opens with a name: "Imports - partners: India 82%, Singapore 8%".
-_FIELD_VALUE = re.compile(r"[A-Z][\w ,()/-]{0,60}:\s+([A-Z][\w’'.-]*(?:\s+[A-Z][\w’'.-]*)*)")
 # Capitalised first words that are not names.
 _OPENERS = frozenset("however although though thus therefore moreover furthermore meanwhile today yesterday "
                      "later earlier many most some several each every one two three first second since despite "
@@ -264,9 +263,10 @@ def _shaped_spans(sentence: str, kind: str) -> tuple[tuple[tuple[int, int], ...]
         strict = [_trim_name(sentence, *m.span()) for m in _NAME.finditer(sentence) if _could_be_name(m)]
     elif kind == "where":  # a name after a place preposition: "in Yemen", "at the Kremlin", "from Dushanbe"
         strict = [_trim_name(sentence, *m.span(1)) for m in _PLACE.finditer(sentence)]
-        field = _FIELD_VALUE.match(sentence)  # a fact sheet's "Capital - name: Thimphu" gives a place without "in"
-        if field:
-            strict.append(_trim_name(sentence, *field.span(1)))
+        label = field_label(sentence)  # a fact sheet's "Capital - name: Thimphu" gives a place without "in"
+        value = _NAME.match(sentence, sentence.find(": ", len(label)) + 2) if label else None
+        if value:
+            strict.append(_trim_name(sentence, *value.span()))
         loose = [_phrase(sentence, m) for m in _PLACE_PHRASE.finditer(sentence)] + [
             m.span() for m in _PLACE_ADVERB.finditer(sentence)]
     else:
