@@ -79,16 +79,26 @@ def field_label(text: str, before: str = "\n", after: str = "\n") -> str | None:
 
 
 def names_another_field(question: str, label: str, text: str) -> bool:
-    """Whether the question takes a field's first word for another thing: "What is Bhutan's national dish?" asks
-    for no "National symbol(s): …". Only labels of two words or more (the first qualifies the rest), and only when
-    neither the label nor the field says what the question's next word names."""
+    """Whether the question takes a field's first word for another thing, or qualifies its last word otherwise: "What
+    is Bhutan's national dish?" asks for no "National symbol(s): …", "What was Bhutan's inflation rate?" for no "Real
+    GDP growth rate: …". Only labels of two words or more, and only when neither the label nor the field says what
+    the question's word next to them names (a name before the last word, "Bhutan's rate", qualifies nothing)."""
     label_stems = [stem(w) for w in words(label)]
     if len(label_stems) < 2:
         return False
-    asked = [stem(w) for w in words(question)]
+    said = set(label_stems) | {stem(w) for w in words(text)}
+    raw = words(question)
+    asked = [stem(w) for w in raw]
     for at, word in enumerate(asked[:-1]):
-        if word == label_stems[0] and asked[at + 1] not in STOP_WORDS:
-            return asked[at + 1] not in label_stems and asked[at + 1] not in {stem(w) for w in words(text)}
+        if word == label_stems[0] and asked[at + 1] not in STOP_WORDS and asked[at + 1] not in said:
+            return True
+    lowercase = re.findall(r"[^\W\d_][\w'’-]*", question)
+    for at, word in enumerate(asked[1:], 1):
+        qualifier = asked[at - 1]
+        if (word == label_stems[-1] and qualifier not in STOP_WORDS and qualifier.isalpha()
+                and not raw[at - 1].endswith(("'s", "’s"))  # "bhutan's anthem": whose, not which
+                and qualifier not in said and any(w.lower() == raw[at - 1] and w.islower() for w in lowercase)):
+            return True
     return False
 
 

@@ -618,7 +618,7 @@ class SentenceExtractor:
             confidence = min(confidence, w.unmentioned_cap)
         elif field is not None and names_another_field(query, field, best.text):
             confidence = min(confidence, w.untyped_cap)  # "national dish" of "National symbol(s): …"
-        elif (self._named_elsewhere(query, best) or _number_elsewhere(query, best)
+        elif (self._named_elsewhere(query, best) or _number_elsewhere(query, best) or self._no_command(query, best)
               or (confidence < w.unsure_outside_passage
                   and (self._named_outside_passage(query, best) or self._uncounted(query, best)))):
             confidence = min(confidence, w.untyped_cap)
@@ -699,6 +699,16 @@ class SentenceExtractor:
         missing = unmentioned(query, section_title(article, best.start), best.hit.passage.text, cache=False)
         return any(times_named(name, article.text) <= _RARELY_NAMED for name in missing)
 
+    def _no_command(self, query: str, best: ScoredSentence) -> bool:
+        """Whether a question asks which command, option or flag and the quote writes none in its document's code:
+        "Which command does Nelle use to check the length of a file?" is not answered by "Nelle needs to know how
+        to: … check the length of a file". Only where the document writes code, so prose ("What option did the
+        council choose?") is left alone."""
+        if not _ASKS_FOR_COMMAND.search(query) or _CODE.search(best.text):
+            return False
+        article = self.store.articles.get(best.article_id)
+        return article is not None and bool(_CODE.search(article.text))
+
     def _uncounted(self, query: str, best: ScoredSentence) -> bool:
         """Whether a "how many" question counts what the quote (with its table's header row) never names: "How many
         members does the Arts Club of Chicago have?" is not answered by "… which had 30 commercial art galleries"."""
@@ -738,6 +748,9 @@ _RARELY_NAMED = 2
 _NO_SPAN_MARGIN = -20.0  # the margin of windows where no span could be read (all cut off by the token limit)
 
 
+_ASKS_FOR_COMMAND = re.compile(r"\b(?:what|which)\s+(?:[\w-]+\s+)?(?:command|option|flag|switch|subcommand)s?\b", re.I)
+# code as a document writes it: `inline`, a fenced block, or an option on its own ("-H", "--hidden")
+_CODE = re.compile(r"`|(?<![\w-])--?[A-Za-z][\w-]*")
 # "Which command checks the installed version?", "What error message does FastAPI return?": asked for what a code
 # block shows, where the reader, trained on prose, reads weak spans
 _ASKS_FOR_CODE = re.compile(r"\b(?:commands?|code|snippets?|syntax|examples?|errors?|output|messages?)\b", re.I)

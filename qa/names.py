@@ -31,6 +31,9 @@ _AFTER_STOP = re.compile(r"[.?!:]\s*$")
 _TRIM = "'’.,-/"
 _FIRST_PERSON = re.compile(r"I['’](?:ve|m|d|ll)")
 _SET_ASIDE = re.compile(r"\b(?:rather than|instead of)\s+[^,;?!]*", re.I)
+# "almost 50 years" (not "about 1984", a topic, nor "around ex-18F")
+_HEDGE = re.compile(r"\b(?:almost|nearly|around|roughly|approximately)\s+$", re.I)
+_ROUGH_NUMBER = re.compile(r"\d[\d,.]*%?")
 _CONTEXT = re.compile(r"(?<=[?.!])\s*\([^()]*\)\s*$")  # "What is its land area? (Bhutan, Thimphu)": expand_query's
 _DECIMAL = re.compile(r"\d+(?:\.\d+)+")
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3})")
@@ -69,6 +72,8 @@ def named_terms(question: str) -> tuple[str, ...]:
         if not token or _FIRST_PERSON.fullmatch(token):  # "I've", "I'm": the asker, no name
             continue
         if any(c.isdigit() for c in token):
+            if _ROUGH_NUMBER.fullmatch(token) and _HEDGE.search(question[: match.start()]):
+                continue  # "for almost 50 years" of an editor from 1899 until 1948: a reckoning, not a name
             if last_name == index - 1 and names:  # "Windows 95", "Python 2.7": the number is the name's
                 names[-1] = f"{names[-1]} {token}"
                 last_name = index
@@ -172,7 +177,8 @@ def unmentioned(question: str, title: str, text: str, also: Sequence[str] = (), 
     vocabulary, folded = (_cached_vocabulary if cache else _vocabulary)(title, text)
     spelled_out = _cached_spelled_out if cache else _spelled_out
     return tuple(term for term in terms if not _mentioned(term, vocabulary, folded)
-                 and not (_ACRONYM.fullmatch(term) and term.rstrip("s").lower() in spelled_out(title, text)))
+                 and not (_ACRONYM.fullmatch(term) and term.rstrip("s").lower() in spelled_out(title, text))
+                 and not _as_initials(term, title, text))
 
 
 def times_named(term: str, text: str) -> int:
@@ -213,6 +219,17 @@ def _mentioned(term: str, vocabulary: dict[str, frozenset[str]], folded: str) ->
         elif len(part) > 1 and part not in STOP_WORDS and not _near(part, vocabulary.get(part[0], frozenset())):
             return False
     return True
+
+
+def _as_initials(name: str, title: str, text: str) -> bool:
+    """Whether a name of two or more capitalised words is written as its initials, in capitals ("UN" or "U.N." for
+    "United Nations"), as "World War II" is there for "WWII"."""
+    words = [w for w in name.split() if w.lower() not in ("of", "the", "and", "for")]
+    if len(words) < 2 or not all(w[:1].isupper() and w.isalpha() for w in words):
+        return False
+    letters = [w[0].upper() for w in words]
+    written = "".join(letters) + "|" + "".join(f"{letter}\\." for letter in letters)
+    return bool(re.search(rf"(?<![\w.])(?:{written})(?![\w])", f"{title}\n{text}"))
 
 
 _ACRONYM = re.compile(r"[A-Z]{2,6}s?")

@@ -419,7 +419,10 @@ def asks_for_age(question: str) -> bool:
 # "What email address do I report to?", "What is the project's website?", "Which phone number …?": the answer is an
 # address of that kind; "report to the community leaders responsible for enforcement at [INSERT CONTACT METHOD]" is
 # none. Only questions asking for the thing itself ("what / which [is the …] website"), not "What did his email say?".
-_ASKING_FOR = r"^\s*(?:what|which)\s+(?:(?:is|are|was|were)\s+(?:the|its|their|his|her)\s+(?:[\w'’-]+\s+){0,3}?)?"
+# The words between may qualify the address ("the project's official website") but not place it: "What is the query in
+# a URL?" asks what the query is.
+_ASKING_FOR = (r"^\s*(?:what|which)\s+(?:(?:is|are|was|were)\s+(?:the|its|their|his|her)\s+"
+               r"(?:(?!(?:in|on|of|for|to|at|with|from|by|a|an|the)\s)[\w'’-]+\s+){0,3}?)?")
 # an address as written or as web pages hide it from harvesters: "nts (at) northcom (dot) mil", "jane [at] example.org"
 _EMAIL = (r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
           r"|[\w.+-]+\s*[(\[]\s*at\s*[)\]]\s*[\w-]+(?:\s*(?:[(\[]\s*dot\s*[)\]]|\.)\s*[\w-]+)+")
@@ -432,8 +435,14 @@ _CONTACTS = (
     # "How do I contact the team?", "How can I get in touch with them?", "Who do I email …?": any of these answers
     (re.compile(r"^\s*(?:how|where|who|whom)\s+(?:do|can|could|should|would)\s+(?:i|we|you|one|people|users?)\s+"
                 r"(?:contact|reach(?:\s+out\s+to)?|e-?mail|get\s+in\s+touch\s+with|write\s+to)\b", re.I),
-     re.compile(rf"{_EMAIL}|{_WEB}|{_PHONE}", re.I)),
+     # or where people meet: "… get in touch with other Rustaceans … on the community page"
+     re.compile(rf"{_EMAIL}|{_WEB}|{_PHONE}|\b(?:community|contact|support)\s+(?:page|forum|channel)s?\b"
+                r"|\b(?:forum|chat|mailing\s+list|issue\s+tracker|discord|slack|irc|zulip|matrix)\b", re.I)),
 )
+
+# asked whom to contact (not what address to write to: "Who do I email …?"), a person's name answers too
+_WHOM_TO_CONTACT = re.compile(r"^\s*(?:who|whom)\s+(?:do|can|could|should|would)\s+(?:i|we|you|one|people|users?)\s+"
+                              r"(?:contact|reach|get\s+in\s+touch\s+with|talk\s+to|ask)\b", re.I)
 
 
 def contact_form(question: str) -> re.Pattern | None:
@@ -459,9 +468,9 @@ _MEASURES = (
      re.compile(r"%|\bper ?cent\b|\b(?:half|halves|thirds?|quarters?|fifths?|tenths?|majority|minority|most|all|none"
                 r"|nobody|no one)\b|\b\d+\s*(?:in|out of|/)\s*\d+\b", re.I)),
     (re.compile(r"\bhow\s+heavy\b|\bhow\s+much\s+(?:[\w-]+\s+){0,6}?weigh(?:s|ed)?\b|\bwhat\s+(?:is|was)\s+(?:the|its"
-                r"|their)\s+weight\b", re.I),
-     re.compile(rf"\b{_AMOUNT}(?:g|kg|mg|lbs?|oz|grams?|kilo(?:gram)?s?|pounds?|ounces?|tons?|tonnes?|stones?)\b"
-                r"|\bweigh(?:s|ed|ing|t)\b", re.I)),
+                r"|their)\s+weight\b|\bhow\s+many\s+(?:ounces|oz|grams|kilo(?:gram)?s|kg|tons|tonnes)\b", re.I),
+     re.compile(rf"\b{_AMOUNT}(?:g|kg|mg|lbs?|oz|grams?|kilo(?:gram)?s?|pounds?|ounces?|(?:kilo|mega|giga)?tonn?e?s?"
+                r"|stones?)\b|\bweigh(?:s|ed|ing|t)\b", re.I)),
     # "What time does the tracking start on Christmas Eve?": a time of day, which "December 24th" is not
     (re.compile(r"^\W*(?:at\s+)?what\s+time\b(?:\s+(?!of\b)[^\s?]+){0,4}?\s+(?:does|do|did|will|is|are|was|were)\b"
                 r"(?:\s+[^\s?]+){1,10}?\s+(?:start|begin|open|close|end|finish|leave|arrive|depart|launch"
@@ -491,6 +500,7 @@ _BYLINE = re.compile(
     r"(?=[^.!?]*(?:\bby\s|\d)).{0,150}$"
     rf"|^[\W_]*{_CALENDAR}(?:[\s,;|–-]+by\s[^.!?\n]{{1,100}})?[\W_]*$"
     r"|^[\W_]*By\s+[A-Z][\w.'’-]*(?:(?:\s*,|\s+&|\s+and)?\s+[A-Z][\w.'’-]*){0,8}[\W_]*$", re.S)
+_WHEN_AHEAD = re.compile(r"^\W*when\s+(?:is|are|will|does|do|can|should|must|shall)\b", re.I)
 _ABOUT_AUTHORSHIP = re.compile(r"\b(?:wr[io]te|writ(?:e|es|ing|ten|er|ers)|authors?|authored|publish\w*|post(?:s|ed)?"
                                r"|updated?|byline|blog)\b", re.I)
 
@@ -599,6 +609,11 @@ def asked_expansion(question: str) -> str | None:
     return None
 
 
+# "`ls`, which is short for listing": a name not spelled by initials, said in words what it abbreviates
+_SAYS_SHORT_FOR = re.compile(r"\b(?:short|shorthand|abbreviation|abbreviated|acronym)\s+(?:for|of|from)\b"
+                             r"|\bstands\s+for\b", re.I)
+
+
 def expands(sentence: str, letters: str) -> bool:
     """Whether the sentence holds a run of words whose initials spell ``letters`` ("subject matter experts" for SME,
     "Federal Risk and Authorization Management Program" for FRAMP), small words in it counted or not."""
@@ -621,12 +636,15 @@ def answers_kind(sentence: str, question: str) -> bool:
     abbreviation stands for: no run of words that spells it; for a price or a cost: no amount of money; for an age:
     no age, a bare year; for an email address, a website or a phone number: none of that form; for a temperature, a
     size in bytes, a share or a weight: no such measure), when the question names a year or an operating system and
-    the sentence only others, and when the sentence is a byline and the question asks neither when nor who wrote or
-    published the document."""
+    the sentence only others, and when the sentence is a byline and the question asks neither when (of the past)
+    nor who wrote or published the document."""
     question = own_question(question)  # "How do I know when it is done? (How much water …?)" asks no amount
     kind = question_type(question)
-    if is_byline(sentence) and not _ABOUT_AUTHORSHIP.search(question) and kind != "when":
-        return False  # a news post's "today" happened on its byline's date: "when" questions keep it
+    if is_byline(sentence) and not _ABOUT_AUTHORSHIP.search(question) and (kind != "when"
+                                                                          or _WHEN_AHEAD.match(question)):
+        # a news post's "today" happened on its byline's date: "when" questions of the past keep it, not those of
+        # what is or will be ("When is the deadline for nominations?")
+        return False
     if _other_years(sentence, question, kind) or _other_platforms(sentence, question):
         return False
     if asks_for_money(question):
@@ -634,17 +652,24 @@ def answers_kind(sentence: str, question: str) -> bool:
     if asks_for_age(question):
         return bool(_AGE.search(sentence))
     form = contact_form(question) or measure_form(question)
-    if form is not None:
-        return bool(form.search(sentence))
+    if form is not None:  # "Who do I contact …?" is also answered by whom: "please contact Andrew Gallant"
+        return bool(form.search(sentence)) or (bool(_WHOM_TO_CONTACT.match(question))
+                                                and bool(candidates(sentence, "who", question)))
     letters = asked_expansion(question)
     if letters is not None:
-        return expands(sentence, letters)
-    if kind == "where" and _WHERE_WITHIN.match(question):
-        return True  # "Where in a URL do the pairs go?" asks a position ("after the `?`"), which is no place name
+        return expands(sentence, letters) or bool(_SAYS_SHORT_FOR.search(sentence))
+    if kind == "where" and (_WHERE_WITHIN.match(question) or _WHERE_FROM.match(question)):
+        # "Where in a URL do the pairs go?" asks a position ("after the `?`"), "Where did they get the idea?" a
+        # source ("inspired by Mozilla's …"), neither a place name
+        return True
     return kind not in TYPED or bool(candidates(sentence, kind, question))
 
 
 _WHERE_WITHIN = re.compile(r"^\s*where\s+(?:in|within|inside)\s+(?:a|an|the|this|that|its|their)\s+[a-z]", re.I)
+_WHERE_FROM = re.compile(r"^\s*where\s+(?:do|does|did|is|was|are|were)\s+[^?]*?\b(?:(?:get|got|find|found|take"
+                         r"|took)\s+(?:the|their|its|his|her|this|that)\s+(?:idea|inspiration|name)|(?:idea"
+                         r"|inspiration|name|term|word|concept|title)s?\b[^?]*?\b(?:come|came|originate|derive)"
+                         r"[sd]?\b)", re.I)
 
 
 def short_answer(sentence: str, question: str) -> tuple[int, int] | None:

@@ -562,3 +562,9 @@ def test_a_question_taking_a_fields_first_word_for_another_thing_names_another_f
     assert not names_another_field("What is the life expectancy?", "Life expectancy at birth",
                                    "Life expectancy at birth: 73 years")
     assert not names_another_field("What is the climate like?", "Climate", "Climate: varies")  # one word: no qualifier
+    # the label's last word qualified otherwise: the inflation rate is not the GDP growth rate
+    growth = "Real GDP growth rate: 2023: 4.9% (2023 est.)"
+    assert names_another_field("What was Bhutan's inflation rate in 2023?", "Real GDP growth rate", growth)
+    assert not names_another_field("What is Bhutan's GDP growth rate?", "Real GDP growth rate", growth)
+    assert not names_another_field("What is the Bhutan rate?", "Real GDP growth rate", growth)  # a name qualifies none
+    assert not names_another_field("who wrote bhutan's anthem?", "National anthem", "National anthem(s): lyrics")

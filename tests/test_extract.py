@@ -476,6 +476,19 @@ def test_a_fact_sheets_field_does_not_answer_for_another_field_of_the_same_first
     assert other.sentences[0].text.startswith("National symbol(s):") and other.confidence <= 0.2
 
 
+def test_asked_which_command_a_quote_without_code_is_no_answer_if_its_document_has_code(tmp_path, fake_embedder):
+    task = "Nelle needs to know how to check the length of a file and chain commands together."
+    assistant = markdown_assistant(tmp_path, fake_embedder, {
+        "shell.md": f"# Shell\n\n{task}\n\nList a folder with `ls`.\n",
+        "prose.md": f"# Prose\n\n{task.replace('Nelle', 'Mara')}\n"}, min_confidence=0.0)
+    for name, capped in (("Nelle", True), ("Mara", False)):  # only the document with code expects it in the quote
+        reply = assistant.ask(f"Which command does {name} use to check the length of a file?")
+        assert reply.sentences[0].text.startswith(name)
+        assert (reply.confidence <= 0.2) is capped
+    reply = assistant.ask("How does Nelle check the length of a file?")  # no command asked for
+    assert reply.sentences[0].text.startswith("Nelle") and reply.confidence > 0.2
+
+
 def test_a_faq_question_quotes_the_section_its_heading_asks(tmp_path, fake_embedder):
     readme = ("# ripgrep (README)\n\nripgrep searches files.\n\n### Why should I use ripgrep?\n\n"
               "It is faster than the other tools.\n\n### Why shouldn't I use ripgrep?\n\n"

@@ -27,6 +27,11 @@ def test_a_follow_ups_borrowed_context_gives_no_names():
 def test_what_a_question_sets_aside_is_no_name_the_answer_must_give():
     assert named_terms("And if those packages live on a private index rather than PyPI?") == ()
     assert named_terms("How do I use Fresno's index instead of PyPI, in 2017?") == ("2017", "Fresno")
+    # a number reckoned roughly is no name of what is asked: "almost 50 years" of an editor from 1899 until 1948
+    assert named_terms("Who ran the paper for almost 50 years?") == ()
+    assert named_terms("Who ran the paper for 50 years?") == ("50",)
+    assert named_terms("What did he say about 1984?") == ("1984",)  # a topic
+    assert named_terms("What about around ex-18F staff?") == ("ex-18F",)
     assert named_terms("Is PyPI used rather than a private index?") == ("PyPI",)  # asked of PyPI itself
 
 
@@ -79,6 +84,10 @@ def test_typos_inflections_and_initials_are_forgiven():
     assert missing("Which Californian city is fifth?") == ()  # an inflection
     assert missing("What did Hartmanis write about WWII and the AAA?") == ()  # initials of capitalised names
     assert missing("What did the US census count?") == ()  # "U.S." undotted
+    # and the other way round: a name asked in full is there as its initials
+    assert unmentioned("When did Bhutan join the United Nations?", "Bhutan", "Bhutan joined the UN in 1971.") == ()
+    assert unmentioned("When did Bhutan join the United Nations?", "Bhutan", "Bhutan joined the WTO.") == (
+        "United Nations",)
     assert missing("Who is Sklodowska-Curie?") == ()  # ł folds to l
 
 

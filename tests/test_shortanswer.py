@@ -90,6 +90,16 @@ def test_an_email_address_a_website_or_a_phone_number_is_answered_only_by_one():
     assert not answers_kind("In 2011 Visionbox approached NORAD.", "How do I contact the NORAD Tracks Santa team?")
     who = "Who do I email if my agency wants help shipping a new product?"  # an address, not a person's name
     assert answers_kind("Reach out at inquiries@example.gov.", who) and not answers_kind("Jane Doe leads it.", who)
+    whom = "Who do I contact if I find a security hole in ripgrep?"  # whom to contact: a person's name answers
+    assert answers_kind("For reporting a security vulnerability, please contact Andrew Gallant.", whom)
+    assert not answers_kind("Security holes are taken seriously.", whom)
+    # where people meet answers how to get in touch, as an address does
+    assert answers_kind("Get in touch with other Rustaceans on the community page.", "Where can I get in touch?")
+    assert not answers_kind("Rustaceans is a silly nickname we call ourselves.", "Where can I get in touch?")
+    # a URL placing what is asked is no website asked for
+    query = "The query is the set of key-value pairs that go after the `?` in a URL."
+    assert contact_form("What is the query in a URL?") is None and answers_kind(query, "What is the query in a URL?")
+    assert contact_form("What is the project's official website?") is not None
     # questions about an email or a website, not asking for one
     for question in ("What did Haas say in his email?", "What did the website say?", "How do I send an email?"):
         assert contact_form(question) is None and answers_kind(placeholder, question)
@@ -367,6 +377,8 @@ def test_a_span_of_time_does_not_count_people():
     ("When was Rust 1.0 released?", True),  # a post's "today" is its byline's date
     ("Which company paid for the development of Rust 1.0?", False),
     ("Who won the award in 2023?", False),
+    ("When is the deadline for nominations?", False),  # what is or will be: not the day the post was published
+    ("When will Rust 1.1 be released?", False),
 ])
 def test_a_byline_answers_only_who_wrote_the_post_and_when(question, answers):
     assert answers_kind("*Published 2015-05-15 by The Rust Core Team*", question) is answers
@@ -460,6 +472,19 @@ def test_where_within_a_thing_asks_a_position_not_a_place_name():
     assert not answers_kind(position, "Where do the query pairs go?")  # asked where, the sentence names no place
 
 
+def test_where_an_idea_or_a_name_came_from_asks_a_source_not_a_place_name():
+    inspired = "The guidelines were inspired by the enforcement ladder of another code of conduct."
+    assert answers_kind(inspired, "Where did they get the idea for the impact guidelines?")
+    assert answers_kind("It derives from the word for a northern man.", "Where does the name Normandy come from?")
+    assert not answers_kind(inspired, "Where did they write the impact guidelines?")  # a place is asked
+
+
+def test_how_many_ounces_asks_for_a_weight():
+    assert not answers_kind("One can of garbanzo beans (chickpeas)", "How many ounces should the can of chickpeas be?")
+    assert answers_kind("One 15 oz can of garbanzo beans", "How many ounces should the can of chickpeas be?")
+    assert answers_kind("The Amazon absorbs 1.5 gigatons of carbon a year.", "How many tons of carbon does it absorb?")
+
+
 def test_asked_what_an_abbreviation_stands_for_a_sentence_must_spell_it_out():
     sorn = "Determine whether a System of Records Notice (SORN) is needed."
     assert answers_kind(sorn, "What does SORN stand for?")
@@ -468,6 +493,9 @@ def test_asked_what_an_abbreviation_stands_for_a_sentence_must_spell_it_out():
     assert answers_kind(cbd, "What does CBD stand for?") and not answers_kind(cbd, "What does CDB stand for?")
     assert answers_kind("the Federal Risk and Authorization Management Program", "What does FedRAMP stand for?")
     assert answers_kind("It is called a graphical user interface.", "what does gui stand for")
+    # a name its initials do not spell, said in words to be short for something
+    assert answers_kind("Let's try our first command, `ls`, which is short for listing.", "what does ls stand for")
+    assert not answers_kind("Let's try our first command, `ls`.", "what does ls stand for")
     # no abbreviation to spell: any sentence may answer
     assert answers_kind("Bash is the Bourne Again SHell.", "What does the name Bash stand for?")
     assert answers_kind("The sticks symbolize the 32 signs.", "What do the bamboo sticks stand for?")
