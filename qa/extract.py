@@ -30,7 +30,7 @@ from qa.blocks import (asked_definition, asked_heading, asked_options, asked_pla
 from qa.names import named_terms, times_named, unmentioned
 from qa.polarity import contradicted
 from qa.shortanswer import (answers_kind, asks_consequence, asks_reason, asks_yes_no, candidates, contact_form,
-                            counted_noun, names_someone, question_terms, question_type, short_answer)
+                            counted_noun, names_someone, question_terms, question_type, same_platform, short_answer)
 from qa.text import STOP_WORDS, stem, terms, words
 from qa.tokens import TokenVectors
 from qa.read import Reading
@@ -677,7 +677,7 @@ class SentenceExtractor:
         label = field_label(best.text, text[best.start - 1 : best.start] if best.start else "",
                             text[best.end : best.end + 1])
         scope = best.text if label is not None else text
-        return unmentioned(query, article.title, scope, self.named_titles(query)), label
+        return _unnamed(query, article.title, scope, self.named_titles(query)), label
 
     def _named_elsewhere(self, query: str, best: ScoredSentence) -> bool:
         """Whether a name the question gives is only in other sections of the quoted document: "What satisfaction
@@ -685,7 +685,7 @@ class SentenceExtractor:
         helpdesk is "trending over 95%"."""
         article = self.store.articles.get(best.article_id)
         scope = section_scope(article, best.start) if article is not None else None
-        return scope is not None and bool(unmentioned(query, article.title, scope))
+        return scope is not None and bool(_unnamed(query, article.title, scope))
 
     def _named_outside_passage(self, query: str, best: ScoredSentence) -> bool:
         """Whether a name or number the question gives is neither in the quote's passage nor in the headings above it,
@@ -696,7 +696,7 @@ class SentenceExtractor:
         article = self.store.articles.get(best.article_id)
         if article is None or asks_yes_no(query):
             return False
-        missing = unmentioned(query, section_title(article, best.start), best.hit.passage.text, cache=False)
+        missing = _unnamed(query, section_title(article, best.start), best.hit.passage.text, cache=False)
         return any(times_named(name, article.text) <= _RARELY_NAMED for name in missing)
 
     def _no_command(self, query: str, best: ScoredSentence) -> bool:
@@ -746,6 +746,11 @@ _MAX_READ_MARGIN = 20.0
 # A name its document gives at most this often is one its passages do not leave out (``_named_outside_passage``).
 _RARELY_NAMED = 2
 _NO_SPAN_MARGIN = -20.0  # the margin of windows where no span could be read (all cut off by the token limit)
+
+
+def _unnamed(query: str, title: str, text: str, also: Sequence[str] = (), cache: bool = True) -> tuple[str, ...]:
+    """``qa.names.unmentioned``, an operating system counted as named by any of its names ("Mac" by "macOS")."""
+    return tuple(name for name in unmentioned(query, title, text, also, cache) if not same_platform(name, text))
 
 
 _ASKS_FOR_COMMAND = re.compile(r"\b(?:what|which)\s+(?:[\w-]+\s+)?(?:command|option|flag|switch|subcommand)s?\b", re.I)

@@ -138,6 +138,12 @@ def _vocabulary(title: str, text: str) -> tuple[dict[str, frozenset[str]], str]:
                 part = named[start:end]
                 tail = part[-1] if _ROMAN.fullmatch(part[-1]) else ""  # "World War II" is "WWII"
                 found.add(_fold("".join(w[0] for w in (part[:-1] if tail else part)) + tail))
+        written = run.group().split()
+        for start in range(len(written) - 2):  # "Code of Conduct" is also the "CoC", small words and all
+            for end in range(start + 3, min(start + _INITIALS_WORDS, len(written)) + 1):
+                part = written[start:end]
+                if part[0][0].isupper() and part[-1][0].isupper() and any(w[0].islower() for w in part):
+                    found.add(_fold("".join(w[0] for w in part)))
     by_letter: dict[str, set[str]] = {}
     for word in found:
         by_letter.setdefault(word[0], set()).add(word)
@@ -178,7 +184,8 @@ def unmentioned(question: str, title: str, text: str, also: Sequence[str] = (), 
     spelled_out = _cached_spelled_out if cache else _spelled_out
     return tuple(term for term in terms if not _mentioned(term, vocabulary, folded)
                  and not (_ACRONYM.fullmatch(term) and term.rstrip("s").lower() in spelled_out(title, text))
-                 and not _as_initials(term, title, text))
+                 and not _as_initials(term, title, text)
+                 and not (_PLURAL_ACRONYM.fullmatch(term) and _mentioned(term[:-1], vocabulary, folded)))
 
 
 def times_named(term: str, text: str) -> int:
@@ -233,6 +240,7 @@ def _as_initials(name: str, title: str, text: str) -> bool:
 
 
 _ACRONYM = re.compile(r"[A-Z]{2,6}s?")
+_PLURAL_ACRONYM = re.compile(r"[A-Z]{2,6}s")  # "PDFs" is there as "PDF"
 # words of three letters or more in lower case, the first may be capitalised ("Quality assurance"); stop words split it
 _LOWER_RUN = re.compile(r"(?<![\w-])[A-Za-z][a-z]{2,}(?:[ \t-]+[a-z]{3,})+(?![\w-])")
 

@@ -27,8 +27,10 @@ _VAGUE_QUANTITY = re.compile(
     r"\b(?:annual(?:ly)?|biennial(?:ly)?|daily|weekly|monthly|yearly|hourly|nightly|seasonal(?:ly)?|quickly|rapidly"
     r"|slowly|gradually|free|little|(?:every|each)\s+(?:year|day|week|month|decade|season|night)"
     r"|seconds|minutes|hours|days|weeks|months|years|decades|centuries"
-    r"|(?:large|vast|huge|small|tiny|significant|considerable)\s+(?:areas?|amounts?|numbers?|parts?|portions?|quantities|sums?))\b",
-    re.I)
+    r"|(?:large|vast|huge|small|tiny|significant|considerable)\s+(?:areas?|amounts?|numbers?|parts?|portions?|quantities|sums?)"
+    # "for a specified period of time", "strip a uniform amount of indentation", "lasts indefinitely"
+    r"|(?:a|an|the)\s+(?:specified|set|fixed|certain|limited|given|uniform|equal)\s+(?:period|length|amount|number)"
+    r"|indefinitely|permanently|forever)\b", re.I)
 # Places named by an adverb, not a name: "sought overseas investors", "spend their lives underground".
 _PLACE_ADVERB = re.compile(r"\b(?:overseas|abroad|underground|offshore|onshore|inland|nationwide|worldwide|upstream"
                            r"|downstream|downtown|outdoors|indoors|uphill|downhill|upriver|ashore)\b", re.I)
@@ -365,6 +367,7 @@ _CURRENCY = (r"(?:dollars?|euros?|pounds?|yen|yuan|renminbi|rupees?|francs?|mark
 _MONEY = re.compile(
     rf"[$£€¥₹]|\b(?:\d[\d,.]*|{_NUMBER_WORD}|a|one)(?:[\s-]+(?:{_NUMBER_WORD}|million|billion|trillion|thousand))*"
     rf"\s*(?:m|bn|k)?\s+{_CURRENCY}\b|\b\d[\d,.]*\s?{_CURRENCY}\b|%|\bper ?cent\b|\bfree\b|\bno (?:cost|charge|fee)\b"
+    rf"|\b(?:(?:hundreds|thousands|millions|billions|trillions)\s+of\s+){{1,2}}{_CURRENCY}\b"
     r"|\bnothing\b", re.I)
 
 
@@ -562,6 +565,12 @@ def _other_platforms(sentence: str, question: str) -> bool:
     return not said & families
 
 
+def same_platform(name: str, text: str) -> bool:
+    """Whether a name is an operating system the text names otherwise: "Mac" is there as "macOS" or "OS X"."""
+    asked = _platforms(name)
+    return bool(asked) and bool(asked & _platforms(text))
+
+
 # "Who is the current editor-in-chief?", "Who was the first public editor?", "Who wrote the playbook?": one person
 # (or body) by name; "(ombudsman)" or "government" cut from a sentence on the topic names no one. So "Which company
 # …?", "What organisation …?": "workshop" names none (the plural may ask for a kind: "regional tourism groups").
@@ -578,10 +587,11 @@ def names_someone(span: str, question: str) -> bool:
     if not _ASKS_FOR_A_NAME.match(own_question(question)):
         return True
     span = span.strip(" \"'“”‘’([")
-    return any(_could_be_name(m) for m in _NAME.finditer(span)) or bool(_BRAND.search(span))
+    return any(_could_be_name(m) for m in _NAME.finditer(span)) or bool(_BRAND.search(span) or _HANDLE.search(span))
 
 
 _BRAND = re.compile(r"\b(?:[a-z]+|\d+)[A-Z][\w’'.-]*")  # a name not capitalised first: "iLink", "eBay", "18F", "3M"
+_HANDLE = re.compile(r"(?<![\w.])@[A-Za-z0-9_][\w-]*")  # someone by a handle: "— @alloy, …"
 
 
 # "What does SME stand for?", "What does the acronym FIS stand for?", "DECnet stands for what?"
@@ -617,7 +627,7 @@ _SAYS_SHORT_FOR = re.compile(r"\b(?:short|shorthand|abbreviation|abbreviated|acr
 def expands(sentence: str, letters: str) -> bool:
     """Whether the sentence holds a run of words whose initials spell ``letters`` ("subject matter experts" for SME,
     "Federal Risk and Authorization Management Program" for FRAMP), small words in it counted or not."""
-    found = re.findall(r"[A-Za-z][\w'’-]*", sentence)
+    found = re.findall(r"[A-Za-z][\w'’]*", sentence)  # "command-line interface" spells CLI
 
     def spells(at: int, done: int) -> bool:
         if done == len(letters):
@@ -655,17 +665,28 @@ def answers_kind(sentence: str, question: str) -> bool:
     if form is not None:  # "Who do I contact …?" is also answered by whom: "please contact Andrew Gallant"
         return bool(form.search(sentence)) or (bool(_WHOM_TO_CONTACT.match(question))
                                                 and bool(candidates(sentence, "who", question)))
+    if _ASKS_MEASURED.match(question):  # "What was the Star's daily circulation in 2011?": a number, as "how many"
+        return bool(candidates(sentence, "how many", question))
     letters = asked_expansion(question)
     if letters is not None:
         return expands(sentence, letters) or bool(_SAYS_SHORT_FOR.search(sentence))
-    if kind == "where" and (_WHERE_WITHIN.match(question) or _WHERE_FROM.match(question)):
+    if kind == "where" and (_WHERE_WITHIN.match(question) or _WHERE_FROM.match(question)
+                            or _BESIDE_OR_PATH.search(sentence)):
         # "Where in a URL do the pairs go?" asks a position ("after the `?`"), "Where did they get the idea?" a
-        # source ("inspired by Mozilla's …"), neither a place name
+        # source ("inspired by Mozilla's …"), neither a place name; a file is put "adjacent to the script" or in a
+        # folder ("`~/.config/fd/ignore`")
         return True
     return kind not in TYPED or bool(candidates(sentence, kind, question))
 
 
+# "What is the population of Warsaw?", "What's the default max number of redirects?": a quantity by its noun
+_ASKS_MEASURED = re.compile(r"^\W*what(?:['’]s|\s+is|\s+was|\s+are|\s+were)\s+(?:the\s+|its\s+|their\s+)?"
+                            r"(?:[\w'’-]+\s+){0,3}?(?:population|circulation|attendance|capacity|enrol?lment|area|length|height|width|depth"
+                            r"|elevation|altitude|diameter|radius|distance|duration|life\s+expectancy|gdp|revenue"
+                            r"|income|salary|number\s+of)\b", re.I)
 _WHERE_WITHIN = re.compile(r"^\s*where\s+(?:in|within|inside)\s+(?:a|an|the|this|that|its|their)\s+[a-z]", re.I)
+_BESIDE_OR_PATH = re.compile(r"\b(?:adjacent|next)\s+to\b|\balongside\b|\bin\s+the\s+same\s+(?:directory|folder)\b"
+                             r"|`[^`\n]*[\w~.%][/\\][\w.%-][^`\n]*`")
 _WHERE_FROM = re.compile(r"^\s*where\s+(?:do|does|did|is|was|are|were)\s+[^?]*?\b(?:(?:get|got|find|found|take"
                          r"|took)\s+(?:the|their|its|his|her|this|that)\s+(?:idea|inspiration|name)|(?:idea"
                          r"|inspiration|name|term|word|concept|title)s?\b[^?]*?\b(?:come|came|originate|derive)"

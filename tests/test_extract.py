@@ -339,6 +339,16 @@ def test_a_question_naming_what_the_document_never_mentions_abstains_and_says_so
         assert reply.unmentioned == (name,) and reply.to_dict()["unmentioned"] == (name,)
 
 
+def test_an_operating_system_is_mentioned_by_any_of_its_names(tmp_path, fake_embedder):
+    assistant = markdown_assistant(tmp_path, fake_embedder, {"install.md": (
+        "# Install\n\nOn macOS, install a C compiler by running xcode-select --install in a terminal.\n")})
+    reply = assistant.ask("How do I install a C compiler on my Mac?")  # "Mac" is there as "macOS"
+    assert reply.unmentioned == () and reply.sentences[0].text.startswith("On macOS")
+    assert assistant.ask("How do I install a C compiler on my Amiga?").unmentioned == ("Amiga",)
+    check_unsure_below(assistant, 1.0)  # and the unsure reply's passage check names it likewise
+    assert assistant.ask("How do I install a C compiler on my Mac?").confidence > 0.2
+
+
 def test_a_question_its_best_sentence_says_the_opposite_of_abstains_and_says_so(tmp_path, fake_embedder):
     assistant = markdown_assistant(tmp_path, fake_embedder, {"reductions.md": (
         "# Reductions\n\nThe most commonly used reduction is a polynomial-time reduction.\n\n"

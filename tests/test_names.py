@@ -88,6 +88,12 @@ def test_typos_inflections_and_initials_are_forgiven():
     assert unmentioned("When did Bhutan join the United Nations?", "Bhutan", "Bhutan joined the UN in 1971.") == ()
     assert unmentioned("When did Bhutan join the United Nations?", "Bhutan", "Bhutan joined the WTO.") == (
         "United Nations",)
+    code = "This Code of Conduct applies within all community spaces."  # initials with the small words
+    assert unmentioned("Does the CoC cover me?", "Covenant", code) == ()
+    assert unmentioned("Does the CaC cover me?", "Covenant", code) == ("CaC",)
+    # an acronym asked in the plural is there in the singular
+    assert unmentioned("Can rg search inside PDFs?", "rg", "It supports PDF text extraction.") == ()
+    assert unmentioned("Can rg search inside PDFs?", "rg", "It supports text extraction.") == ("PDFs",)
     assert missing("Who is Sklodowska-Curie?") == ()  # ł folds to l
 
 

@@ -138,6 +138,7 @@ def test_an_age_answers_how_old_and_a_bare_year_does_not(sentence, answers):
     ("The fee was two million euros.", True),
     ("Annual dues were raised by 4% in 2020.", True),  # a change in price is a share
     ("Entry is free for members.", True),
+    ("Its members handle hundreds of billions of dollars in dues.", True),  # an amount in words
     ("Taxpayers in 12 states used the pilot.", False),  # a number, but no amount of money
     ("A two-tiered dues system is maintained: professionals pay lower dues than patrons.", False),
 ])
@@ -337,6 +338,21 @@ def test_the_looser_forms_still_leave_unanswering_sentences_capped():
     assert not answers_kind("The bridge is painted orange.", "When did the bridge open?")
 
 
+def test_a_set_period_or_amount_said_in_words_answers_how_long_or_how_much():
+    ban = "A temporary ban from any interaction with the community for a specified period of time."
+    assert answers_kind(ban, "How long does a temporary ban last?")
+    assert not answers_kind("A temporary ban from any interaction with the community.", "How long does a ban last?")
+    assert answers_kind("Tools strip a uniform amount of indentation.", "How much indentation do tools strip?")
+
+
+def test_a_quantity_asked_by_its_noun_wants_a_number():
+    question = "What was the Star's daily circulation in 2011?"
+    assert not answers_kind("In 2011, it was Canada's highest-circulation newspaper.", question)
+    assert answers_kind("In 2011, its daily circulation was 350,000.", question)
+    assert not answers_kind("A `TooManyRedirects` exception is raised.", "What's the default max number of redirects?")
+    assert answers_kind("Area: total: 38,394 sq km", "What is the area of Bhutan?")
+
+
 def test_since_and_until_answer_how_long_not_how_many():
     thanks = "Thank you to everyone who contributed changes since our previous release."
     assert not answers_kind(thanks, "How many people contributed changes to the release?")
@@ -479,6 +495,14 @@ def test_where_an_idea_or_a_name_came_from_asks_a_source_not_a_place_name():
     assert not answers_kind(inspired, "Where did they write the impact guidelines?")  # a place is asked
 
 
+
+def test_where_a_file_goes_is_answered_by_a_position_or_a_path():
+    question = "Where does uv put the lockfile?"
+    assert answers_kind("It creates a `.lock` file adjacent to the script.", question)
+    assert answers_kind("It is usually located in `~/.config/uv/uv.lock`.", question)
+    assert not answers_kind("It creates a `.lock` file.", question)
+
+
 def test_how_many_ounces_asks_for_a_weight():
     assert not answers_kind("One can of garbanzo beans (chickpeas)", "How many ounces should the can of chickpeas be?")
     assert answers_kind("One 15 oz can of garbanzo beans", "How many ounces should the can of chickpeas be?")
@@ -493,6 +517,7 @@ def test_asked_what_an_abbreviation_stands_for_a_sentence_must_spell_it_out():
     assert answers_kind(cbd, "What does CBD stand for?") and not answers_kind(cbd, "What does CDB stand for?")
     assert answers_kind("the Federal Risk and Authorization Management Program", "What does FedRAMP stand for?")
     assert answers_kind("It is called a graphical user interface.", "what does gui stand for")
+    assert answers_kind("Type it into the command-line interface.", "What does CLI stand for?")  # a hyphenated run
     # a name its initials do not spell, said in words to be short for something
     assert answers_kind("Let's try our first command, `ls`, which is short for listing.", "what does ls stand for")
     assert not answers_kind("Let's try our first command, `ls`.", "what does ls stand for")
@@ -541,6 +566,7 @@ def test_a_reason_or_a_purpose_is_asked_by_why_and_by_what_something_is_for():
 
 @pytest.mark.parametrize("span, names", [
     ("workshop", False), ("regional tourism groups", False), ("the Star", True), ("iLink", True), ("18F", True),
+    ("— @alloy, on donations", True), ("mail@", False),  # someone by a handle
 ])
 def test_a_question_for_a_company_or_a_university_by_name_wants_a_name(span, names):
     assert names_someone(span, "Which organization does Qituwra Anderson work for?") is names
