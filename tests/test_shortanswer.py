@@ -338,11 +338,12 @@ def test_the_looser_forms_still_leave_unanswering_sentences_capped():
     assert not answers_kind("The bridge is painted orange.", "When did the bridge open?")
 
 
-def test_a_set_period_or_amount_said_in_words_answers_how_long_or_how_much():
-    ban = "A temporary ban from any interaction with the community for a specified period of time."
-    assert answers_kind(ban, "How long does a temporary ban last?")
-    assert not answers_kind("A temporary ban from any interaction with the community.", "How long does a ban last?")
+def test_an_amount_or_a_duration_said_in_words_answers_how_much_or_how_long():
     assert answers_kind("Tools strip a uniform amount of indentation.", "How much indentation do tools strip?")
+    assert not answers_kind("Tools strip indentation.", "How much indentation do tools strip?")
+    assert answers_kind("A second offence bans them permanently.", "How long does the ban last?")
+    # that it ends is not how long it lasts
+    assert not answers_kind("A ban from the community for a specified period of time.", "How long does a ban last?")
 
 
 def test_a_quantity_asked_by_its_noun_wants_a_number():
