@@ -27,7 +27,8 @@ _VAGUE_QUANTITY = re.compile(
     r"\b(?:annual(?:ly)?|biennial(?:ly)?|daily|weekly|monthly|yearly|hourly|nightly|seasonal(?:ly)?|quickly|rapidly"
     r"|slowly|gradually|free|little|(?:every|each)\s+(?:year|day|week|month|decade|season|night)"
     r"|seconds|minutes|hours|days|weeks|months|years|decades|centuries"
-    r"|(?:large|vast|huge|small|tiny|significant|considerable)\s+(?:areas?|amounts?|numbers?|parts?|portions?|quantities|sums?)"
+    r"|(?:large|vast|huge|small|tiny|significant|considerable)\s+"
+    r"(?:areas?|amounts?|numbers?|parts?|portions?|quantities|sums?)"
     # "strip a uniform amount of indentation", "lasts indefinitely" ("for a specified period of time" says no more
     # than that it ends: three of the four who asked how long a temporary ban lasts took it for no answer)
     r"|(?:a|an|the)\s+(?:uniform|equal)\s+amount|indefinitely|permanently|forever)\b", re.I)
@@ -681,9 +682,10 @@ def answers_kind(sentence: str, question: str) -> bool:
 
 # "What is the population of Warsaw?", "What's the default max number of redirects?": a quantity by its noun
 _ASKS_MEASURED = re.compile(r"^\W*what(?:['’]s|\s+is|\s+was|\s+are|\s+were)\s+(?:the\s+|its\s+|their\s+)?"
-                            r"(?:[\w'’-]+\s+){0,3}?(?:population|circulation|attendance|capacity|enrol?lment|area|length|height|width|depth"
-                            r"|elevation|altitude|diameter|radius|distance|duration|life\s+expectancy|gdp|revenue"
-                            r"|income|salary|number\s+of)\b", re.I)
+                            r"(?:(?!of\s)[\w'’-]+\s+){0,3}?(?:population|circulation|attendance|capacity"
+                            r"|enrol?lment|area|length|height|width|depth|elevation|altitude|diameter|radius|distance"
+                            r"|duration|life\s+expectancy|gdp|revenue|income|salary|number\s+of)\b"
+                            r"(?!\s+(?:called|named|known|where|that|which|who))", re.I)  # "the area called …": a name
 _WHERE_WITHIN = re.compile(r"^\s*where\s+(?:in|within|inside)\s+(?:a|an|the|this|that|its|their)\s+[a-z]", re.I)
 _BESIDE_OR_PATH = re.compile(r"\b(?:adjacent|next)\s+to\b|\balongside\b|\bin\s+the\s+same\s+(?:directory|folder)\b"
                              r"|`[^`\n]*[\w~.%][/\\][\w.%-][^`\n]*`")

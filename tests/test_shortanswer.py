@@ -352,6 +352,7 @@ def test_a_quantity_asked_by_its_noun_wants_a_number():
     assert answers_kind("In 2011, its daily circulation was 350,000.", question)
     assert not answers_kind("A `TooManyRedirects` exception is raised.", "What's the default max number of redirects?")
     assert answers_kind("Area: total: 38,394 sq km", "What is the area of Bhutan?")
+    assert answers_kind("The Pacific plate moves apart there.", "What is the area called where two plates move apart?")
 
 
 def test_since_and_until_answer_how_long_not_how_many():
