@@ -92,12 +92,11 @@ def names_another_field(question: str, label: str, text: str) -> bool:
     for at, word in enumerate(asked[:-1]):
         if word == label_stems[0] and asked[at + 1] not in STOP_WORDS and asked[at + 1] not in said:
             return True
-    lowercase = re.findall(r"[^\W\d_][\w'’-]*", question)
     for at, word in enumerate(asked[1:], 1):
         qualifier = asked[at - 1]
-        if (word == label_stems[-1] and qualifier not in STOP_WORDS and qualifier.isalpha()
+        if (word == label_stems[-1] and qualifier not in STOP_WORDS and qualifier.isalpha() and qualifier not in said
                 and not raw[at - 1].endswith(("'s", "’s"))  # "bhutan's anthem": whose, not which
-                and qualifier not in said and any(w.lower() == raw[at - 1] and w.islower() for w in lowercase)):
+                and re.search(rf"(?<![\w'’-]){re.escape(raw[at - 1])}(?![\w'’-])", question)):  # as written: no name
             return True
     return False
 
