@@ -644,11 +644,13 @@ def expands(sentence: str, letters: str) -> bool:
 
 def answers_kind(sentence: str, question: str) -> bool:
     """False when the question asks for a date, number or place and the sentence offers none (for what an
-    abbreviation stands for: no run of words that spells it; for a price or a cost: no amount of money; for an age:
-    no age, a bare year; for an email address, a website or a phone number: none of that form; for a temperature, a
-    size in bytes, a share or a weight: no such measure), when the question names a year or an operating system and
-    the sentence only others, and when the sentence is a byline and the question asks neither when (of the past)
-    nor who wrote or published the document."""
+    abbreviation stands for: no run of words that spells it, nor says what it is short for; for a price or a cost: no
+    amount of money; for an age: no age, a bare year; for an email address, a website or a phone number: none of that
+    form, and for whom to contact no one by name either; for a temperature, a size in bytes, a share or a weight: no
+    such measure; for a quantity by its noun, "the population": no number), when the question names a year or an
+    operating system and the sentence only others, and when the sentence is a byline and the question asks neither
+    when (of the past) nor who wrote or published the document. "Where" asked of a position, a source or a file's
+    place needs no place name."""
     question = own_question(question)  # "How do I know when it is done? (How much water …?)" asks no amount
     kind = question_type(question)
     if is_byline(sentence) and not _ABOUT_AUTHORSHIP.search(question) and (kind != "when"

@@ -497,7 +497,6 @@ def test_where_an_idea_or_a_name_came_from_asks_a_source_not_a_place_name():
     assert not answers_kind(inspired, "Where did they write the impact guidelines?")  # a place is asked
 
 
-
 def test_where_a_file_goes_is_answered_by_a_position_or_a_path():
     question = "Where does uv put the lockfile?"
     assert answers_kind("It creates a `.lock` file adjacent to the script.", question)
