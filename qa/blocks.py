@@ -503,6 +503,11 @@ def faq_match(article: Article, offset: int, question: str) -> float:
 _OPTION = re.compile(r"(?<![\w.-])--?[A-Za-z][\w-]*")
 
 
+def writes_code(text: str) -> bool:
+    """Whether the text writes code: in backquotes (inline or fenced) or a command-line option ("-H")."""
+    return "`" in text or bool(_OPTION.search(text))
+
+
 def asked_options(question: str) -> tuple[str, ...]:
     """The command-line options a question names ("What does fd -H do?", "`--no-project`"), as written: their case
     is their meaning ("-h" asks for help, "-H" for hidden files), which the ranking's lowercased words lose."""

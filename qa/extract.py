@@ -26,7 +26,7 @@ from qa.stores import IndexStore
 from qa.blocks import (asked_definition, asked_heading, asked_options, asked_place, asked_subject, asks_summary,
                        defines, faq_match, field_label, field_match, has_layout, is_labelled_field, lead_start,
                        leads_in, names_another_field, option_match, place_match, reading_context, section_match,
-                       section_scope, section_title, title_keys, title_project, title_words, whole_list)
+                       section_scope, section_title, title_keys, title_project, title_words, whole_list, writes_code)
 from qa.names import named_terms, times_named, unmentioned
 from qa.polarity import contradicted
 from qa.shortanswer import (answers_kind, asks_consequence, asks_reason, asks_yes_no, candidates, contact_form,
@@ -704,10 +704,10 @@ class SentenceExtractor:
         "Which command does Nelle use to check the length of a file?" is not answered by "Nelle needs to know how
         to: … check the length of a file". Only where the document writes code, so prose ("What option did the
         council choose?") is left alone."""
-        if not _ASKS_FOR_COMMAND.search(query) or _CODE.search(best.text):
+        if not _ASKS_FOR_COMMAND.search(query) or writes_code(best.text):
             return False
         article = self.store.articles.get(best.article_id)
-        return article is not None and bool(_CODE.search(article.text))
+        return article is not None and writes_code(article.text)
 
     def _uncounted(self, query: str, best: ScoredSentence) -> bool:
         """Whether a "how many" question counts what the quote (with its table's header row) never names: "How many
@@ -754,8 +754,6 @@ def _unnamed(query: str, title: str, text: str, also: Sequence[str] = (), cache:
 
 
 _ASKS_FOR_COMMAND = re.compile(r"\b(?:what|which)\s+(?:[\w-]+\s+)?(?:command|option|flag|switch|subcommand)s?\b", re.I)
-# code as a document writes it: `inline`, a fenced block, or an option on its own ("-H", "--hidden")
-_CODE = re.compile(r"`|(?<![\w-])--?[A-Za-z][\w-]*")
 # "Which command checks the installed version?", "What error message does FastAPI return?": asked for what a code
 # block shows, where the reader, trained on prose, reads weak spans
 _ASKS_FOR_CODE = re.compile(r"\b(?:commands?|code|snippets?|syntax|examples?|errors?|output|messages?)\b", re.I)

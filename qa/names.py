@@ -185,7 +185,8 @@ def unmentioned(question: str, title: str, text: str, also: Sequence[str] = (), 
     return tuple(term for term in terms if not _mentioned(term, vocabulary, folded)
                  and not (_ACRONYM.fullmatch(term) and term.rstrip("s").lower() in spelled_out(title, text))
                  and not _as_initials(term, title, text)
-                 and not (_PLURAL_ACRONYM.fullmatch(term) and _mentioned(term[:-1], vocabulary, folded)))
+                 and not (_ACRONYM.fullmatch(term) and term.endswith("s")  # "PDFs" is there as "PDF"
+                          and _mentioned(term[:-1], vocabulary, folded)))
 
 
 def times_named(term: str, text: str) -> int:
@@ -240,7 +241,6 @@ def _as_initials(name: str, title: str, text: str) -> bool:
 
 
 _ACRONYM = re.compile(r"[A-Z]{2,6}s?")
-_PLURAL_ACRONYM = re.compile(r"[A-Z]{2,6}s")  # "PDFs" is there as "PDF"
 # words of three letters or more in lower case, the first may be capitalised ("Quality assurance"); stop words split it
 _LOWER_RUN = re.compile(r"(?<![\w-])[A-Za-z][a-z]{2,}(?:[ \t-]+[a-z]{3,})+(?![\w-])")
 
