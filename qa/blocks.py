@@ -82,12 +82,17 @@ def names_another_field(question: str, label: str, text: str) -> bool:
     """Whether the question takes a field's first word for another thing, or qualifies its last word otherwise: "What
     is Bhutan's national dish?" asks for no "National symbol(s): …", "What was Bhutan's inflation rate?" for no "Real
     GDP growth rate: …". Only labels of two words or more, and only when neither the label nor the field says what
-    the question's word next to them names (a name before the last word, "Bhutan's rate", qualifies nothing)."""
+    the question's word next to them names (a name before the last word, "Bhutan's rate", qualifies nothing). A
+    question naming what the field lists asks about it ("How much of Bhutan's export trade goes to India?" of
+    "Exports - partners: India 92%, …"), and only the asker's words count, not a follow-up's context after them."""
     label_stems = [stem(w) for w in words(label)]
     if len(label_stems) < 2:
         return False
+    asked_text = _OWN_WORDS.match(question).group()
+    if any(re.search(rf"\b{re.escape(name)}\b", text) for name in _INNER_CAPITALISED.findall(asked_text)):
+        return False
     said = set(label_stems) | {stem(w) for w in words(text)}
-    raw = words(question)
+    raw = words(asked_text)
     asked = [stem(w) for w in raw]
     for at, word in enumerate(asked[:-1]):
         if word == label_stems[0] and asked[at + 1] not in STOP_WORDS and asked[at + 1] not in said:
@@ -96,9 +101,15 @@ def names_another_field(question: str, label: str, text: str) -> bool:
         qualifier = asked[at - 1]
         if (word == label_stems[-1] and qualifier not in STOP_WORDS and qualifier.isalpha() and qualifier not in said
                 and not raw[at - 1].endswith(("'s", "’s"))  # "bhutan's anthem": whose, not which
-                and re.search(rf"(?<![\w'’-]){re.escape(raw[at - 1])}(?![\w'’-])", question)):  # as written: no name
+                and re.search(rf"(?<![\w'’-]){re.escape(raw[at - 1])}(?![\w'’-])", asked_text)):  # as written: no name
             return True
     return False
+
+
+# The asker's own words: a follow-up's context comes after them in brackets ("and when was it posted? (PEP)")
+_OWN_WORDS = re.compile(r"[^(]*")
+# A capitalised word inside the question: a name, not the first word
+_INNER_CAPITALISED = re.compile(r"(?<=\w[\s,])[A-Z][\w-]+")
 
 
 # "the fifth step", "the 2nd level", "the last step", "Play 4", "step #3": a question naming a unit of a numbered

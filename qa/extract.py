@@ -30,7 +30,8 @@ from qa.blocks import (asked_definition, asked_heading, asked_options, asked_pla
 from qa.names import named_terms, times_named, unmentioned
 from qa.polarity import contradicted
 from qa.shortanswer import (answers_kind, asks_consequence, asks_reason, asks_yes_no, candidates, contact_form,
-                            counted_noun, names_someone, question_terms, question_type, same_platform, short_answer)
+                            counted_noun, names_someone, question_terms, question_type, same_platform, short_answer,
+                            unsaid_event)
 from qa.text import STOP_WORDS, stem, terms, words
 from qa.tokens import TokenVectors
 from qa.read import Reading
@@ -619,6 +620,7 @@ class SentenceExtractor:
         elif field is not None and names_another_field(query, field, best.text):
             confidence = min(confidence, w.untyped_cap)  # "national dish" of "National symbol(s): …"
         elif (self._named_elsewhere(query, best) or _number_elsewhere(query, best) or self._no_command(query, best)
+              or unsaid_event(best.text, query) or self._name_swapped(query, best)
               or (confidence < w.unsure_outside_passage
                   and (self._named_outside_passage(query, best) or self._uncounted(query, best)))):
             confidence = min(confidence, w.untyped_cap)
@@ -699,6 +701,32 @@ class SentenceExtractor:
         missing = _unnamed(query, section_title(article, best.start), best.hit.passage.text, cache=False)
         return any(times_named(name, article.text) <= _RARELY_NAMED for name in missing)
 
+    def _name_swapped(self, query: str, best: ScoredSentence) -> bool:
+        """Whether a name of several words the question gives is not in the quote's passage, and the quote gives
+        another in its place: one sharing a word with it ("Gallery Weekend", "Charles") and having one of its own,
+        while a word of the question's name is nowhere in the passage. "When is the Ujazdow Gallery Weekend held?" is
+        not answered by "Since 2011 Warsaw Gallery Weekend is held on last weekend of September.", nor "What are
+        the sources of American Union law?" by "… European Union …". A part of the name is no other name ("Climate
+        Corps positions" are the American Climate Corps'), nor is one whose own words the question gives ("the
+        French House" of "House of Guise"), nor a shared "New" or "Western" ("New York" of "New Amsterdam"); a
+        numeral ("World War II") is no word. Not for yes/no questions, which may propose one."""
+        article = self.store.articles.get(best.article_id)
+        if article is None or asks_yes_no(query):
+            return False
+        passage = best.hit.passage.text
+        for name in _unnamed(query, section_title(article, best.start), passage, cache=False):
+            parts = _name_words(name)
+            if len(parts) < 2:
+                continue
+            for other in _NAME_RUN.finditer(best.text):
+                given = _name_words(other.group())
+                own = {w for w in parts if not any(_same_word(w, g) for g in given)}
+                other_own = {w for w in given - parts if re.search(rf"\b{re.escape(w)}\b", query) is None}
+                if (len(given) >= 2 and (parts & given) - _PLACE_MODIFIERS and own and other_own
+                        and any(re.search(rf"\b{re.escape(w[:5])}", passage, re.I) is None for w in own)):
+                    return True
+        return False
+
     def _no_command(self, query: str, best: ScoredSentence) -> bool:
         """Whether a question asks which command, option or flag and the quote writes none in its document's code:
         "Which command does Nelle use to check the length of a file?" is not answered by "Nelle needs to know how
@@ -745,6 +773,22 @@ class SentenceExtractor:
 _MAX_READ_MARGIN = 20.0
 # A name its document gives at most this often is one its passages do not leave out (``_named_outside_passage``).
 _RARELY_NAMED = 2
+# A name of capitalised words ("Warsaw Gallery Weekend", "Sir Charles Lyell", "University of Warsaw") and its words
+_NAME_RUN = re.compile(r"[A-Z][\w’'-]*(?:\s+(?:(?:of|de|von|van|the)\s+)?[A-Z][\w’'-]*)+")
+_NAME_WORD = re.compile(r"\b(?!(?:The|A|An|[IVX]+)\b)[A-Z][\w’'-]*")  # not an article or a numeral ("II")
+# Words many names share that set none apart: "New York" is no swap for "New Amsterdam"
+_PLACE_MODIFIERS = frozenset("New Old North South East West Northern Southern Eastern Western Central Upper Lower "
+                             "Great Greater Saint St San Santa Los Las El Le La".split())
+
+
+def _name_words(name: str) -> set[str]:
+    return set(_NAME_WORD.findall(name))
+
+
+def _same_word(one: str, other: str) -> bool:
+    """Whether two words of names are one ("Europe", "European"): the shorter begins the longer."""
+    shorter, longer = sorted((one.lower(), other.lower()), key=len)
+    return longer.startswith(shorter[: max(4, len(shorter) - 1)]) if len(shorter) >= 4 else shorter == longer
 _NO_SPAN_MARGIN = -20.0  # the margin of windows where no span could be read (all cut off by the token limit)
 
 
@@ -817,8 +861,13 @@ def without_repeats(ranking: Ranking, question: str, earlier_question: str, earl
 def _with_form(query: str, best: ScoredSentence, ranked: Sequence[ScoredSentence],
                margin: float) -> ScoredSentence | None:
     """For "What is the website to install Rust?", the best ranked sentence holding a web address
-    (``qa.shortanswer.contact_form``) when ``best`` holds none and it ranks within ``margin`` of the first. Not so
-    for a measure: "Preheat oven to 500 F" holds a temperature, but not the water's."""
+    (``qa.shortanswer.contact_form``) when ``best`` holds none and it ranks within ``margin`` of the first, and for
+    "Which option …?" the best one that writes code when ``best`` writes none. Not so for a measure: "Preheat oven to
+    500 F" holds a temperature, but not the water's."""
+    if _ASKS_FOR_COMMAND.search(query) and not writes_code(best.text):
+        # "Which option makes fd search hidden directories?" is answered by the sentence that writes `-H`, not by
+        # "By default, fd does not search hidden directories"
+        return _first_close(ranked, margin, writes_code)
     form = contact_form(query)
     if form is None or form.search(best.text):
         return None
@@ -964,10 +1013,10 @@ _CONTRAST = re.compile(r"\s*(?:but|however|alternatively|instead|otherwise|on th
 
 
 def _with_lead_in(query: str, best: ScoredSentence, store: IndexStore | None = None) -> ScoredSentence | None:
-    """For a how-to question quoting prose that the next unit of its passage carries on by a colon into a code block
-    or list ("Updating is easy." + "From your shell, run the following update script:" + the command), both as one
-    quote; else None. The prose says what can be done, the lead-in how."""
-    if not _ASKS_HOW_TO.match(query) or has_layout(best.text):
+    """For a how-to question (or one asking which command) quoting prose that the next unit of its passage carries on
+    by a colon into a code block or list ("Updating is easy." + "From your shell, run the following update script:" +
+    the command), both as one quote; else None. The prose says what can be done, the lead-in how."""
+    if not (_ASKS_HOW_TO.match(query) or _ASKS_FOR_COMMAND.search(query)) or has_layout(best.text):
         return None
     following = _adjacent(best, 1, store)
     if (following is None or following.between.strip() or not leads_in(following.text)

@@ -79,7 +79,7 @@ _WORD = re.compile(r"[A-Za-z]+")
 # What ends a sentence before a word that may open the next one with a capital
 _SENTENCE_GAP = re.compile(r"[.!?:;\"“(]\s*$")
 
-_NEGATION = re.compile(r"\b(?:not|never)\b|n't\b", re.I)
+_NEGATION = re.compile(r"\b(?:not|never|cannot)\b|n't\b", re.I)
 # A negation after one of these is a condition or a contrast, not what is asked: "if I don't pass --threads",
 # "so I don't have to pass -E every time", "the directory path and not just the filename".
 _CONDITION = re.compile(r"\b(?:if|when|whenever|unless|so|because|since|while|once|until|or)\b", re.I)

@@ -179,6 +179,9 @@ def candidates(sentence: str, kind: str, question: str) -> list[tuple[int, int]]
                               and (often or not _FREQUENCY.fullmatch(sentence, *span))] for spans in (strict, loose))
         duration = asks_for_duration(question)
         strict = [span for span in strict if not _names_not_counts(sentence, *span, duration=duration)]
+        if _COUNTS_SHORT_TIME.search(question):  # "How many minutes …?" is not answered by "these 7 tips"
+            strict, loose = ([span for span in spans if _TIME_UNIT_NEAR.match(sentence, span[0], span[1] + 16)]
+                             for spans in (strict, loose))
         found = [_drop_asked_tail(sentence, s, e, asked) for s, e in strict] or list(loose)
     elif kind == "who":
         found = list(strict)
@@ -191,6 +194,9 @@ _LIST_MARKER = re.compile(r"(?m)^[ \t]*(\d{1,3})[.)](?=[ \t])")  # "1. Ship …"
 _TIME_UNIT = r"(?:second|minute|hour|day|night|week|fortnight|month|year|decade|centur(?:y|ie)|millenni(?:um|a))s?"
 _TIME_UNIT_END = re.compile(rf"\b{_TIME_UNIT}$", re.I)
 _TIMES = re.compile(r"\bhow\s+many\s+times\b", re.I)
+# Units of time a count of which is said with the unit ("45 minutes", "two to three days"), unlike years ("1914 to 1918")
+_COUNTS_SHORT_TIME = re.compile(r"\bhow\s+many\s+(?:more\s+|fewer\s+)?(?:seconds|minutes|hours|days|nights|weeks)\b", re.I)
+_TIME_UNIT_NEAR = re.compile(rf"(?s:.*?)\b(?:{_TIME_UNIT}|overnight|hrs?|mins?|secs?)\b", re.I)
 _FREQUENCY = re.compile(r"(?:annual|biennial|seasonal)(?:ly)?|daily|weekly|monthly|yearly|hourly|nightly", re.I)
 
 
@@ -362,7 +368,8 @@ _MONEY_QUESTION = re.compile(
     r"\bhow much\b(?:\s+[^\s?]+){0,12}?\s+(?:cost|costs|costing|pay|paid|pays|paying|price|priced|spend|spent|spends"
     r"|charge|charged|charges|fee|fees|dues|worth|earn|earned|earns|salary|wages?|sell|sold|budget|budgeted|fund"
     r"|funded|funding|raise|raised|invest|invested|donate|donated|owe|owed|money|revenue|profit|tuition)\b"
-    r"|\bwhat (?:is|was|were|are) the (?:[\w-]+ )?(?:cost|price|fee|salary|budget|tuition|revenue)s?\b", re.I)
+    r"|\bwhat (?:is|was|were|are) the (?:[\w-]+ )?(?:cost|price|fee|salary|budget|tuition|revenue|dues|fare|rent"
+    r"|wage)s?\b", re.I)
 _CURRENCY = (r"(?:dollars?|euros?|pounds?|yen|yuan|renminbi|rupees?|francs?|marks?|pesos?|cents?|pence|shillings?"
              r"|guineas?|crowns?|kronor|krona|rubles?|roubles?|lira|dinars?|riyals?|rand|USD|EUR|GBP|CHF|AUD|CAD)")
 _MONEY = re.compile(
@@ -472,7 +479,7 @@ _MEASURES = (
      re.compile(r"%|\bper ?cent\b|\b(?:half|halves|thirds?|quarters?|fifths?|tenths?|majority|minority|most|all|none"
                 r"|nobody|no one)\b|\b\d+\s*(?:in|out of|/)\s*\d+\b", re.I)),
     (re.compile(r"\bhow\s+heavy\b|\bhow\s+much\s+(?:[\w-]+\s+){0,6}?weigh(?:s|ed)?\b|\bwhat\s+(?:is|was)\s+(?:the|its"
-                r"|their)\s+weight\b|\bhow\s+many\s+(?:ounces|oz|grams|kilo(?:gram)?s|kg|tons|tonnes)\b", re.I),
+                r"|their)\s+weight\b|\b(?:how\s+many|in)\s+(?:ounces|oz|grams|kilo(?:gram)?s|kg|tons|tonnes)\b", re.I),
      re.compile(rf"\b{_AMOUNT}(?:g|kg|mg|lbs?|oz|grams?|kilo(?:gram)?s?|pounds?|ounces?|(?:kilo|mega|giga)?tonn?e?s?"
                 r"|stones?)\b|\bweigh(?:s|ed|ing|t)\b", re.I)),
     # "What time does the tracking start on Christmas Eve?": a time of day, which "December 24th" is not
@@ -640,6 +647,31 @@ def expands(sentence: str, letters: str) -> bool:
                 or (done > 0 and word.lower() in _EXPANSION_GAPS and spells(at + 1, done)))
 
     return any(spells(at, 0) for at in range(len(found)) if found[at] != letters)
+
+
+# "When was Henry of Navarre born?", "In what year was Kaffa founded?": a date asked for one event of a life or a
+# body, which a sentence that dates something else beside the name does not give ("In 1598 … Henry of Navarre …")
+_ASKS_EVENT_DATE = re.compile(r"^\W*(?:(?:and|so)\s+)?(?:when|(?:in\s+)?(?:what|which)\s+year)\b[^?]*?\b(born|died|die|founded)\b",
+                              re.I)
+# How a sentence says so: "(born July 11, 1951)", "(1712–1778)", "(d. 1560)", "was established", "launched"
+_SAYS_EVENT = {
+    "born": re.compile(r"\b(?:born|birth\w*|native)\b|\(\s*b\.\s|\(\s*(?:c\.\s*)?\d{3,4}\s*[–-]", re.I),
+    "died": re.compile(r"\b(?:died|dies|death\w*|dead|deceased|killed|murdered|executed|assassinated|perished"
+                       r"|pass(?:ed|es)\s+away|passing)\b|\(\s*d\.\s"
+                       r"|[–-]\s*\d{3,4}\s*\)", re.I),
+    "founded": re.compile(r"\b(?:found\w*|establish\w*|creat\w*|form(?:ed|ing|ation)|start\w*|set\s+up|beg[au]n"
+                          r"|incorporat\w*|charter\w*|open\w*|launch\w*|built|organi[sz]\w*|since)\b", re.I),
+}
+
+
+def unsaid_event(sentence: str, question: str) -> bool:
+    """Whether the question asks when someone was born or died, or something was founded, and the sentence says
+    nothing of that event: "In 1598, when Henry of Navarre … succeeded to the French throne" dates no birth."""
+    asked = _ASKS_EVENT_DATE.search(question)
+    if asked is None:
+        return False
+    event = asked.group(1).lower()
+    return not _SAYS_EVENT["died" if event == "die" else event].search(sentence)
 
 
 def answers_kind(sentence: str, question: str) -> bool:

@@ -568,3 +568,9 @@ def test_a_question_taking_a_fields_first_word_for_another_thing_names_another_f
     assert not names_another_field("What is Bhutan's GDP growth rate?", "Real GDP growth rate", growth)
     assert not names_another_field("What is the Bhutan rate?", "Real GDP growth rate", growth)  # a name qualifies none
     assert not names_another_field("who wrote bhutan's anthem?", "National anthem", "National anthem(s): lyrics")
+    # a question naming what the field lists asks about it
+    partners = "Exports - partners: India 92%, Italy 4% (2023)"
+    assert not names_another_field("How much of Bhutan's export trade goes to India?", "Exports - partners", partners)
+    assert names_another_field("How much of Bhutan's export trade goes to Nepal?", "Exports - partners", partners)
+    # a follow-up's context after the asker's words qualifies nothing
+    assert not names_another_field("and when was it posted? (PEP)", "Post-History", "Post-History: 13-Jun-2001")

@@ -534,6 +534,8 @@ def test_a_how_to_question_quotes_the_prose_with_the_lead_in_that_carries_it_on(
     assert reply.short_answer is None  # a phrase cut from the prose ("easy") would not say how
     # not a how-to question: the prose alone answers
     assert assistant.ask("Is updating the tool easy?").sentences[0].text.endswith("updating the tool is easy.")
+    # asked which command: the lead-in and its code block say it
+    assert assistant.ask("What command updates the tool?").sentences[0].text.endswith("$ tool self-update\n```")
 
 
 def test_a_how_to_quote_does_not_take_along_a_lead_in_that_turns_to_another_case(tmp_path, fake_embedder):
@@ -601,3 +603,26 @@ def test_a_unit_of_only_the_questions_words_can_confirm_a_yes_no_question(tmp_pa
     assert new_words_of("What did Jeremy Clarkson write?", "Jeremy Clarkson") == 0.0
     assert new_words_of("Did Jeremy Clarkson write for the Star?", "Jeremy Clarkson") == 1.0
     assert new_words_of("Did Jeremy Clarkson write for the Star?", "Greg Clark") == 1.0
+
+
+def test_a_quote_giving_another_name_in_place_of_the_questions_is_no_answer(tmp_path, fake_embedder):
+    assistant = markdown_assistant(tmp_path, fake_embedder, {"warsaw.md": (
+        f"# Warsaw\n\nSince 2011 Warsaw Gallery Weekend is held on the last weekend of September. {HALL_FILLER}\n\n"
+        "The Ujazdow Castle hosts the Centre for Contemporary Art, and the American Climate Corps met there. "
+        f"{HALL_FILLER.replace('west', 'east')}\n\n"
+        f"The Amboise plot tried to wrest power in France from the House of Guise. {HALL_FILLER}\n\n"
+        f"The French court met at Blois. {HALL_FILLER.replace('west', 'east')}\n\n"
+        f"## Jobs\n\nThe website lists nearly 2,000 Climate Corps positions in 36 states. {HALL_FILLER}\n")},
+        min_confidence=0.0)
+    check_unsure_below(assistant, 0.0)  # not the unsure reply's passage check: this one holds at any confidence
+    assert len(next(iter(assistant.store.passages_by_article.values()))) >= 3
+    named = assistant.ask("When is the Warsaw Gallery Weekend held?")
+    assert named.sentences[0].text.startswith("Since 2011") and named.confidence > 0.2
+    swapped = assistant.ask("When is the Ujazdow Gallery Weekend held?")
+    assert swapped.sentences[0].text.startswith("Since 2011") and swapped.confidence <= 0.2
+    # a part of the question's name is no other name: "Climate Corps positions" are the American Climate Corps'
+    part = assistant.ask("How many positions does the American Climate Corps website list?")
+    assert part.sentences[0].text.startswith("The website lists") and part.confidence > 0.2
+    # the quote's name holds no word of its own: "House of Guise" is the question's "French House" of Guise
+    plot = assistant.ask("What plot tried to wrest power from the French House of Guise?")
+    assert plot.sentences[0].text.startswith("The Amboise plot") and plot.confidence > 0.2

@@ -20,6 +20,8 @@ from qa.polarity import contradicted
      ("not", None)),
     ("What can't be made for space requirements?", "Analogous definitions can be made for space requirements.",
      ("not", None)),
+    ("What cannot be defined by bounding the time used by the algorithm?",
+     "Many important complexity classes can be defined by bounding the time used by the algorithm.", ("not", None)),
     # "the only" one of a sentence that claims no such thing
     ("What is the only way to forward packets?", "Packets are normally forwarded by intermediate network nodes.",
      ("only", None)),

@@ -135,6 +135,17 @@ def test_a_question_asking_for_a_website_quotes_a_sentence_that_gives_one(tiny_a
     assert email.confidence <= extractor.weights.untyped_cap and not email.answerable
 
 
+def test_asked_which_option_the_quote_is_the_close_sentence_that_writes_one(tiny_assistant):
+    text = "By default, fd does not search hidden directories. Use `-H` to search them too. Hekla last erupted in 2000"
+    ranked, ranking = second_close_behind_first(text)
+    reading = [Reading(0, "volcanoes", 0, len("By default"), 12.0, -3.0)]  # the reader likes the prose
+    extractor = SentenceExtractor(tiny_assistant.store, min_confidence=0.3)
+    assert "`-H`" in extractor.decide("Which option makes fd search hidden directories?", ranking,
+                                      reading).sentences[0].text
+    # no option asked for: the reader's choice stands
+    assert extractor.decide("Does fd search hidden directories?", ranking, reading).sentences[0].text.startswith("By")
+
+
 def test_a_question_about_who_holds_a_post_now_quotes_the_holder_marked_current(tiny_assistant):
     text = ("Ugyen Wangchuck served as the de facto ruler of Bhutan before 1907. "
             "Chief of state: King Jigme Khesar Namgyel Wangchuck (since 14 December 2006). Hekla last erupted in 2000")

@@ -146,6 +146,7 @@ def test_a_question_about_a_price_wants_an_amount_of_money_not_any_number(senten
     assert answers_kind(sentence, "How much do patron members pay in annual dues?") is answers
     assert answers_kind(sentence, "What was the price of a membership?") is answers
     assert answers_kind(sentence, "How much extra does the That's Puzzling! supplement cost?") is answers
+    assert answers_kind(sentence, "What are the annual dues for professional members?") is answers
 
 
 def test_other_how_much_questions_take_any_quantity():
@@ -508,6 +509,38 @@ def test_how_many_ounces_asks_for_a_weight():
     assert not answers_kind("One can of garbanzo beans (chickpeas)", "How many ounces should the can of chickpeas be?")
     assert answers_kind("One 15 oz can of garbanzo beans", "How many ounces should the can of chickpeas be?")
     assert answers_kind("The Amazon absorbs 1.5 gigatons of carbon a year.", "How many tons of carbon does it absorb?")
+    in_ounces = "What size can of chickpeas, in ounces, should I buy?"
+    assert not answers_kind("One can of garbanzo beans (chickpeas)", in_ounces)
+    assert answers_kind("One 15-ounce can of garbanzo beans", in_ounces)
+
+
+def test_how_many_minutes_hours_or_days_is_answered_with_the_unit_not_any_count():
+    question = "How many minutes should I set aside for unplanned discussion?"
+    assert not answers_kind("Using these 7 tips will help you make room for unplanned topics.", question)
+    assert answers_kind("Set aside 15 minutes at the end for unplanned topics.", question)
+    assert answers_kind("Let the dough prove for 4 - 5 hours.", "How many hours does the dough prove?")
+    assert answers_kind("It takes two to three days.", "How many days does a starter take?")
+    # years are said as years too: "from 1914 to 1918" says how many years
+    assert answers_kind("The war lasted from 1914 to 1918.", "How many years did the war last?")
+
+
+@pytest.mark.parametrize("question, sentence, unsaid", [
+    ("In what year was Henry of Navarre born?", "In 1598, Henry of Navarre succeeded to the French throne.", True),
+    ("When was Nikolai Patrushev born?", "Nikolai Patrushev (born July 11, 1951) is a Russian official.", False),
+    ("When was Rousseau born?", "Jean-Jacques Rousseau (1712–1778) was a philosopher.", False),
+    ("When did Reguier de la Plancha die?", "Reguier de la Plancha (d. 1560) offered this account.", False),
+    ("When did Reguier de la Plancha die?", "In 1560 Reguier de la Plancha offered this account.", True),
+    ("What year did Andrew Hyder die?", "Andrew Hyder, who tragically passed away in 2021, was a community organizer.",
+     False),
+    ("What year was Chinatown founded?", "By 1931 the company operated 47 streetcars in Chinatown.", True),
+    ("What year was the Arts Club founded?", "The Arts Club of Chicago was established in 1916.", False),
+    ("When was 18F founded?", "18F launched in 2014.", False),
+    ("When did the club move?", "In 1916 the club was founded.", False),  # no birth, death or founding asked
+])
+def test_a_date_of_birth_death_or_founding_needs_a_sentence_that_tells_of_that_event(question, sentence, unsaid):
+    from qa.shortanswer import unsaid_event
+
+    assert unsaid_event(sentence, question) is unsaid
 
 
 def test_asked_what_an_abbreviation_stands_for_a_sentence_must_spell_it_out():
