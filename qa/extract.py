@@ -773,6 +773,7 @@ class SentenceExtractor:
 _MAX_READ_MARGIN = 20.0
 # A name its document gives at most this often is one its passages do not leave out (``_named_outside_passage``).
 _RARELY_NAMED = 2
+_NO_SPAN_MARGIN = -20.0  # the margin of windows where no span could be read (all cut off by the token limit)
 # A name of capitalised words ("Warsaw Gallery Weekend", "Sir Charles Lyell", "University of Warsaw") and its words
 _NAME_RUN = re.compile(r"[A-Z][\w’'-]*(?:\s+(?:(?:of|de|von|van|the)\s+)?[A-Z][\w’'-]*)+")
 _NAME_WORD = re.compile(r"\b(?!(?:The|A|An|[IVX]+)\b)[A-Z][\w’'-]*")  # not an article or a numeral ("II")
@@ -789,7 +790,6 @@ def _same_word(one: str, other: str) -> bool:
     """Whether two words of names are one ("Europe", "European"): the shorter begins the longer."""
     shorter, longer = sorted((one.lower(), other.lower()), key=len)
     return longer.startswith(shorter[: max(4, len(shorter) - 1)]) if len(shorter) >= 4 else shorter == longer
-_NO_SPAN_MARGIN = -20.0  # the margin of windows where no span could be read (all cut off by the token limit)
 
 
 def _unnamed(query: str, title: str, text: str, also: Sequence[str] = (), cache: bool = True) -> tuple[str, ...]:

@@ -194,8 +194,10 @@ _LIST_MARKER = re.compile(r"(?m)^[ \t]*(\d{1,3})[.)](?=[ \t])")  # "1. Ship …"
 _TIME_UNIT = r"(?:second|minute|hour|day|night|week|fortnight|month|year|decade|centur(?:y|ie)|millenni(?:um|a))s?"
 _TIME_UNIT_END = re.compile(rf"\b{_TIME_UNIT}$", re.I)
 _TIMES = re.compile(r"\bhow\s+many\s+times\b", re.I)
-# Units of time a count of which is said with the unit ("45 minutes", "two to three days"), unlike years ("1914 to 1918")
-_COUNTS_SHORT_TIME = re.compile(r"\bhow\s+many\s+(?:more\s+|fewer\s+)?(?:seconds|minutes|hours|days|nights|weeks)\b", re.I)
+# Units of time a count of which is said with the unit ("45 minutes", "two to three days"), unlike years ("1914 to
+# 1918")
+_COUNTS_SHORT_TIME = re.compile(r"\bhow\s+many\s+(?:more\s+|fewer\s+)?(?:seconds|minutes|hours|days|nights|weeks)\b",
+                                re.I)
 _TIME_UNIT_NEAR = re.compile(rf"(?s:.*?)\b(?:{_TIME_UNIT}|overnight|hrs?|mins?|secs?)\b", re.I)
 _FREQUENCY = re.compile(r"(?:annual|biennial|seasonal)(?:ly)?|daily|weekly|monthly|yearly|hourly|nightly", re.I)
 
@@ -651,8 +653,8 @@ def expands(sentence: str, letters: str) -> bool:
 
 # "When was Henry of Navarre born?", "In what year was Kaffa founded?": a date asked for one event of a life or a
 # body, which a sentence that dates something else beside the name does not give ("In 1598 … Henry of Navarre …")
-_ASKS_EVENT_DATE = re.compile(r"^\W*(?:(?:and|so)\s+)?(?:when|(?:in\s+)?(?:what|which)\s+year)\b[^?]*?\b(born|died|die|founded)\b",
-                              re.I)
+_ASKS_EVENT_DATE = re.compile(r"^\W*(?:(?:and|so)\s+)?(?:when|(?:in\s+)?(?:what|which)\s+year)\b[^?]*?"
+                              r"\b(born|died|die|founded)\b", re.I)
 # How a sentence says so: "(born July 11, 1951)", "(1712–1778)", "(d. 1560)", "was established", "launched"
 _SAYS_EVENT = {
     "born": re.compile(r"\b(?:born|birth\w*|native)\b|\(\s*b\.\s|\(\s*(?:c\.\s*)?\d{3,4}\s*[–-]", re.I),
