@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from qa.text import QUESTION_WORDS, STOP_WORDS, stem, terms, words
+from qa.text import QUESTION_WORDS, STOP_WORDS, own_question, stem, terms, words
 from qa.types import Article
 
 MARKDOWN_SUFFIXES = (".md", ".markdown", ".docx")  # a DOCX is read as the Markdown qa.documents writes
@@ -88,7 +88,7 @@ def names_another_field(question: str, label: str, text: str) -> bool:
     label_stems = [stem(w) for w in words(label)]
     if len(label_stems) < 2:
         return False
-    asked_text = _OWN_WORDS.match(question).group()
+    asked_text = own_question(question)
     if any(re.search(rf"\b{re.escape(name)}\b", text) for name in _INNER_CAPITALISED.findall(asked_text)):
         return False
     said = set(label_stems) | {stem(w) for w in words(text)}
@@ -106,8 +106,6 @@ def names_another_field(question: str, label: str, text: str) -> bool:
     return False
 
 
-# The asker's own words: a follow-up's context comes after them in brackets ("and when was it posted? (PEP)")
-_OWN_WORDS = re.compile(r"[^(]*")
 # A capitalised word inside the question: a name, not the first word
 _INNER_CAPITALISED = re.compile(r"(?<=\w[\s,])[A-Z][\w-]+")
 

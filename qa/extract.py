@@ -711,8 +711,9 @@ class SentenceExtractor:
         French House" of "House of Guise"), nor a shared "New" or "Western" ("New York" of "New Amsterdam"); a
         numeral ("World War II") is no word. Not for yes/no questions, which may propose one."""
         article = self.store.articles.get(best.article_id)
-        if article is None or asks_yes_no(query):
-            return False
+        if (article is None or asks_yes_no(query)
+                or not any(len(_name_words(name)) >= 2 for name in named_terms(query))):
+            return False  # no name of several words: spare the passage's vocabulary, built afresh for each reply
         passage = best.hit.passage.text
         for name in _unnamed(query, section_title(article, best.start), passage, cache=False):
             parts = _name_words(name)
