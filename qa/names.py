@@ -90,6 +90,7 @@ def named_terms(question: str) -> tuple[str, ...]:
             following = matches[index + 1].group() if index + 1 < len(matches) else ""
             if _describes(token, following) or token in _FORMS or _asked_category(token, matches, index):
                 continue
+            token = _LOWER_SUFFIX.sub("", token)  # "Super Bowl-related events" name the Super Bowl
             if not sentence_start and lowered not in STOP_WORDS and lowered not in QUESTION_WORDS:
                 if last_name == index - 1 and not re.search(r"[,.]$", question[: match.start()].rstrip()):
                     names[-1] = f"{names[-1]} {token}"
@@ -101,6 +102,9 @@ def named_terms(question: str) -> tuple[str, ...]:
     return tuple(found + names)
 
 
+# A word joined to a name by a hyphen to describe something else: "-related", "-based", "-style" (not "NP-complete")
+_LOWER_SUFFIX = re.compile(r"(?<=[A-Za-z0-9])-(?:related|based|style|like|themed|led|owned|backed|born|made|funded"
+                           r"|sponsored|specific|oriented|era|type|sized|wide)$")
 # Capitalised words that ask for a form of answer, not of a name: "What is the URL of the Covenant?"
 _FORMS = frozenset(("URL", "URLs", "URI", "URIs"))
 # Acronyms that are common nouns, kinds of thing rather than names ("What NFL team …?" names a league)
@@ -209,10 +213,17 @@ def _mentioned(term: str, vocabulary: dict[str, frozenset[str]], folded: str) ->
     wanted = _THOUSANDS.sub("", _fold(term.strip("`")))
     if code:
         return _written(wanted, folded, code=True)
-    if _written(wanted, folded):
+    if _written(wanted, folded) or _written(_WORDS_FOR.get(wanted, wanted), folded):
+        return True
+    dated = _DAY_OF_MONTH.fullmatch(wanted)  # "January 30th" of "January 30" or "30 January"
+    if dated and (_written(f"{dated.group(1)} {dated.group(2)}", folded)
+                  or _written(f"{dated.group(2)} {dated.group(1)}", folded)):
         return True
     parts = []
     for chunk in wanted.split():
+        spaced = _DIGITS_AND_LETTERS.sub(" ", chunk)
+        if spaced != chunk and _written(spaced, folded):  # "103.5FM" of "103.5 FM", "Romans3" of "Romans 3:28"
+            continue
         if _DECIMAL.fullmatch(chunk):  # "2.7" is not there as a 2 and a 7
             if not _number_written(chunk, folded):
                 return False
@@ -224,9 +235,22 @@ def _mentioned(term: str, vocabulary: dict[str, frozenset[str]], folded: str) ->
         if any(c.isdigit() for c in part):
             if not _number_written(part, folded) and not _identifier_prefix(part, folded):
                 return False
-        elif len(part) > 1 and part not in STOP_WORDS and not _near(part, vocabulary.get(part[0], frozenset())):
+        elif (len(part) > 1 and part not in STOP_WORDS and not _near(part, vocabulary.get(part[0], frozenset()))
+              and not _run_together(part, folded)):
             return False
     return True
+
+
+# Single words whose abbreviation is asked as a name ("TV ad" of a text on television advertising)
+_WORDS_FOR = {"tv": "television"}
+_DAY_OF_MONTH = re.compile(r"(january|february|march|april|may|june|july|august|september|october|november|december)"
+                           r" (\d{1,2})(?:st|nd|rd|th)")
+_DIGITS_AND_LETTERS = re.compile(r"(?<=[a-z])(?=\d)|(?<=\d)(?=[a-z])")
+
+
+def _run_together(part: str, folded: str) -> bool:
+    """Whether the text writes ``part`` as two words: "Superbowl" of "Super Bowl"."""
+    return len(part) >= 6 and any(_written(f"{part[:cut]} {part[cut:]}", folded) for cut in range(3, len(part) - 2))
 
 
 def _as_initials(name: str, title: str, text: str) -> bool:

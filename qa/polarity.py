@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from qa.shortanswer import asks_yes_no
+from qa.text import stem
 
 _OPPOSITE_PAIRS = (
     ("first", "last"), ("largest", "smallest"), ("biggest", "smallest"), ("most", "least"), ("highest", "lowest"),
@@ -78,6 +79,10 @@ _KIN = {"least": ("less",), "less": ("least",), "most": ("more",), "more": ("mos
 _WORD = re.compile(r"[A-Za-z]+")
 # What ends a sentence before a word that may open the next one with a capital
 _SENTENCE_GAP = re.compile(r"[.!?:;\"“(]\s*$")
+# "the first fumble return touchdown since Super Bowl XXVIII" says when the last one was
+_FIRST_SINCE = re.compile(r"\bfirst\b[^.;]*?\bsince\b", re.I)
+# What a negative prefix makes of a word: "not formal" is "informal", "not known" "unknown"
+_NEGATIVE_PREFIX = re.compile(r"\b(?:un|in|im|il|ir|non-?|dis)([a-z]{4,})\b", re.I)
 
 _NEGATION = re.compile(r"\b(?:not|never|cannot)\b|n't\b", re.I)
 # A negation after one of these is a condition or a contrast, not what is asked: "if I don't pass --threads",
@@ -117,11 +122,13 @@ def contradicted(question: str, sentence: str) -> tuple[str, str | None] | None:
     for word in asked:
         opposites = _CONTRARIES.get(word, frozenset()) & said.keys()
         if (not opposites or word in _UNCLAIMED or opposites & asked_all or any(w.startswith(word) for w in said_all)
+                or stem(word) in {stem(w) for w in said_all}  # "lose" of "losing", "incomplete" of "incompletion"
                 or any(k in said_all for k in _KIN.get(word, ()))
-                or (word in _NEGATED_BY_PREFIX and _NEGATIVE.search(sentence))):
+                or (word in _NEGATED_BY_PREFIX and _NEGATIVE.search(sentence))
+                or (word == "last" and _FIRST_SINCE.search(sentence))):
             continue
         return word, min(opposites, key=said.__getitem__)
-    if _asks_negated(question) and not _NEGATIVE.search(sentence):
+    if _asks_negated(question) and not _NEGATIVE.search(sentence) and not _negated_by_prefix(question, sentence):
         return "not", None
     if _asks_only(question) and not _UNIQUE.search(sentence):
         return "only", None
@@ -142,6 +149,16 @@ def _plain_words(text: str, asking: bool = False) -> dict[str, int]:
             plain.setdefault(match.group().lower(), match.start())
         previous, previous_end = match.group().lower(), match.end()
     return plain
+
+
+def _negated_by_prefix(question: str, sentence: str) -> bool:
+    """Whether the sentence says what the question negates with a negative prefix: "another way of learning that is
+    not formal" is answered by "an informal or formal approach to learning". Not a prefixed word the question has
+    too ("non-member states")."""
+    negation = _NEGATION.search(question)
+    negated = {w.lower() for w in _WORD.findall(question[negation.end():])[:2]}
+    return any(match.group(1).lower() in negated and match.group().lower() not in question.lower()
+               for match in _NEGATIVE_PREFIX.finditer(sentence))
 
 
 def _asks_only(question: str) -> bool:

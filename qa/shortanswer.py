@@ -652,9 +652,10 @@ def expands(sentence: str, letters: str) -> bool:
 
 
 # "When was Henry of Navarre born?", "In what year was Kaffa founded?": a date asked for one event of a life or a
-# body, which a sentence that dates something else beside the name does not give ("In 1598 … Henry of Navarre …")
+# body, which a sentence that dates something else beside the name does not give ("In 1598 … Henry of Navarre …");
+# "die" as the question's last verb, not a typo's ("When die Tesla turn his attention …?")
 _ASKS_EVENT_DATE = re.compile(r"^\W*(?:(?:and|so)\s+)?(?:when|(?:in\s+)?(?:what|which)\s+year)\b[^?]*?"
-                              r"\b(born|died|die|founded)\b", re.I)
+                              r"\b(born|died|die(?=\s*[?.,]|\s*$|\s+(?:in|at|on|of|from|and)\b)|founded)\b", re.I)
 # How a sentence says so: "(born July 11, 1951)", "(1712–1778)", "(d. 1560)", "was established", "launched"
 _SAYS_EVENT = {
     "born": re.compile(r"\b(?:born|birth\w*|native)\b|\(\s*b\.\s|\(\s*(?:c\.\s*)?\d{3,4}\s*[–-]", re.I),

@@ -378,6 +378,19 @@ def test_a_number_the_question_gives_must_be_in_the_quotes_passage(tmp_path, fak
     assert elsewhere.sentences[0].text.startswith("The council meets") and elsewhere.confidence <= 0.2
 
 
+def test_a_number_the_document_gives_often_need_not_be_in_the_quotes_passage(tmp_path, fake_embedder):
+    season = ("The 2015 season was long; the 2015 draft came first, and 2015 ended with the 2016 final. "
+              "The 11th century hall, the 11th century gate and the 11th century wall stand. ")
+    assistant = markdown_assistant(tmp_path, fake_embedder, {"council.md": (
+        f"# Council\n\nThe council meets every 6 months in Brussels to set the budget. {HALL_FILLER}\n\n"
+        f"{season}{HALL_FILLER.replace('west', 'east')}\n")}, min_confidence=0.0)
+    reply = assistant.ask("Where did the council meet every 6 months in 2015?")
+    assert reply.sentences[0].text.startswith("The council meets") and reply.confidence > 0.2
+    for other in ("in 2016", "in the 11th century"):  # a year named once, a century (not a setting) in another passage
+        reply = assistant.ask(f"Where did the council meet every 6 months {other}?")
+        assert reply.sentences[0].text.startswith("The council meets") and reply.confidence <= 0.2, other
+
+
 # Two passages' worth of text around the sentences a test asks about
 HALL_FILLER = " ".join(f"Its old hall seats {n} guests in each row of the west wing."
                        for n in "some many all".split() * 3)

@@ -115,6 +115,18 @@ def test_a_name_is_not_mentioned_by_the_adjective_made_from_it():
     assert unmentioned("When was the Maastrich Treaty signed?", "EU", "The Maastricht Treaty.") == ()  # a typo
 
 
+def test_a_name_written_otherwise_is_mentioned():
+    text = "CBS broadcast the game on television. The Super Bowl 50 village opened on January 30 at 103.5 FM's stage."
+    for question in ("Who broadcast the Super Bowl on TV?", "What opened on January 30th?",
+                     "How much was spent on Super Bowl-related events?", "Which stage is at 103.5FM?",
+                     "Who sang at Superbowl 50?"):
+        assert unmentioned(question, "Super Bowl 50", text) == (), question
+    assert unmentioned("What opened on January 31st?", "Super Bowl 50", text) == ("January 31st",)
+    assert unmentioned("Which stage is at 102.5FM?", "Super Bowl 50", text) == ("102.5FM",)
+    assert unmentioned("Who sang at Superdome 50?", "Super Bowl 50", text) == ("Superdome 50",)
+    assert unmentioned("What word did Luther add in Romans3:28?", "Luther", "He added 'alone' to Romans 3:28.") == ()
+
+
 def test_numbers_must_be_there_as_written_or_spelled_out():
     assert missing("What were the 8 in the 1600s wing?") == ()  # "eight", the decade
     assert missing("Who visited in the 15th century?") == ()  # "fifteenth"

@@ -530,6 +530,8 @@ def test_how_many_minutes_hours_or_days_is_answered_with_the_unit_not_any_count(
     ("When was Rousseau born?", "Jean-Jacques Rousseau (1712–1778) was a philosopher.", False),
     ("When did Reguier de la Plancha die?", "Reguier de la Plancha (d. 1560) offered this account.", False),
     ("When did Reguier de la Plancha die?", "In 1560 Reguier de la Plancha offered this account.", True),
+    ("When did Reguier de la Plancha die in Paris?", "In 1560 Reguier de la Plancha offered this account.", True),
+    ("When die Tesla turn his attention to radiant energy?", "In 1893 Tesla turned his attention to it.", False),
     ("What year did Andrew Hyder die?", "Andrew Hyder, who tragically passed away in 2021, was a community organizer.",
      False),
     ("What year was Chinatown founded?", "By 1931 the company operated 47 streetcars in Chinatown.", True),
