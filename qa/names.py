@@ -290,6 +290,10 @@ def _number_written(number: str, folded: str) -> bool:
     decade = re.fullmatch(r"(\d+)s", number)  # "the 1600s"
     if decade and len(decade.group(1)) == 2 and number[1] == "0":  # "the 80s" of a text on the 1980s or on 1985
         return re.search(rf"(?<![\w.])[12]\d{number[0]}\d(?:'?s)?(?!\w|\.\d)", folded) is not None
+    if decade and re.fullmatch(r"1\d00", decade.group(1)):  # "the 1600s" of "the 17th century"
+        century = int(decade.group(1)[:2]) + 1
+        if re.search(rf"(?<![\w.])(?:{century}th|{_ORDINALS[century]})(?:\s+(?:and|or|to)\s+\w+)?[\s-]+centur", folded):
+            return True
     if decade:
         return _written(decade.group(1), folded)
     ordinal = re.fullmatch(r"(\d+)(?:st|nd|rd|th)", number)

@@ -153,11 +153,11 @@ def _plain_words(text: str, asking: bool = False) -> dict[str, int]:
 
 def _negated_by_prefix(question: str, sentence: str) -> bool:
     """Whether the sentence says what the question negates with a negative prefix: "another way of learning that is
-    not formal" is answered by "an informal or formal approach to learning". Not a prefixed word the question has
-    too ("non-member states")."""
+    not formal" is answered by "an informal or formal approach to learning", "did not agree" by "disagreed". Not a
+    prefixed word the question has too ("non-member states")."""
     negation = _NEGATION.search(question)
-    negated = {w.lower() for w in _WORD.findall(question[negation.end():])[:2]}
-    return any(match.group(1).lower() in negated and match.group().lower() not in question.lower()
+    negated = {stem(w.lower()) for w in _WORD.findall(question[negation.end():])[:2]}
+    return any(stem(match.group(1).lower()) in negated and match.group().lower() not in question.lower()
                for match in _NEGATIVE_PREFIX.finditer(sentence))
 
 

@@ -20,7 +20,8 @@ from qa.text import STOP_WORDS, normalise, own_question, stem, words
 _MONTH = r"(?:January|February|March|April|May|June|July|August|September|October|November|December|Jan\.|Feb\.|Mar\.|Apr\.|Jun\.|Jul\.|Aug\.|Sep\.|Sept\.|Oct\.|Nov\.|Dec\.)"
 _NUMBER_WORD = r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|million|billion|dozen)"
 # Quantities without a numeral ("several lakes", "a single output", "twice a year"), and durations ("after a year").
-_QUANTITY = re.compile(r"\b(?:several|a few|a single|dozens|hundreds|thousands|millions|billions|once|twice|half)\b"
+_QUANTITY = re.compile(r"\b(?:several|a few|a single|dozens|hundreds|thousands|millions|billions|once|twice|half"
+                       r"|[Nn]one(?=\s+of\b))\b"  # "None of the original treaties …" counts them: zero
                        r"|\b(?:a|an)\s+(?:second|minute|hour|day|week|fortnight|month|year|decade|century|millennium)\b", re.I)
 # Answers to "how long / often / fast / much" that are no numeral: "annually", "in seconds", "large areas", "free".
 _VAGUE_QUANTITY = re.compile(
@@ -36,8 +37,14 @@ _VAGUE_QUANTITY = re.compile(
 _PLACE_ADVERB = re.compile(r"\b(?:overseas|abroad|underground|offshore|onshore|inland|nationwide|worldwide|upstream"
                            r"|downstream|downtown|outdoors|indoors|uphill|downhill|upriver|ashore)\b", re.I)
 # Stop words (stemmed) that can be the whole answer to "how many": "only a few".
-_COUNTING_STOP_WORDS = frozenset({"few"})
+_COUNTING_STOP_WORDS = frozenset({"few", "none"})
 _WEEKDAY = re.compile(r"\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)s?\b")
+# Days named by a feast or holiday: "on Christmas Eve", "on Midsummer’s Night"
+_HOLIDAY = re.compile(r"\b(?:Christmas(?:\s+(?:Eve|Day))?|New\s+Year['’]s(?:\s+(?:Eve|Day))?"
+                      r"|Easter(?:\s+(?:Sunday|Monday))?|Good\s+Friday|Midsummer(?:['’]s)?(?:\s+(?:Eve|Day|Night))?"
+                      r"|Halloween|Thanksgiving(?:\s+Day)?|(?:Independence|Labou?r|Memorial|Veterans|Boxing|May"
+                      r"|All\s+Saints['’]?|St\.?\s+Patrick['’]s|Valentine['’]s)\s+Day|Pentecost|Whitsun(?:tide)?"
+                      r"|Ramadan|Hanukkah|Passover|Diwali|Epiphany)\b")
 # Dates without a year ("on 27 June") and named periods ("during the Second World War").
 _DAY_MONTH = re.compile(rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}")
 _PERIOD = re.compile(r"\b(?:[Dd]uring|[Bb]efore|[Aa]fter|[Uu]ntil|[Ss]ince|[Tt]hroughout|[Ee]nd of|[Bb]eginning of|[Ss]tart of)"
@@ -255,7 +262,8 @@ def _shaped_spans(sentence: str, kind: str) -> tuple[tuple[tuple[int, int], ...]
     """
     loose: list[tuple[int, int]] = []
     if kind == "when":
-        strict = [m.span() for pattern in (_DATE, _WEEKDAY, _DAY_MONTH, _PERIOD) for m in pattern.finditer(sentence)]
+        strict = [m.span() for pattern in (_DATE, _WEEKDAY, _DAY_MONTH, _PERIOD, _HOLIDAY)
+                  for m in pattern.finditer(sentence)]
         loose = [_phrase(sentence, m) for m in _TIME_PHRASE.finditer(sentence)]
     elif kind in ("how many", "how long"):
         strict = [m.span() for m in _NUMBER.finditer(sentence) if any(ch.isdigit() for ch in m.group())
@@ -684,8 +692,8 @@ def answers_kind(sentence: str, question: str) -> bool:
     form, and for whom to contact no one by name either; for a temperature, a size in bytes, a share or a weight: no
     such measure; for a quantity by its noun, "the population": no number), when the question names a year or an
     operating system and the sentence only others, and when the sentence is a byline and the question asks neither
-    when (of the past) nor who wrote or published the document. "Where" asked of a position, a source or a file's
-    place needs no place name."""
+    when (of the past) nor who wrote or published the document. "Where" asked of a position, a rank, a source or a
+    file's place needs no place name."""
     question = own_question(question)  # "How do I know when it is done? (How much water …?)" asks no amount
     kind = question_type(question)
     if is_byline(sentence) and not _ABOUT_AUTHORSHIP.search(question) and (kind != "when"
@@ -709,7 +717,7 @@ def answers_kind(sentence: str, question: str) -> bool:
     if letters is not None:
         return expands(sentence, letters) or bool(_SAYS_SHORT_FOR.search(sentence))
     if kind == "where" and (_WHERE_WITHIN.match(question) or _WHERE_FROM.match(question)
-                            or _BESIDE_OR_PATH.search(sentence)):
+                            or _WHERE_RANKED.match(question) or _BESIDE_OR_PATH.search(sentence)):
         # "Where in a URL do the pairs go?" asks a position ("after the `?`"), "Where did they get the idea?" a
         # source ("inspired by Mozilla's …"), neither a place name; a file is put "adjacent to the script" or in a
         # folder ("`~/.config/fd/ignore`")
@@ -723,6 +731,8 @@ _ASKS_MEASURED = re.compile(r"^\W*what(?:['’]s|\s+is|\s+was|\s+are|\s+were)\s+
                             r"|enrol?lment|area|length|height|width|depth|elevation|altitude|diameter|radius|distance"
                             r"|duration|life\s+expectancy|gdp|revenue|income|salary|number\s+of)\b"
                             r"(?!\s+(?:called|named|known|where|that|which|who))", re.I)  # "the area called …": a name
+# "Where is Brazil ranked in soybean production?" asks a rank ("second-largest"), no place
+_WHERE_RANKED = re.compile(r"^\s*where\s+(?:do|does|did|is|was|are|were)\s+[^?]*?\b(?:rank(?:s|ed)?|rate[sd]?)\b", re.I)
 _WHERE_WITHIN = re.compile(r"^\s*where\s+(?:in|within|inside)\s+(?:a|an|the|this|that|its|their)\s+[a-z]", re.I)
 _BESIDE_OR_PATH = re.compile(r"\b(?:adjacent|next)\s+to\b|\balongside\b|\bin\s+the\s+same\s+(?:directory|folder)\b"
                              r"|`[^`\n]*[\w~.%][/\\][\w.%-][^`\n]*`")

@@ -67,6 +67,7 @@ def test_a_quote_that_says_the_opposite_of_the_question_contradicts_it(question,
     ("What did the committee not approve?", "The committee rejected the second budget."),
     ("Who did not sign the treaty?", "Only Norway refused to sign."),
     ("What is another way of learning that is not formal?", "It is done by either an informal or formal approach."),
+    ("What analyst did not agree with the ruling?", "CBS analyst Mike Carey stated he disagreed with the call."),
     # the question's word in another form beside its opposite; "the first … since" says when the last was
     ("Which player did the Panthers lose to an injury?", "Despite losing Benjamin, they were the 7th team to win 15."),
     ("Whose pass was ruled incomplete?", "Newton appeared to complete a pass, but the call was ruled an incompletion."),

@@ -178,6 +178,10 @@ def test_question_type_reads_the_main_clause(question, kind):
         ("The banquet was made up two weeks later on 27 June.", "When was the banquet celebrated?"),
         ("During the Second World War, the city was razed by bombing raids.", "When was the city razed?"),
         ("Only a few common biomolecules contain no oxygen.", "How many biomolecules contain no oxygen?"),
+        # a feast names a day; "none of" counts
+        ("They sent pictures of the lunar surface on Christmas Eve.", "On what day were the pictures sent?"),
+        ("Thousands gather on Midsummer’s Night for a festival called Wianki.", "When is the Wianki festival held?"),
+        ("None of the original treaties mention fundamental rights.", "How many treaties mention fundamental rights?"),
     ],
 )
 def test_quantities_and_weekdays_answer_typed_questions(sentence, question):
@@ -489,6 +493,13 @@ def test_where_within_a_thing_asks_a_position_not_a_place_name():
     position = "The query is the set of key-value pairs that go after the `?`."
     assert answers_kind(position, "Where in a URL do the query pairs go?")
     assert not answers_kind(position, "Where do the query pairs go?")  # asked where, the sentence names no place
+
+
+def test_where_something_ranks_asks_a_rank_not_a_place_name():
+    rank = "Brazil is the second-largest global producer of soybeans after the United States."
+    assert answers_kind(rank, "Where is Brazil ranked globally in soybean production?")
+    assert answers_kind("Its biodiversity is the highest on Earth.", "Where does the Amazon rate for biodiversity?")
+    assert not answers_kind(rank, "Where are soybeans produced?")
 
 
 def test_where_an_idea_or_a_name_came_from_asks_a_source_not_a_place_name():
