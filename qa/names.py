@@ -38,6 +38,7 @@ _CONTEXT = re.compile(r"(?<=[?.!])\s*\([^()]*\)\s*$")  # "What is its land area?
 _DECIMAL = re.compile(r"\d+(?:\.\d+)+")
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3})")
 _DOTTED = re.compile(r"\b(?:[a-z]\.){2,}")  # "u.s." is asked as "US"
+_DOTTED_BEFORE = re.compile(r"(?<![\w.])((?:[A-Z]\.){2,})[ \t]+$")
 _CAPITALISED_RUN = re.compile(r"\b[A-Z][\w'’]*(?:[ \t]+(?:of[ \t]+|the[ \t]+|and[ \t]+)?[A-Z][\w'’]*)+")
 _INITIALS_WORDS = 6  # the longest name whose initials count: an all-capitals page is one long run
 _ROMAN = re.compile(r"[IVX]+|\d+")
@@ -137,6 +138,9 @@ def _vocabulary(title: str, text: str) -> tuple[dict[str, frozenset[str]], str]:
     found.update(m.group().replace(".", "") for m in _DOTTED.finditer(folded))
     for run in _CAPITALISED_RUN.finditer(raw):
         named = [w for w in run.group().split() if w[0].isupper()]
+        dotted = _DOTTED_BEFORE.search(raw, max(0, run.start() - 8), run.start())
+        if dotted:  # "U.S. Department of Agriculture" is the "USDA"
+            found.add(_fold(dotted.group(1).replace(".", "") + "".join(w[0] for w in named)))
         for start in range(len(named) - 1):  # "The American Automobile Association" is also the "AAA"
             for end in range(start + 2, min(start + _INITIALS_WORDS, len(named)) + 1):
                 part = named[start:end]

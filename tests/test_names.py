@@ -115,6 +115,12 @@ def test_a_name_is_not_mentioned_by_the_adjective_made_from_it():
     assert unmentioned("When was the Maastrich Treaty signed?", "EU", "The Maastricht Treaty.") == ()  # a typo
 
 
+def test_an_acronym_is_mentioned_by_a_name_after_a_dotted_abbreviation():
+    text = "The clearinghouse launched with the U.S. Department of Agriculture in June."
+    assert unmentioned("Which law set up the USDA system?", "Launches", text) == ()
+    assert unmentioned("Which law set up the USDB system?", "Launches", text) == ("USDB",)
+
+
 def test_a_name_written_otherwise_is_mentioned():
     text = "CBS broadcast the game on television. The Super Bowl 50 village opened on January 30 at 103.5 FM's stage."
     for question in ("Who broadcast the Super Bowl on TV?", "What opened on January 30th?",
