@@ -38,7 +38,7 @@ _CONTEXT = re.compile(r"(?<=[?.!])\s*\([^()]*\)\s*$")  # "What is its land area?
 _DECIMAL = re.compile(r"\d+(?:\.\d+)+")
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3})")
 _DOTTED = re.compile(r"\b(?:[a-z]\.){2,}")  # "u.s." is asked as "US"
-_DOTTED_BEFORE = re.compile(r"(?<![\w.])((?:[A-Z]\.){2,})[ \t]+$")
+_DOTTED_BEFORE = re.compile(r"(?<![\w.])((?:[A-Z]\.){2,})[ \t]+$")  # "U.S." right before a name it belongs to
 _CAPITALISED_RUN = re.compile(r"\b[A-Z][\w'’]*(?:[ \t]+(?:of[ \t]+|the[ \t]+|and[ \t]+)?[A-Z][\w'’]*)+")
 _INITIALS_WORDS = 6  # the longest name whose initials count: an all-capitals page is one long run
 _ROMAN = re.compile(r"[IVX]+|\d+")
