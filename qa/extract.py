@@ -619,7 +619,7 @@ class SentenceExtractor:
             confidence = min(confidence, w.unmentioned_cap)
         elif field is not None and names_another_field(query, field, best.text):
             confidence = min(confidence, w.untyped_cap)  # "national dish" of "National symbol(s): …"
-        elif (self._named_elsewhere(query, best) or _number_elsewhere(query, best, self.store)
+        elif (self._named_elsewhere(query, best) or self._number_elsewhere(query, best)
               or self._no_command(query, best) or unsaid_event(best.text, query) or self._name_swapped(query, best)
               or (confidence < w.unsure_outside_passage
                   and (self._named_outside_passage(query, best) or self._uncounted(query, best)))):
@@ -727,6 +727,23 @@ class SentenceExtractor:
                         and any(re.search(rf"\b{re.escape(w[:5])}", passage, re.I) is None for w in own)):
                     return True
         return False
+
+    def _number_elsewhere(self, query: str, best: ScoredSentence) -> bool:
+        """Whether a number the question gives is not in the quote's passage, though its document has it: "How
+        many Huguenots lived in West Frisia in 1705?" is not answered by a passage on Virginia's Huguenots that gives
+        no 1705. A century or a decade is there as a year within it ("the 16th century" as "In 1564", "the 1700s" as
+        "1708"); a year the document gives often is its setting, and its passages leave it out ("in 2015" of an
+        article on the 2015 season); not a century ("the 11th century" of the Normans) nor another number."""
+        if asks_yes_no(query):  # "Is it ok to leave the dough in the fridge for 30 hours?" proposes its own number
+            return False
+        if not any(_BARE_NUMBER.fullmatch(term) for term in named_terms(query)):
+            return False  # most questions give none: no vocabulary of the passage is built
+        text = best.hit.passage.text
+        article = self.store.articles.get(best.article_id)
+        return any(_BARE_NUMBER.fullmatch(term) and not _year_within(term, text)
+                   and (article is None or not _YEAR.fullmatch(term)
+                        or times_named(term, article.text) <= _RARELY_NAMED)
+                   for term in unmentioned(query, best.hit.title, text, cache=False))
 
     def _no_command(self, query: str, best: ScoredSentence) -> bool:
         """Whether a question asks which command, option or flag and the quote writes none in its document's code:
@@ -896,23 +913,6 @@ def _current(query: str, best: ScoredSentence, ranked: Sequence[ScoredSentence],
 # A number as a question gives it: "1705", "3", "1990s", "16th", "5%" (not "O2", a formula, nor "Windows 95", a name)
 _BARE_NUMBER = re.compile(r"\d[\d,.]*(?:s|st|nd|rd|th|%)?")
 _YEAR = re.compile(r"1\d{3}|20\d{2}")
-
-
-def _number_elsewhere(query: str, best: ScoredSentence, store: IndexStore | None = None) -> bool:
-    """Whether a number the question gives is not in the quote's passage, though its document has it: "How many
-    Huguenots lived in West Frisia in 1705?" is not answered by a passage on Virginia's Huguenots that gives no 1705.
-    A century or a decade is there as a year within it ("the 16th century" as "In 1564", "the 1700s" as "1708"); a
-    year the document gives often is its setting, and its passages leave it out ("in 2015" of an article on the
-    2015 season); not a century ("the 11th century" of the Normans) nor another number."""
-    if asks_yes_no(query):  # "Is it ok to leave the dough in the fridge for 30 hours?" proposes its own number
-        return False
-    if not any(_BARE_NUMBER.fullmatch(term) for term in named_terms(query)):
-        return False  # most questions give none: no vocabulary of the passage is built
-    text = best.hit.passage.text
-    article = store.articles.get(best.article_id) if store is not None else None
-    return any(_BARE_NUMBER.fullmatch(term) and not _year_within(term, text)
-               and (article is None or not _YEAR.fullmatch(term) or times_named(term, article.text) <= _RARELY_NAMED)
-               for term in unmentioned(query, best.hit.title, text, cache=False))
 
 
 def _year_within(term: str, text: str) -> bool:

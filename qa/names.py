@@ -11,6 +11,7 @@ a number must be there as written or spelled out, code as written.
 
 from __future__ import annotations
 
+import calendar
 import re
 from collections.abc import Sequence
 from functools import lru_cache
@@ -217,7 +218,7 @@ def _mentioned(term: str, vocabulary: dict[str, frozenset[str]], folded: str) ->
     wanted = _THOUSANDS.sub("", _fold(term.strip("`")))
     if code:
         return _written(wanted, folded, code=True)
-    if _written(wanted, folded) or _written(_WORDS_FOR.get(wanted, wanted), folded):
+    if _written(wanted, folded) or (wanted in _WORDS_FOR and _written(_WORDS_FOR[wanted], folded)):
         return True
     dated = _DAY_OF_MONTH.fullmatch(wanted)  # "January 30th" of "January 30" or "30 January"
     if dated and (_written(f"{dated.group(1)} {dated.group(2)}", folded)
@@ -247,8 +248,7 @@ def _mentioned(term: str, vocabulary: dict[str, frozenset[str]], folded: str) ->
 
 # Single words whose abbreviation is asked as a name ("TV ad" of a text on television advertising)
 _WORDS_FOR = {"tv": "television"}
-_DAY_OF_MONTH = re.compile(r"(january|february|march|april|may|june|july|august|september|october|november|december)"
-                           r" (\d{1,2})(?:st|nd|rd|th)")
+_DAY_OF_MONTH = re.compile(rf"({'|'.join(m.lower() for m in calendar.month_name[1:])}) (\d{{1,2}})(?:st|nd|rd|th)")
 _DIGITS_AND_LETTERS = re.compile(r"(?<=[a-z])(?=\d)|(?<=\d)(?=[a-z])")
 
 
