@@ -19,7 +19,9 @@ questions for one specific fact, half in words the page does not use, m2107–m2
 third reworded, a quarter unanswerable near misses, m2299–m2490 by four more, as different people would type them:
 a newcomer, an expert in a hurry, someone comparing options, m2491–m2682 by four more, as someone getting a task
 done, a curious reader or a skeptic checking a claim would, m2683–m2874 by four more, as people half-remembering the
-page a day later, m2875–m3066 by four more, as a busy colleague who skimmed the page and needs one fact) are
+page a day later, m2875–m3066 by four more, as a busy colleague who skimmed the page and needs one fact,
+m3067–m3258 by four more, as someone about to use the page for real work who needs one concrete fact, also from
+lists, tables and code) are
 asked with the default settings. A reply is right when its first quoted sentence holds
 one of the question's answer strings; an unanswerable question is right when the assistant abstains. It
 prints the figures by kind and appends them to RESULTS.md. These questions tune the reader (issue 17);

@@ -6,10 +6,10 @@
 ``save`` asks every question of articles 1–24 (v1.1: 5,696; v2.0: 5,690, of them 2,916 unanswerable) of the
 48-article index ``bench/http_quality.py`` builds (built here if missing), with the default settings and top_k 5,
 and writes per question whether it is right (answerable: the first quoted sentence holds a gold answer, SQuAD
-normalisation; unanswerable: the reply abstains), the confidence and the first sentence. ``compare`` prints the
-totals of both files and the questions that turned right or wrong. Articles 25–48 stay held out: measure them over
-HTTP with ``bench/http_quality.py``. To save the replies of other code, run this script from a copy of the
-repository that holds it. No test depends on this script.
+normalisation; unanswerable: the reply abstains), the confidence, the first sentence (also the one shown when it
+abstains) and the short answer. ``compare`` prints the totals of both files and the questions that turned right or
+wrong. Articles 25–48 stay held out: measure them over HTTP with ``bench/http_quality.py``. To save the replies of
+other code, run this script from a copy of the repository that holds it. No test depends on this script.
 """
 
 from __future__ import annotations
@@ -56,8 +56,10 @@ def save(version: str, out: Path, workdir: Path, limit: int | None) -> None:
         reply = assistant.ask(q["question"], top_k=5)
         first = reply.sentences[0].text if reply.answerable and reply.sentences else ""
         right = (bool(first) and contains_answer(first, q["answers"])) if q["answers"] else not reply.answerable
+        quoted = reply.sentences[0].text if reply.sentences else ""  # shown even when it abstains
         records.append({"question": q["question"], "answers": q["answers"], "right": right,
-                        "answerable": reply.answerable, "confidence": reply.confidence, "first": first})
+                        "answerable": reply.answerable, "confidence": reply.confidence, "first": first,
+                        "quoted": quoted, "short": reply.short_answer.text if reply.short_answer else None})
     out.write_text(json.dumps(records, ensure_ascii=False), encoding="utf-8")
     print(f"{version} articles 1-{TUNING_ARTICLES}: {totals(records)} -> {out}")
 
