@@ -277,13 +277,15 @@ _NOT_DEFINED = frozenset("of in on at for from to by with into about it this tha
 
 def defines(sentence: str, term: str) -> bool:
     """Whether the sentence says what ``term`` is: "The National Accuracy Clearinghouse (NAC) is a data matching
-    system …", "… a _linker_, which is a program …", "ripgrep, a line-oriented search tool, …"; emphasis aside,
-    in either number ("query parameters are the …" defines "query parameter")."""
+    system …", "… a _linker_, which is a program …", "ripgrep, a line-oriented search tool, …", "structural
+    geology (the study of positions of rock units …)"; emphasis aside, in either number ("query parameters are the
+    …" defines "query parameter")."""
     plain = re.sub(r"[*_`]", "", sentence).lower()
     named = r"\s+".join(re.escape(w) for w in term.lower().split()) + r"(?:e?s)?"
     copula = r"\s+(?:is|are|was|were)\s+(?:a|an|the|one|defined\s+as|known\s+as)\b"
+    gloss = r"\s*\((?:a|an|the)\s+[a-z-]+\s+[a-z-]+"  # "(the study of …)", not "(the TEU)"
     return re.search(rf"(?<![\w-]){named}(?:\s*\([^)]*\))?(?:{copula}|,\s*(?:which|that)\s+(?:is|are)\s+(?:a|an|the)\b"
-                     rf"|,\s+(?:a|an)\s|\s+(?:refers?\s+to|means)\b)", plain) is not None
+                     rf"|,\s+(?:a|an)\s|\s+(?:refers?\s+to|means)\b|{gloss})", plain) is not None
 
 
 def title_words(title: str) -> tuple[str, ...]:

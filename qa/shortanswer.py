@@ -214,11 +214,13 @@ _YEAR_RANGE = re.compile(r"\s*(?:-|–|—|to|and)\s*(?:1[6-9]|20)?\d\d\b")
 
 
 def _names_not_counts(sentence: str, start: int, end: int, duration: bool) -> bool:
-    """Whether a number names rather than counts: "18" of "18F", "5G" (a name), a bare year ("passed away in 2021"
-    says neither how many nor how long; "The Collection 1916-1996" counts no works; "1914 to 1918" does say how
-    long)."""
+    """Whether a number names rather than counts: "18" of "18F", "5G" (a name), a partitive asked how long ("one of
+    the first"), a bare year ("passed away in 2021" says neither how many nor how long; "The Collection 1916-1996"
+    counts no works; "1914 to 1918" does say how long)."""
     if re.match(r"[A-Z](?![A-Za-z])", sentence[end:end + 2]):
         return True
+    if duration and " " not in sentence[start:end] and re.match(r"\s+of\b", sentence[end:end + 4]):
+        return True  # "one of the first British civilians" is one of them, not how long
     year = _YEAR.fullmatch(sentence, start, end)
     if year is None or (" " in year.group() and normalise(year.group().split()[-1]) not in STOP_WORDS):
         return False  # "1500 soldiers" counts soldiers
@@ -269,9 +271,9 @@ def _shaped_spans(sentence: str, kind: str) -> tuple[tuple[tuple[int, int], ...]
         strict = [m.span() for m in _NUMBER.finditer(sentence) if any(ch.isdigit() for ch in m.group())
                   or re.match(_NUMBER_WORD, m.group(), re.I)] + [m.span() for m in _QUANTITY.finditer(sentence)]
         loose = [m.span() for m in _VAGUE_QUANTITY.finditer(sentence)]
-        if kind == "how many":  # a post's date ("Published 2015-05-15") says nothing of how many people
-            dates = [m.span() for m in _CALENDAR_DATE.finditer(sentence)]
-            strict = [span for span in strict if not any(lo <= span[0] < hi for lo, hi in dates)]
+        # a post's date ("Published 2015-05-15") says nothing of how many people, "18 June 1815" not how long
+        dates = [m.span() for m in _CALENDAR_DATE.finditer(sentence)]
+        strict = [span for span in strict if not any(lo <= span[0] < hi for lo, hi in dates)]
         markers = {m.start(1) for m in _LIST_MARKER.finditer(sentence)}
         if markers:  # a numbered list's "1." "2." number its items, not what the question counts
             strict = [span for span in strict if span[0] not in markers]
@@ -601,13 +603,22 @@ _ASKS_FOR_A_NAME = re.compile(r"^\s*who\s+(?:(?:is|was)\s+(?:the|its|their|his|h
 
 def names_someone(span: str, question: str) -> bool:
     """False when the question asks for someone (or a company, a university …) by name (``_ASKS_FOR_A_NAME``) and the
-    span names no one."""
-    if not _ASKS_FOR_A_NAME.match(own_question(question)):
+    span names no one, or asks which ones ("Which states took part?") and the span only counts them ("12 states")."""
+    question = own_question(question)
+    which = _ASKS_WHICH_ONES.match(question)
+    counted = _ONLY_COUNTS.fullmatch(span) if which else None
+    if counted and stem(counted.group("noun").lower()) == stem(which.group("noun").lower()):
+        return False
+    if not _ASKS_FOR_A_NAME.match(question):
         return True
     span = span.strip(" \"'“”‘’([")
     return any(_could_be_name(m) for m in _NAME.finditer(span)) or bool(_BRAND.search(span) or _HANDLE.search(span))
 
 
+_ASKS_WHICH_ONES = re.compile(r"\W*(?:which|what)\s+(?:(?!of\b)[a-z-]+\s+){0,2}?(?P<noun>[a-z]+[^s\W]s)\b(?!['’])",
+                             re.I)
+_ONLY_COUNTS = re.compile(rf"\W*(?:the\s+|all\s+|some\s+)?(?:\d[\d,]*|(?!one\b){_NUMBER_WORD}|several|many"
+                          r"|a\s+few|dozens)\s+(?:[\w-]+\s+){0,2}?(?P<noun>[a-z]+)\W*", re.I)
 _BRAND = re.compile(r"\b(?:[a-z]+|\d+)[A-Z][\w’'.-]*")  # a name not capitalised first: "iLink", "eBay", "18F", "3M"
 _HANDLE = re.compile(r"(?<![\w.])@[A-Za-z0-9_][\w-]*")  # someone by a handle: "— @alloy, …"
 

@@ -524,6 +524,9 @@ def test_a_definition_question_and_the_sentences_that_define_its_term():
                        "National Accuracy Clearinghouse")
     assert not defines("Install a C compiler, which will typically include a linker.", "linker")
     assert not defines("fripgrep is a fork.", "ripgrep")  # the term as a whole word
+    # a gloss in brackets defines; an abbreviation in brackets does not
+    assert defines("Geologists use stratigraphy (the study of sedimentary layers) and maps.", "stratigraphy")
+    assert not defines("The Treaty (the TEU) was signed in 1992.", "treaty")
 
 
 def test_a_follow_up_asking_for_the_next_unit_and_the_place_of_a_unit():

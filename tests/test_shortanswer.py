@@ -1,7 +1,7 @@
 import pytest
 
-from qa.shortanswer import (answers_kind, asks_consequence, asks_reason, counted_noun, names_someone, question_type,
-                            short_answer)
+from qa.shortanswer import (answers_kind, asks_consequence, asks_reason, candidates, counted_noun, names_someone,
+                            question_type, short_answer)
 
 
 @pytest.mark.parametrize(
@@ -634,3 +634,21 @@ def test_a_question_for_a_company_or_a_university_by_name_wants_a_name(span, nam
 ])
 def test_the_noun_a_how_many_question_counts(question, noun):
     assert counted_noun(question) == noun
+
+
+def test_asked_which_ones_a_count_of_them_names_none():
+    assert not names_someone("12 states", "Which states were in the pilot?")
+    assert not names_someone("several hundred projects", "what projects did they work on")
+    assert names_someone("Arizona, California and Florida", "Which states were in the pilot?")
+    assert names_someone("12 states", "How many states were in the pilot?")  # a count is what is asked
+    assert names_someone("12 teams", "Which states were in the pilot?")  # counts something else: not this check's
+    assert names_someone("six cylinder engines", "What type of engines do they have?")  # a type is asked
+    assert names_someone("one way streets", "What streets are contraflows on?")  # "one way" is no count
+
+
+def test_how_long_is_not_answered_by_a_calendar_date_or_a_partitive():
+    question = "How long did Scott stay in Belgium?"
+    sentence = "After the battle on 18 June 1815, Scott was one of the first to visit the battlefield."
+    assert candidates(sentence, question_type(question), question) == []
+    stay = "He stayed in Belgium for three weeks."
+    assert [stay[s:e] for s, e in candidates(stay, question_type(question), question)] == ["three weeks"]
