@@ -29,9 +29,9 @@ from qa.blocks import (asked_definition, asked_heading, asked_options, asked_pla
                        section_scope, section_title, title_keys, title_project, title_words, whole_list, writes_code)
 from qa.names import named_terms, times_named, unmentioned
 from qa.polarity import contradicted
-from qa.shortanswer import (answers_kind, asks_consequence, asks_reason, asks_yes_no, candidates, contact_form,
-                            counted_noun, names_someone, question_terms, question_type, same_platform, short_answer,
-                            unsaid_event)
+from qa.shortanswer import (answers_kind, asks_consequence, asks_publication, asks_reason, asks_yes_no, byline_date,
+                            candidates, contact_form, counted_noun, is_byline, names_someone, question_terms,
+                            question_type, same_platform, short_answer, unsaid_event)
 from qa.text import STOP_WORDS, stem, terms, words
 from qa.tokens import TokenVectors
 from qa.read import Reading
@@ -595,7 +595,8 @@ class SentenceExtractor:
                 best = ranked[0]
             else:
                 margin = w.keep_margin
-                best = (_definition(query, best, ranked, margin) or _with_form(query, best, ranked, margin)
+                best = (_definition(query, best, ranked, margin) or _publication(query, best, ranked, margin)
+                        or _with_form(query, best, ranked, margin)
                         or _current(query, best, ranked, margin) or self._mentioning(query, best, ranked, margin)
                         or best)
             reading = spans.get(best)
@@ -656,6 +657,10 @@ class SentenceExtractor:
             if span is not None:
                 short = ShortAnswer(text=best.text[span[0] : span[1]], article_id=best.article_id,
                                     start=best.start + span[0], end=best.start + span[1])
+        dated = byline_date(best.text) if short is None and asks_publication(query) else None
+        if dated is not None:  # "When was the hummus recipe posted?": the byline's date
+            short = ShortAnswer(text=best.text[dated[0] : dated[1]], article_id=best.article_id,
+                                start=best.start + dated[0], end=best.start + dated[1])
         if asks_summary(query):  # "Tell me about fd": the quote answers; a phrase cut from it would not
             short = None
         return Extraction(sentences=tuple(chosen), confidence=round(confidence, 4),
@@ -890,6 +895,16 @@ def _with_form(query: str, best: ScoredSentence, ranked: Sequence[ScoredSentence
     if form is None or form.search(best.text):
         return None
     return _first_close(ranked, margin, form.search)
+
+
+def _publication(query: str, best: ScoredSentence, ranked: Sequence[ScoredSentence],
+                 margin: float) -> ScoredSentence | None:
+    """For "When was the NORAD Tracks Santa App story published?", the dated byline of ``best``'s document when it
+    ranks within ``margin`` of the first: the page's own date, not a date its story tells ("on December 24th")."""
+    if not asks_publication(query) or is_byline(best.text):
+        return None
+    return next((s for s in ranked if s.score >= ranked[0].score - margin and s.article_id == best.article_id
+                 and byline_date(s.text)), None)
 
 
 # "Who is Bhutan's king right now?", "Who's the publisher these days?": the holder a list or record marks as current

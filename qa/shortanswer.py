@@ -523,6 +523,8 @@ _BYLINE = re.compile(
     r"(?=[^.!?]*(?:\bby\s|\d)).{0,150}$"
     rf"|^[\W_]*{_CALENDAR}(?:[\s,;|–-]+by\s[^.!?\n]{{1,100}})?[\W_]*$"
     r"|^[\W_]*By\s+[A-Z][\w.'’-]*(?:(?:\s*,|\s+&|\s+and)?\s+[A-Z][\w.'’-]*){0,8}[\W_]*$", re.S)
+_PAGE_NOUN = (r"(?:post|blog\s+post|story|article|entry|announcement|recipe|piece|write-?up|page|news\s+item"
+              r"|newsletter|tutorial)")
 _WHEN_AHEAD = re.compile(r"^\W*when\s+(?:is|are|will|does|do|can|should|must|shall)\b", re.I)
 _ABOUT_AUTHORSHIP = re.compile(r"\b(?:wr[io]te|writ(?:e|es|ing|ten|er|ers)|authors?|authored|publish\w*|post(?:s|ed)?"
                                r"|updated?|byline|blog)\b", re.I)
@@ -531,6 +533,25 @@ _ABOUT_AUTHORSHIP = re.compile(r"\b(?:wr[io]te|writ(?:e|es|ing|ten|er|ers)|autho
 def is_byline(sentence: str) -> bool:
     """Whether the sentence is a post's byline ("Published 2015-05-15 by …", "Written by Jane Doe")."""
     return bool(_BYLINE.match(sentence.strip()))
+
+
+# "When was the NORAD Tracks Santa App story published?", "What is the date of this post?": when the page itself came
+# out, which its byline says ("When did the Star publish its weekend supplement?" asks about something else)
+_ASKS_PUBLICATION = re.compile(
+    r"^\W*(?:when|on\s+what\s+(?:date|day)|(?:what|which)\s+(?:date|day|year)|in\s+what\s+year)\b"
+    rf"[^?]*\b{_PAGE_NOUN}\s+(?:first\s+|originally\s+)?(?:published|posted|written|put\s+(?:up|online)|dated)\b"
+    rf"|\b(?:date|day)\s+(?:of|on)\s+(?:the|this|that)\s+{_PAGE_NOUN}\b", re.I)
+
+
+def asks_publication(question: str) -> bool:
+    """Whether the question asks when the page itself (a post, story, article, recipe…) was published."""
+    return bool(_ASKS_PUBLICATION.search(question))
+
+
+def byline_date(sentence: str) -> tuple[int, int] | None:
+    """Where the date is in a byline that gives one ("*Published 2012-12-18*", "*2021-03-13, by …*"), else None."""
+    date = _CALENDAR_DATE.search(sentence) if is_byline(sentence) else None
+    return date.span() if date else None
 
 
 _YEARS = re.compile(r"(?<![\d.,$£€])\b(1[6-9]\d\d|20\d\d)(s?)\b(?![.,]\d)")

@@ -161,6 +161,22 @@ def test_a_question_about_who_holds_a_post_now_quotes_the_holder_marked_current(
     assert extractor.decide("Who is Bhutan's king right now?", far, reading).sentences[0].text.startswith("Ugyen")
 
 
+def test_asked_when_the_page_was_published_the_quote_is_its_dated_byline(tiny_assistant):
+    text = "*Published 2012-12-18*. The apps count down to Santa's flight on December 24th. Hekla last erupted in 2000"
+    ranked = ranked_sentences([1, 0, 2], text=text)
+    ranking = Ranking(sentences=(ranked[0], replace(ranked[1], score=ranked[0].score - 0.05), ranked[2]),
+                      confidence=0.6, hits=(ranked[0].hit,))
+    at = text.index("December 24th")
+    reading = [Reading(0, "volcanoes", at, at + len("December 24th"), 12.0, -3.0)]  # the reader likes the story's date
+    extractor = SentenceExtractor(tiny_assistant.store, min_confidence=0.3)
+    dated = extractor.decide("On what date was the Santa apps story published?", ranking, reading)
+    assert dated.sentences[0].text.startswith("*Published 2012-12-18*")
+    assert dated.short_answer.text == text[dated.short_answer.start : dated.short_answer.end] == "2012-12-18"
+    # a date the story tells is asked: the reader's choice stands
+    told = extractor.decide("When is Santa's flight?", ranking, reading)
+    assert told.sentences[0].text.startswith("The apps") and told.short_answer.text == "December 24th"
+
+
 def test_a_name_asked_of_one_section_is_not_answered_by_another_sections_quote(tiny_assistant):
     text = ("# Launches\n\nWe launched two sites.\n\n## ClimateCorps.gov launch\n\n### What\n\nA site for the "
             "American Climate Corps.\n\n### Impact\n\nIt lists nearly 2,000 positions.\n\n## Audit Clearinghouse "

@@ -407,6 +407,29 @@ def test_a_byline_answers_only_who_wrote_the_post_and_when(question, answers):
     assert answers_kind("*Published 2015-05-15 by The Rust Core Team*", question) is answers
 
 
+@pytest.mark.parametrize("question, asks", [
+    ("On what date was the NORAD Tracks Santa App story published?", True),
+    ("When was the hummus recipe posted?", True),
+    ("What is the date of this post?", True),
+    ("In what year was the article first published?", True),
+    ("When did the Star publish its weekend supplement?", False),  # something the page tells of, not the page
+    ("When was The Field of Waterloo published?", False),
+    ("When was the post office opened?", False),
+])
+def test_asked_when_the_page_itself_was_published(question, asks):
+    from qa.shortanswer import asks_publication
+    assert asks_publication(question) is asks
+
+
+def test_the_date_of_a_byline_is_found_only_in_a_byline():
+    from qa.shortanswer import byline_date
+    byline = "*2021-03-13, by jacob-smith*"
+    start, end = byline_date(byline)
+    assert byline[start:end] == "2021-03-13"
+    assert byline_date("The fund opened on 2021-03-13 to all projects.") is None  # a date, but no byline
+    assert byline_date("Written by Jane Doe") is None  # a byline without a date
+
+
 def test_only_a_line_of_publication_is_a_byline():
     from qa.shortanswer import is_byline
 
