@@ -29,9 +29,9 @@ from qa.blocks import (asked_definition, asked_heading, asked_options, asked_pla
                        section_scope, section_title, title_keys, title_project, title_words, whole_list, writes_code)
 from qa.names import named_terms, times_named, unmentioned
 from qa.polarity import contradicted
-from qa.shortanswer import (answers_kind, asks_consequence, asks_publication, asks_reason, asks_yes_no, byline_date,
-                            candidates, contact_form, counted_noun, is_byline, names_someone, question_terms,
-                            question_type, same_platform, short_answer, unsaid_event)
+from qa.shortanswer import (answers_kind, asked_author_of, asks_consequence, asks_publication, asks_reason, asks_yes_no,
+                            byline_author, byline_date, candidates, contact_form, counted_noun, names_someone,
+                            question_terms, question_type, same_platform, short_answer, unsaid_event)
 from qa.text import STOP_WORDS, stem, terms, words
 from qa.tokens import TokenVectors
 from qa.read import Reading
@@ -589,14 +589,17 @@ class SentenceExtractor:
             # prose with a weak span ("How do I make a query parameter optional?"), unless code is what is asked
             top = 0.0 if _ASKS_FOR_CODE.search(query) else _logit(ranked[0].score)
             best = max(spans, key=lambda s: _ranking_weight(s, read) * (_logit(s.score) - top) + spans[s].span_score)
-            if ranked[0] in spans and self._asks_overview(query):
+            # the byline of the page asked about: when that page is another than ``best``'s, ``_mentioning`` finds it
+            byline = None if self._unmentioned(query, best)[0] else _byline_asked(query, best, ranked)
+            if byline is not None:
+                best = byline
+            elif ranked[0] in spans and self._asks_overview(query):
                 # "What is Play 3?", "What is ripgrep?": the ranking has put the opening of what is named first;
                 # a reader trained on factoid questions would rather quote a checklist item it can cut a span from
                 best = ranked[0]
             else:
                 margin = w.keep_margin
-                best = (_definition(query, best, ranked, margin) or _publication(query, best, ranked, margin)
-                        or _with_form(query, best, ranked, margin)
+                best = (_definition(query, best, ranked, margin) or _with_form(query, best, ranked, margin)
                         or _current(query, best, ranked, margin) or self._mentioning(query, best, ranked, margin)
                         or best)
             reading = spans.get(best)
@@ -604,13 +607,19 @@ class SentenceExtractor:
             span_text = _article_slice(best, *whole) if whole else best.text
             confidence = self._read_confidence(ranking.confidence, readings, best is ranked[0],
                                                answers_kind(best.text, query), answers_kind(span_text, query))
+            if best is byline:  # the page's byline says it by its form, however the reader read it
+                confidence = max(confidence, ranking.confidence)
             tidy = _balanced_span(best, *whole) if whole else None
             if not has_layout(best.text) and tidy is not None:
                 short = ShortAnswer(text=_article_slice(best, *tidy), article_id=best.article_id,
                                     start=tidy[0], end=tidy[1])
+        said = _asked_of_byline(query, best.text)
+        if said is not None:  # "When was the hummus recipe posted?": the byline's date; "Who wrote …?": its author
+            short = ShortAnswer(text=best.text[said[0] : said[1]], article_id=best.article_id,
+                                start=best.start + said[0], end=best.start + said[1])
         contrary = contradicted(query, best.text)
-        if (not answers_kind(best.text, query) or (short is not None and not names_someone(short.text, query))
-                or contrary is not None):
+        if (not answers_kind(best.text, query) or contrary is not None
+                or (short is not None and said is None and not names_someone(short.text, query))):
             # "When ...?" answered by a sentence with no date (or "how many" with no number, "where"
             # with no place, "Who was the first public editor?" by "ombudsman") is a near miss on the topic, as is
             # "What is the least used type of reduction?" by "The most commonly used reduction is …"
@@ -657,10 +666,6 @@ class SentenceExtractor:
             if span is not None:
                 short = ShortAnswer(text=best.text[span[0] : span[1]], article_id=best.article_id,
                                     start=best.start + span[0], end=best.start + span[1])
-        dated = byline_date(best.text) if short is None and asks_publication(query) else None
-        if dated is not None:  # "When was the hummus recipe posted?": the byline's date
-            short = ShortAnswer(text=best.text[dated[0] : dated[1]], article_id=best.article_id,
-                                start=best.start + dated[0], end=best.start + dated[1])
         if asks_summary(query):  # "Tell me about fd": the quote answers; a phrase cut from it would not
             short = None
         return Extraction(sentences=tuple(chosen), confidence=round(confidence, 4),
@@ -897,14 +902,34 @@ def _with_form(query: str, best: ScoredSentence, ranked: Sequence[ScoredSentence
     return _first_close(ranked, margin, form.search)
 
 
-def _publication(query: str, best: ScoredSentence, ranked: Sequence[ScoredSentence],
-                 margin: float) -> ScoredSentence | None:
-    """For "When was the NORAD Tracks Santa App story published?", the dated byline of ``best``'s document when it
-    ranks within ``margin`` of the first: the page's own date, not a date its story tells ("on December 24th")."""
-    if not asks_publication(query) or is_byline(best.text):
+def _byline_asked(query: str, best: ScoredSentence, ranked: Sequence[ScoredSentence]) -> ScoredSentence | None:
+    """Asked when the page itself was published ("On what date was the NORAD Tracks Santa App story published?") or
+    who wrote it ("Who wrote the seven tips on unplanned topics?", named by its title), the byline of ``best``'s
+    document that says so, wherever it ranks: the page's own date, not one its story tells ("on December 24th")."""
+    written = asked_author_of(query)
+    if not asks_publication(query) and (written is None or not _names_page(written, best.hit.title)):
         return None
-    return next((s for s in ranked if s.score >= ranked[0].score - margin and s.article_id == best.article_id
-                 and byline_date(s.text)), None)
+    if _asked_of_byline(query, best.text):
+        return best
+    return next((s for s in ranked if s.article_id == best.article_id and _asked_of_byline(query, s.text)), None)
+
+
+def _asked_of_byline(query: str, text: str) -> tuple[int, int] | None:
+    """Where in a byline is what the question asks of it (the date, or the author), if the text is a byline."""
+    if asks_publication(query):
+        return byline_date(text)
+    return byline_author(text) if asked_author_of(query) is not None else None
+
+
+# Words that name a page by its kind, not by its title: "the post", "this recipe"
+_PAGE_WORDS = frozenset(stem(w) for w in "post blog story article entry announcement recipe piece page it this".split())
+
+
+def _names_page(written: str, title: str) -> bool:
+    """Whether what the question says was written names the page: its kind ("this post") or its title's words ("the
+    seven tips on unplanned topics" of "Seven tips on facilitating unplanned topics in meetings")."""
+    named = {stem(w) for w in words(written)} - STOP_WORDS - _PAGE_WORDS
+    return named <= {stem(w) for w in words(title)}
 
 
 # "Who is Bhutan's king right now?", "Who's the publisher these days?": the holder a list or record marks as current

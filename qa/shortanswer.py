@@ -554,6 +554,24 @@ def byline_date(sentence: str) -> tuple[int, int] | None:
     return date.span() if date else None
 
 
+# "Who wrote the seven tips on unplanned topics?", "Who is the author of this recipe?": what was written
+_ASKS_AUTHOR = re.compile(r"^\W*who\s+(?:wrote|authored|penned|posted|published|(?:is|was|are|were)\s+(?:the\s+)?"
+                          r"(?:authors?|writers?)\s+(?:of|for))\s+(?P<written>[^?]+)", re.I)
+_BYLINE_AUTHOR = re.compile(r"\b[Bb]y\s+(?P<name>[^*_\n]*[^\W_])")
+
+
+def asked_author_of(question: str) -> str | None:
+    """The words for what the question asks the author of ("the seven tips on unplanned topics"), else None."""
+    asked = _ASKS_AUTHOR.search(question)
+    return asked.group("written") if asked else None
+
+
+def byline_author(sentence: str) -> tuple[int, int] | None:
+    """Where the author is in a byline that names one ("*Published 2023-08-22 by Qituwra Anderson*"), else None."""
+    author = _BYLINE_AUTHOR.search(sentence) if is_byline(sentence) else None
+    return author.span("name") if author else None
+
+
 _YEARS = re.compile(r"(?<![\d.,$£€])\b(1[6-9]\d\d|20\d\d)(s?)\b(?![.,]\d)")
 
 

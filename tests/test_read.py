@@ -169,12 +169,27 @@ def test_asked_when_the_page_was_published_the_quote_is_its_dated_byline(tiny_as
     at = text.index("December 24th")
     reading = [Reading(0, "volcanoes", at, at + len("December 24th"), 12.0, -3.0)]  # the reader likes the story's date
     extractor = SentenceExtractor(tiny_assistant.store, min_confidence=0.3)
-    dated = extractor.decide("On what date was the Santa apps story published?", ranking, reading)
+    dated = extractor.decide("On what date was this story published?", ranking, reading)
     assert dated.sentences[0].text.startswith("*Published 2012-12-18*")
     assert dated.short_answer.text == text[dated.short_answer.start : dated.short_answer.end] == "2012-12-18"
     # a date the story tells is asked: the reader's choice stands
     told = extractor.decide("When is Santa's flight?", ranking, reading)
     assert told.sentences[0].text.startswith("The apps") and told.short_answer.text == "December 24th"
+
+
+def test_asked_who_wrote_the_page_the_quote_is_its_byline_wherever_it_ranks(tiny_assistant):
+    text = "*Published 2023-08-22 by Qituwra Anderson*. These tips help you run a workshop. Hekla last erupted in 2000"
+    ranked = ranked_sentences([1, 0, 2], text=text)  # the byline far behind the first sentence
+    ranking = Ranking(sentences=tuple(ranked), confidence=0.8, hits=(ranked[0].hit,))
+    reading = [Reading(0, "volcanoes", text.index("These"), text.index(" help"), 12.0, -3.0)]
+    extractor = SentenceExtractor(tiny_assistant.store, min_confidence=0.3)
+    for question in ("Who wrote the volcanoes post?", "Who is the author of this article?"):
+        wrote = extractor.decide(question, ranking, reading)
+        assert wrote.sentences[0].text.startswith("*Published") and wrote.answerable
+        assert wrote.short_answer.text == text[wrote.short_answer.start : wrote.short_answer.end] == "Qituwra Anderson"
+    # who wrote something the page tells of, not the page (its title): the reader's choice stands
+    assert extractor.decide("Who wrote the workshop tips on Hekla?", ranking,
+                            reading).sentences[0].text.startswith("These tips")
 
 
 def test_a_name_asked_of_one_section_is_not_answered_by_another_sections_quote(tiny_assistant):

@@ -430,6 +430,19 @@ def test_the_date_of_a_byline_is_found_only_in_a_byline():
     assert byline_date("Written by Jane Doe") is None  # a byline without a date
 
 
+def test_the_author_asked_and_the_author_a_byline_names():
+    from qa.shortanswer import asked_author_of, byline_author
+    assert asked_author_of("who wrote the seven tips on unplanned topics") == "the seven tips on unplanned topics"
+    assert asked_author_of("Who is the author of the hummus recipe?") == "the hummus recipe"
+    assert asked_author_of("Who designed the club's building?") is None
+    for byline, author in (("*2021-03-13, by jacob-smith*", "jacob-smith"), ("Written by Jane Doe", "Jane Doe"),
+                           ("*Published 2015-05-15 by The Rust Core Team*", "The Rust Core Team")):
+        start, end = byline_author(byline)
+        assert byline[start:end] == author
+    assert byline_author("*Published 2012-12-18*") is None
+    assert byline_author("The poem was written by Sir Walter Scott.") is None  # no byline
+
+
 def test_only_a_line_of_publication_is_a_byline():
     from qa.shortanswer import is_byline
 
