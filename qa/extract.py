@@ -589,8 +589,9 @@ class SentenceExtractor:
             # prose with a weak span ("How do I make a query parameter optional?"), unless code is what is asked
             top = 0.0 if _ASKS_FOR_CODE.search(query) else _logit(ranked[0].score)
             best = max(spans, key=lambda s: _ranking_weight(s, read) * (_logit(s.score) - top) + spans[s].span_score)
-            # the byline of the page asked about: when that page is another than ``best``'s, ``_mentioning`` finds it
-            byline = None if self._unmentioned(query, best)[0] else _byline_asked(query, best, ranked)
+            byline = _byline_asked(query, best, ranked)
+            if byline is not None and self._unmentioned(query, best)[0]:
+                byline = None  # another page is asked about: ``_mentioning`` finds the one that names it
             if byline is not None:
                 best = byline
             elif ranked[0] in spans and self._asks_overview(query):
