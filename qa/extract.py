@@ -618,8 +618,13 @@ class SentenceExtractor:
         if said is not None:  # "When was the hummus recipe posted?": the byline's date; "Who wrote …?": its author
             short = ShortAnswer(text=best.text[said[0] : said[1]], article_id=best.article_id,
                                 start=best.start + said[0], end=best.start + said[1])
+        echoed = short is not None and _echoes_code(short.text, query)
+        if echoed:  # "What exception does r.json() raise …?" is not answered by "`r.json()`": the asker wrote it
+            told = _code_told_next(best, query, self.store)
+            if told is not None:  # "… raises an exception." + "For example, … raises `requests.exceptions.…`"
+                best, short, echoed = *told, False
         contrary = contradicted(query, best.text)
-        if (not answers_kind(best.text, query) or contrary is not None
+        if (not answers_kind(best.text, query) or contrary is not None or echoed
                 or (short is not None and said is None and not names_someone(short.text, query))):
             # "When ...?" answered by a sentence with no date (or "how many" with no number, "where"
             # with no place, "Who was the first public editor?" by "ombudsman") is a near miss on the topic, as is
@@ -895,8 +900,11 @@ def _with_form(query: str, best: ScoredSentence, ranked: Sequence[ScoredSentence
     500 F" holds a temperature, but not the water's."""
     if _ASKS_FOR_COMMAND.search(query) and not writes_code(best.text):
         # "Which option makes fd search hidden directories?" is answered by the sentence that writes `-H`, not by
-        # "By default, fd does not search hidden directories"
-        return _first_close(ranked, margin, writes_code)
+        # "By default, fd does not search hidden directories", and first by the one right after that says how to
+        # change it ("To disable this behavior, we can use the `-H` (or `--hidden`) option:")
+        return next((s for s in ranked if s.score >= ranked[0].score - margin and s.article_id == best.article_id
+                     and 0 <= s.start - best.end <= 1 and writes_code(s.text)), None) or _first_close(
+                         ranked, margin, writes_code)
     form = contact_form(query)
     if form is None or form.search(best.text):
         return None
@@ -1135,6 +1143,30 @@ def _adjacent(best: ScoredSentence, step: int, store: IndexStore | None = None) 
         return _Adjacent(unit, passage.text[lo - passage.start : hi - passage.start],
                          passage.text[unit.start - passage.start : unit.end - passage.start], passage)
     return None
+
+
+_INLINE_CODE = re.compile(r"`([^`\n]+)`")
+
+
+def _echoes_code(span: str, query: str) -> bool:
+    """Whether a short answer is only inline code the question itself writes ("`r.json()`" of "What exception does
+    r.json() raise?"), asked for more than yes or no."""
+    code = _INLINE_CODE.fullmatch(span.strip())
+    return code is not None and code.group(1) in query and not asks_yes_no(query)
+
+
+def _code_told_next(best: ScoredSentence, query: str, store: IndexStore) -> tuple[ScoredSentence, ShortAnswer] | None:
+    """``best`` with the sentence after it in its paragraph, and the first inline code that sentence writes and the
+    question does not, when there is such code; else None."""
+    following = _adjacent(best, 1, store)
+    if following is None or _BLANK_LINE.search(following.between) or has_layout(following.text):
+        return None
+    code = next((m for m in _INLINE_CODE.finditer(following.text) if m.group(1) not in query), None)
+    if code is None:
+        return None
+    start = following.unit.start + code.start()
+    return _joined(best, following), ShortAnswer(text=code.group(), article_id=best.article_id, start=start,
+                                                  end=start + len(code.group()))
 
 
 def _joined(best: ScoredSentence, adjacent: _Adjacent) -> ScoredSentence:

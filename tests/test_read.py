@@ -146,6 +146,22 @@ def test_asked_which_option_the_quote_is_the_close_sentence_that_writes_one(tiny
     assert extractor.decide("Does fd search hidden directories?", ranking, reading).sentences[0].text.startswith("By")
 
 
+def test_asked_which_option_the_code_right_after_the_first_sentence_comes_before_other_close_code(tiny_assistant):
+    text = "By default, fd does not search hidden directories. Use `-H` to search them too. Or show all with `-HI`"
+    ranked = ranked_sentences([0, 2, 1], text=text)  # another sentence that writes code ranks just behind the first
+    ranking = Ranking(sentences=(ranked[0], replace(ranked[1], score=0.85), replace(ranked[2], score=0.8)),
+                      confidence=0.6, hits=(ranked[0].hit,))
+    reading = [Reading(0, "volcanoes", 0, len("By default"), 12.0, -3.0)]  # the reader likes the prose
+    extractor = SentenceExtractor(tiny_assistant.store, min_confidence=0.3)
+    assert extractor.decide("Which option makes fd search hidden directories?", ranking,
+                            reading).sentences[0].text.startswith("Use `-H`")
+    # the sentence after the first too far below it: the close one that writes code
+    far = Ranking(sentences=(ranked[0], replace(ranked[1], score=0.85), replace(ranked[2], score=0.5)),
+                  confidence=0.6, hits=(ranked[0].hit,))
+    assert extractor.decide("Which option makes fd search hidden directories?", far,
+                            reading).sentences[0].text.startswith("Or show all")
+
+
 def test_a_question_about_who_holds_a_post_now_quotes_the_holder_marked_current(tiny_assistant):
     text = ("Ugyen Wangchuck served as the de facto ruler of Bhutan before 1907. "
             "Chief of state: King Jigme Khesar Namgyel Wangchuck (since 14 December 2006). Hekla last erupted in 2000")
@@ -190,6 +206,27 @@ def test_asked_who_wrote_the_page_the_quote_is_its_byline_wherever_it_ranks(tiny
     # who wrote something the page tells of, not the page (its title): the reader's choice stands
     assert extractor.decide("Who wrote the workshop tips on Hekla?", ranking,
                             reading).sentences[0].text.startswith("These tips")
+
+
+def test_a_short_answer_that_is_only_code_the_question_writes_gives_way_to_the_code_told_next(tiny_assistant):
+    text = ("If decoding fails, `r.json()` raises an exception. For example, invalid JSON makes `r.json()` raise "
+            "`JSONDecodeError`. Hekla last erupted in 2000")
+    ranked = ranked_sentences([0, 1, 2], text=text)
+    ranking = Ranking(sentences=tuple(ranked), confidence=0.8, hits=(ranked[0].hit,))
+    at = text.index("`r.json()`")
+    reading = [Reading(0, "volcanoes", at, at + len("`r.json()`"), 12.0, -3.0)]  # the reader echoes the question
+    extractor = SentenceExtractor(tiny_assistant.store, min_confidence=0.3)
+    told = extractor.decide("What exception does r.json() raise when decoding fails?", ranking, reading)
+    assert told.sentences[0].text == text[: text.index(" Hekla")]  # the sentence with the one that tells, verbatim
+    assert told.short_answer.text == text[told.short_answer.start : told.short_answer.end] == "`JSONDecodeError`"
+    # nothing told after it: the echo is no answer
+    alone = "If decoding fails, `r.json()` raises an exception. Hekla last erupted in 2000. Iceland has volcanoes"
+    ranked = ranked_sentences([0, 1, 2], text=alone)
+    echoed = extractor.decide("What exception does r.json() raise when decoding fails?",
+                              Ranking(sentences=tuple(ranked), confidence=0.8, hits=(ranked[0].hit,)), reading)
+    assert echoed.confidence <= extractor.weights.untyped_cap and not echoed.answerable
+    # asked yes or no, the quote answers whatever its span
+    assert extractor.decide("Does r.json() raise an exception when decoding fails?", ranking, reading).answerable
 
 
 def test_a_name_asked_of_one_section_is_not_answered_by_another_sections_quote(tiny_assistant):
