@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from itertools import chain
@@ -582,6 +582,7 @@ class SentenceExtractor:
         spans = _spans_by_sentence(ranked, [*readings, *further])
         best = ranked[0]
         short = None
+        byline_part = _byline_part(query)
         if spans:
             read = self.read_weights
             # the ranking counts relative to the first sentence's, so the larger weight of quotes with layout makes a
@@ -589,7 +590,7 @@ class SentenceExtractor:
             # prose with a weak span ("How do I make a query parameter optional?"), unless code is what is asked
             top = 0.0 if _ASKS_FOR_CODE.search(query) else _logit(ranked[0].score)
             best = max(spans, key=lambda s: _ranking_weight(s, read) * (_logit(s.score) - top) + spans[s].span_score)
-            byline = _byline_asked(query, best, ranked)
+            byline = _byline_asked(query, best, ranked, byline_part)
             if byline is not None and self._unmentioned(query, best)[0]:
                 byline = None  # another page is asked about: ``_mentioning`` finds the one that names it
             if byline is not None:
@@ -614,7 +615,7 @@ class SentenceExtractor:
             if not has_layout(best.text) and tidy is not None:
                 short = ShortAnswer(text=_article_slice(best, *tidy), article_id=best.article_id,
                                     start=tidy[0], end=tidy[1])
-        said = _asked_of_byline(query, best.text)
+        said = byline_part(best.text) if byline_part is not None else None
         if said is not None:  # "When was the hummus recipe posted?": the byline's date; "Who wrote …?": its author
             short = ShortAnswer(text=best.text[said[0] : said[1]], article_id=best.article_id,
                                 start=best.start + said[0], end=best.start + said[1])
@@ -911,23 +912,25 @@ def _with_form(query: str, best: ScoredSentence, ranked: Sequence[ScoredSentence
     return _first_close(ranked, margin, form.search)
 
 
-def _byline_asked(query: str, best: ScoredSentence, ranked: Sequence[ScoredSentence]) -> ScoredSentence | None:
+def _byline_part(query: str) -> Callable[[str], tuple[int, int] | None] | None:
+    """What the question asks of a page's byline, as the function that finds it there: the date
+    (``byline_date``) when it asks when the page was published, the author (``byline_author``) when who wrote it."""
+    if asks_publication(query):
+        return byline_date
+    return byline_author if asked_author_of(query) is not None else None
+
+
+def _byline_asked(query: str, best: ScoredSentence, ranked: Sequence[ScoredSentence],
+                  part: Callable[[str], tuple[int, int] | None] | None) -> ScoredSentence | None:
     """Asked when the page itself was published ("On what date was the NORAD Tracks Santa App story published?") or
     who wrote it ("Who wrote the seven tips on unplanned topics?", named by its title), the byline of ``best``'s
-    document that says so, wherever it ranks: the page's own date, not one its story tells ("on December 24th")."""
-    written = asked_author_of(query)
-    if not asks_publication(query) and (written is None or not _names_page(written, best.hit.title)):
+    document that says so (``part``, from ``_byline_part``), wherever it ranks: the page's own date, not one its story
+    tells ("on December 24th")."""
+    if part is None or (part is byline_author and not _names_page(asked_author_of(query), best.hit.title)):
         return None
-    if _asked_of_byline(query, best.text):
+    if part(best.text):
         return best
-    return next((s for s in ranked if s.article_id == best.article_id and _asked_of_byline(query, s.text)), None)
-
-
-def _asked_of_byline(query: str, text: str) -> tuple[int, int] | None:
-    """Where in a byline is what the question asks of it (the date, or the author), if the text is a byline."""
-    if asks_publication(query):
-        return byline_date(text)
-    return byline_author(text) if asked_author_of(query) is not None else None
+    return next((s for s in ranked if s.article_id == best.article_id and part(s.text)), None)
 
 
 # Words that name a page by its kind, not by its title: "the post", "this recipe"
